@@ -1,0 +1,39 @@
+/* test_util.h - shared helpers for the cmocka tests: seeded random images,
+ * a scratch folder per test binary, and the path to ../shared/data. */
+#ifndef DB_TEST_UTIL_H
+#define DB_TEST_UTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka.h needs the three headers above first */
+#include <cmocka.h>
+
+#include "docbin.h"
+
+/* Seed from DOCBIN_TEST_SEED or a fixed default; printed once so a failure
+ * can be replayed. */
+uint64_t tu_seed(void);
+/* xorshift64* */
+uint64_t tu_rand(uint64_t *state);
+/* Uniform integer in [lo, hi]. */
+int tu_rand_range(uint64_t *state, int lo, int hi);
+/* Fills img (already shaped) with random bytes. */
+void tu_fill_random(db_image *img, uint64_t *state);
+/* A fresh empty folder for this test binary: DOCBIN_TEST_TMP/<name>. Returns
+ * a static path (per process). */
+const char *tu_tmpdir(const char *name);
+/* Joins dir and file into buf. */
+const char *tu_path(char *buf, size_t size, const char *dir, const char *file);
+/* ../shared/data, or NULL when absent (tests then skip with a message). */
+const char *tu_shared_data(void);
+int tu_file_exists(const char *path);
+/* Runs a shell command, returns its exit status (or -1); stdout+stderr go to
+ * out_file when not NULL. */
+int tu_run(const char *cmd, const char *out_file);
+/* Reads a whole file into a malloc'd NUL-terminated buffer (NULL on error). */
+char *tu_read_file(const char *path, size_t *size);
+int tu_write_file(const char *path, const void *data, size_t size);
+
+#endif

@@ -25,14 +25,10 @@
 #define DB_PRINTF(a, b)
 #endif
 
-/* Records "message" in ctx (unless an error is already recorded: the first
- * one wins) and returns code, so callers write `return db_fail(...)`. */
-int db_fail(db_ctx *ctx, int code, const char *fmt, ...) DB_PRINTF(3, 4);
+/* db_fail (the recording of an error) is public: see docbin.h. */
 int db_vfail(db_ctx *ctx, int code, const char *fmt, va_list ap);
 /* Sends a warning to the ctx log callback, if any. */
 void db_warn(db_ctx *ctx, const char *fmt, ...) DB_PRINTF(2, 3);
-/* Prefixes the recorded message with "prefix: " (used by io to name the file). */
-void db_ctx_prefix_message(db_ctx *ctx, const char *prefix);
 /* True when the ctx cancel flag is raised. */
 bool db_ctx_canceled(const db_ctx *ctx);
 

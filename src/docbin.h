@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +85,15 @@ db_pool *db_ctx_pool(const db_ctx *ctx);
 int db_ctx_code(const db_ctx *ctx);
 const char *db_ctx_message(const db_ctx *ctx);
 void db_ctx_clear_error(db_ctx *ctx);
+/* Prefixes the recorded message with "prefix: " unless it already starts so
+ * (callers add the file name, the page, ...). */
+void db_ctx_prefix_message(db_ctx *ctx, const char *prefix);
+/* Records an error (unless one is already recorded: the first wins) and
+ * returns code, so callers write `return db_fail(ctx, DB_EINVAL, ...)`. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+int db_fail(db_ctx *ctx, int code, const char *fmt, ...);
 /* Largest width*height any decoder or allocation accepts (default 1<<30,
  * one gigapixel); checked before allocating, against decompression bombs. */
 void db_ctx_set_pixel_limit(db_ctx *ctx, uint64_t max_pixels);
@@ -177,10 +187,24 @@ int db_reader_open_memory(db_ctx *ctx, const void *data, size_t size, const char
 void db_reader_close(db_reader *reader);
 int db_reader_page_count(const db_reader *reader);
 db_file_format db_reader_format(const db_reader *reader);
-/* Decodes page (0-based) into out as DB_GRAY8 or DB_RGB8: 16-bit samples
- * rounded to 8, palettes expanded, alpha composited on white, CMYK converted,
- * JPEG EXIF orientation applied, 1-bit and min-is-white made 0 = black.
- * out->xdpi/ydpi are the file's resolution in dots per inch (0 if absent). */
+/* Decodes page (0-based) into out as DB_GRAY8 (gray, bilevel, gray+alpha, a
+ * palette of grays) or DB_RGB8 (colour): 16-bit samples rounded to 8
+ * ((v*255+32767)/65535), palettes expanded, alpha composited on white, CMYK
+ * converted (naively, no colour profile), JPEG EXIF orientation applied,
+ * 1-bit and min-is-white made 0 = black. out->xdpi/ydpi are the file's
+ * resolution in dots per inch (PNG pHYs, TIFF X/YResolution in inch or cm,
+ * JFIF density; 0 if absent or unit-less). out's buffer is reused when large
+ * enough. The pixel limit is checked on the header before any allocation.
+ * Errors name the file, and the page for multi-page files ("in.tif: page 2:
+ * ..."): DB_EFORMAT (not an image / malformed header), DB_ECORRUPT (truncated
+ * or damaged data: never a partly invented page), DB_EUNSUPPORTED (e.g.
+ * float TIFF, 12-bit JPEG), DB_ETOOBIG, DB_ENOMEM, DB_EIO (file unreadable).
+ * Supported: PNG (all types and depths, tRNS, interlaced); JPEG (baseline,
+ * progressive, arithmetic if libjpeg has it; gray, YCbCr/RGB, CMYK/YCCK);
+ * TIFF (strips/tiles, 1/2/4/8/16-bit, min-is-black/white, RGB, palette,
+ * CMYK, YCbCr-JPEG, contiguous/separate planes, extra alpha, any codec
+ * libtiff has: none, LZW, Deflate, PackBits, JPEG, CCITT G3/G4, ...);
+ * PNM P1-P6 with maxval up to 65535. */
 int db_reader_read(db_ctx *ctx, db_reader *reader, int page, db_image *out);
 /* Convenience: first page of a file. */
 int db_image_load(db_ctx *ctx, const char *path, db_image *out);
@@ -205,15 +229,26 @@ typedef struct db_write_options {
 } db_write_options;
 int db_writer_open(db_ctx *ctx, const char *path, const db_write_options *opts,
                    db_writer **out);
-/* Appends one page. BIT1 gives a 1-bit file (PNG bit depth 1, TIFF G4 in one
- * strip, min-is-white, PBM), GRAY8 8-bit gray, RGB8 colour. DPI from the
- * image. Only TIFF holds more than one page. */
+/* Opening refuses an existing path with DB_EEXIST unless DB_WRITE_OVERWRITE
+ * (checked again, atomically, at commit); the format comes from opts->format
+ * or the extension (DB_EINVAL when unknown; required for "-").
+ * Appends one page. BIT1 gives a 1-bit file (PNG bit depth 1 with ink = 0;
+ * TIFF CCITT G4 in one strip, min-is-white, ink = 1; PBM P4), GRAY8 8-bit
+ * gray (TIFF: Deflate with predictor unless opts->compression says
+ * otherwise; G4 for a non-BIT1 page is DB_EINVAL), RGB8 colour. JPEG writes
+ * a BIT1 page as gray 0/255. DPI from the image (written only when both are
+ * > 0). Only TIFF holds more than one page (others: DB_EINVAL). After a
+ * failed add the writer only accepts db_writer_free. */
 int db_writer_add(db_ctx *ctx, db_writer *writer, const db_image *page);
 int db_writer_commit(db_ctx *ctx, db_writer *writer);
 void db_writer_free(db_writer *writer);
 /* Convenience: one page, open + add + commit. */
 int db_image_save(db_ctx *ctx, const char *path, const db_write_options *opts,
                   const db_image *img);
+/* 1 when a and b name the same existing file (same device and inode, so
+ * links and different spellings match), else 0; "-" never matches. The CLI
+ * uses it to refuse writing over its input. */
+int db_path_same_file(const char *a, const char *b);
 
 /* ------------------------------------------------------------------ methods */
 
@@ -255,6 +290,237 @@ const db_method_info *db_method_find(const char *name);
 int db_method_parse(db_ctx *ctx, const char *spec, db_method *out);
 /* Binarizes in (GRAY8 or RGB8) into out (DB_BIT1, same size, DPI carried). */
 int db_method_run(db_ctx *ctx, const db_method *method, const db_image *in, db_image *out);
+
+/* ------------------------------------------------------------------ metrics */
+
+/* DIBCO evaluation of a binarization against its ground truth, reproducing the
+ * official DIBCO_metrics tool. Text (ink) is the positive class. A GRAY8 pixel
+ * is text only where its value is exactly 0 (the official tool's rule), an
+ * RGB8 pixel where its BT.601 gray (db_image_to_gray) is 0, a BIT1 pixel where
+ * its bit is 1. Ground truth and result must have the same size. */
+
+/* The pseudo-F-measure weight maps of Ntirogiannis et al. (IEEE TIP 2013),
+ * width*height floats each, row-major: recall[i] (GW, non-zero on GT text
+ * only) and precision[i] (the stored PW - 1, non-zero on GT background near
+ * text), exactly as in the official <gt>_RWeights.dat / <gt>_PWeights.dat.
+ * Zero-initialise; free with db_weights_free. */
+typedef struct db_weights {
+    int width, height;
+    float *recall;
+    float *precision;
+} db_weights;
+
+/* Generates both maps from a ground truth the way the official BinEvalWeights
+ * tool does (equal to its files to 1e-6 per pixel; values rounded to the 6
+ * decimals the tool prints). Reuses out's buffers when large enough. */
+int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out);
+/* Reads official weight files (ASCII, one "%f" value per pixel, row-major;
+ * gzip-compressed files are read transparently). Each file must hold exactly
+ * width*height values: DB_EFORMAT otherwise, DB_EIO when unreadable. */
+int db_weights_load(db_ctx *ctx, const char *recall_path, const char *precision_path,
+                    int width, int height, db_weights *out);
+void db_weights_free(db_weights *weights);
+
+/* Which db_metrics values came from their formula. A value whose formula
+ * divides by zero (degenerate input) is not flagged and holds the documented
+ * fallback instead; nothing is ever NaN or infinite. */
+enum db_metric_flag {
+    DB_METRIC_RECALL = 1u << 0,     /* GT has text; else recall = 100 */
+    DB_METRIC_PRECISION = 1u << 1,  /* result has text; else precision = 100 */
+    DB_METRIC_FM = 1u << 2,         /* both of the above; else FM from the fallbacks */
+    DB_METRIC_PRECALL = 1u << 3,    /* sum of recall weights > 0; else 100 */
+    DB_METRIC_PPRECISION = 1u << 4, /* result has text; else 100 */
+    DB_METRIC_PFM = 1u << 5,        /* both of the above */
+    DB_METRIC_PSNR = 1u << 6,       /* images differ; else DB_METRICS_PSNR_MAX */
+    DB_METRIC_DRD = 1u << 7,        /* NUBN > 0; else the DRD sum over 1 block */
+    DB_METRIC_NRM = 1u << 8,        /* GT has text and background; else missing terms 0 */
+    DB_METRIC_MPM = 1u << 9,        /* GT has a contour; else 0 */
+    DB_METRIC_PFM_SKEL = 1u << 10,  /* GT skeleton non-empty and result has text */
+};
+#define DB_METRICS_PSNR_MAX 100.0 /* PSNR of identical images (dB) */
+
+/* Every measure for one pair. Percentages are 0..100. Ratios with an empty
+ * denominator follow one rule: nothing to find counts as all found (100),
+ * nothing claimed counts as all right (100); an F-measure whose recall +
+ * precision is 0 is 0. So identical images always score FM = pFM = 100,
+ * DRD = NRM = MPM = 0, PSNR = DB_METRICS_PSNR_MAX. */
+typedef struct db_metrics {
+    double fm;          /* F-measure, 2RP/(R+P) */
+    double pfm;         /* pseudo-F-measure (DIBCO 2013+), weighted */
+    double psnr;        /* 10 log10(N / mismatches), dB (C = 1) */
+    double drd;         /* Distance-Reciprocal Distortion (Lu et al. 2004) */
+    double recall, precision;
+    double precall, pprecision; /* pseudo-recall, pseudo-precision (weighted) */
+    double nrm;         /* negative rate metric, 0..1 (papers print x100) */
+    double mpm;         /* misclassification penalty metric (papers print x1000) */
+    double avg_score;   /* (fm + pfm + psnr + (100 - drd)) / 4 */
+    double pfm_skel;    /* older pseudo-FM (H-DIBCO 2010/2012): skeleton recall */
+    double precall_skel; /* its pseudo-recall: GT skeleton pixels found, % */
+    uint64_t tp, fp, fn, tn; /* pixel counts, text = positive */
+    uint64_t nubn;      /* non-uniform complete 8x8 GT blocks (DRD denominator) */
+    unsigned defined;   /* db_metric_flag bits */
+    bool weights_generated; /* pFM used maps generated here, not loaded */
+} db_metrics;
+
+/* Scores result against gt (GRAY8, RGB8 or BIT1 each, same size). weights
+ * (may be NULL: then generated from gt, as db_weights_generate) must match
+ * the size. DB_EINVAL on a size mismatch, DB_EFORMAT when a GRAY8/RGB8
+ * ground truth is not two-level (every value 0 or one other value). */
+int db_metrics_compute(db_ctx *ctx, const db_image *gt, const db_image *result,
+                       const db_weights *weights, db_metrics *out);
+
+/* Reports: one table row / CSV line / JSON object per pair and a mean row.
+ * names label the rows (NULL: "image N"). Write to the caller's stream. */
+typedef enum db_report_format { DB_REPORT_TABLE = 0, DB_REPORT_CSV, DB_REPORT_JSON } db_report_format;
+/* Mean of n metrics, each field averaged over images as the competitions do
+ * (counts summed; defined = bits set in every input). */
+void db_metrics_mean(const db_metrics *items, int n, db_metrics *out);
+/* Writes the report of n pairs (plus a "mean" row when n > 1, or when
+ * with_mean). Returns 0, or DB_EIO when the stream reports an error. */
+int db_report_write(FILE *stream, db_report_format fmt, const char *const *names,
+                    const db_metrics *items, int n, bool with_mean);
+
+/* ---------------------------------------------------------------- networks */
+
+/* A 1-bit network loaded from a .dbm model file (format in nets/model.c).
+ * Immutable after loading: one model may be shared by many db_net. */
+typedef struct db_model db_model;
+/* Loads and validates a model file; a truncated, corrupt (CRC), wrong-version
+ * or inconsistent file is refused (DB_ECORRUPT, DB_EFORMAT, DB_EUNSUPPORTED)
+ * with a message. Free with db_model_free. */
+int db_model_load(db_ctx *ctx, const char *path, db_model **out);
+/* Same from memory (the buffer is not kept). */
+int db_model_load_memory(db_ctx *ctx, const void *data, size_t size, db_model **out);
+void db_model_free(db_model *model);
+
+/* What `docbin model-info` prints. Operation counts are per megapixel of
+ * input (one binary MAC = one XNOR + popcount bit). */
+typedef struct db_model_info {
+    char name[64];
+    unsigned version;     /* file format version */
+    int nlayers;          /* graph nodes */
+    int in_channels;      /* 1 = gray, 3 = RGB */
+    int nbconv, nconv_real;
+    uint64_t binary_weights; /* bits */
+    uint64_t real_params;    /* floats */
+    double binary_macs_per_mp, real_macs_per_mp;
+    uint64_t file_bytes;
+    int halo;             /* tile overlap in input pixels */
+} db_model_info;
+void db_model_get_info(const db_model *model, db_model_info *out);
+/* One line describing layer i (0 <= i < nlayers) into buf, e.g.
+ * "  5 bconv      in 4      64 -> 64   k3 s1". Returns buf. */
+const char *db_model_layer_describe(const db_model *model, int i, char *buf, size_t size);
+
+/* A runnable network: the model's plan (packed weights, fused layers,
+ * thresholds, kernels for the ctx ISA) plus per-thread scratch, allocated
+ * once and reused for every tile and page. One db_net per ctx at a time. */
+typedef struct db_net db_net;
+int db_net_create(db_ctx *ctx, const db_model *model, db_net **out);
+void db_net_free(db_net *net);
+/* Tile size in output pixels (default 512; 0 = whole page in one tile,
+ * memory grows with the page). Results do not depend on it. */
+int db_net_set_tile(db_ctx *ctx, db_net *net, int tile);
+/* Runs the network on a GRAY8 (or RGB8 for 3-channel models) page: out
+ * becomes BIT1 of the same size (ink where the output logit > 0), DPI carried;
+ * logits (optional, may be NULL) becomes F32 with the output logit map.
+ * Tiles run on the ctx pool; results are identical for any thread count. */
+int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_image *logits);
+
+/* ------------------------------------------------------------------- train */
+
+/* `docbin train`: fits a 1-bit network (nets/train/README.md) to DIBCO-style
+ * folders (page + "<name>_gt.png", text = 0) on the CPU, and exports it as a
+ * model file the engine runs. Deterministic for a given seed and pool size. */
+typedef struct db_trainer db_trainer;
+
+typedef enum db_train_estimator {
+    DB_EST_STE = 0,   /* clipped straight-through (Bengio et al. 2013) */
+    DB_EST_RESTE = 1, /* rectified STE, power function, exponent annealed (Wu et al. 2023) */
+    DB_EST_BIPER = 2, /* square-wave weights, sine surrogate (Vargas et al. 2024) */
+} db_train_estimator;
+
+/* Per-page validation metrics, supplied by the caller (the CLI passes one
+ * built on db_metrics_compute; NULL: the trainer's own F-measure). gt is
+ * GRAY8 (0 = text), result BIT1. Returns 0 or a negative DB_E*. */
+typedef int (*db_train_metric_fn)(void *user, db_ctx *ctx, const db_image *gt,
+                                  const db_image *result, double *fm, double *psnr);
+
+typedef struct db_train_options {
+    const char *const *train_dirs; /* folders of training pairs */
+    int ntrain_dirs;
+    const char *const *val_dirs; /* validation folders (full pages); may be none */
+    int nval_dirs;
+    const char *checkpoint; /* resumable state, rewritten every epoch (NULL: none) */
+    const char *best_model; /* model file written at each new best validation FM */
+    /* network */
+    int width;    /* channels of the first level (default 32) */
+    int levels;   /* resolution levels (default 4) */
+    bool db_head; /* DB head (P, T maps) instead of a single logit */
+    /* schedule */
+    int patch;          /* patch side in pixels (default 128) */
+    int batch;          /* patches per step (default 8) */
+    long steps;         /* total steps (default 6000) */
+    int epoch_steps;    /* steps between validations/checkpoints (default 250) */
+    double lr, lr_min;  /* Adam learning rate, cosine floor (1e-3, 1e-5) */
+    long warmup;        /* linear warm-up steps (default 100) */
+    bool step_decay;    /* x0.1 at 60% and 85% instead of cosine */
+    double clip;        /* global gradient-norm clip (default 5; 0 = off) */
+    double weight_decay; /* on conv weights (default 0) */
+    /* losses */
+    double dice_weight; /* BCE + w * (1 - Dice) (default 1) */
+    double db_k, db_beta, db_gamma; /* DB head: steepness 50, B weight 1, T L1 weight 10 */
+    int gan;            /* 0 off, 1 hinge, 2 least squares */
+    double gan_weight;  /* adversarial weight on the generator (default 0.05) */
+    int gan_width;      /* critic base channels (default 16) */
+    /* sign() gradient estimator and its parameters */
+    db_train_estimator estimator;
+    double reste_o_end; /* ReSTE exponent at the end of the run (default 3) */
+    double reste_t, reste_cap; /* ReSTE clip range 1.5, derivative cap 10 */
+    double biper_omega; /* BiPer frequency (default pi) */
+    /* sampling and augmentation */
+    double ink_share;   /* share of patches forced to contain ink (0.75) */
+    bool flips, rot90;  /* (both on) */
+    double brightness, contrast, color, scale; /* jitter ranges (0.1 0.2 0.1 0.15) */
+    uint64_t seed;
+    int val_max_pages;  /* 0 = every validation page */
+    db_train_metric_fn metric;
+    void *metric_user;
+} db_train_options;
+void db_train_options_defaults(db_train_options *opts);
+
+typedef struct db_train_progress {
+    long step, steps;  /* steps done, total */
+    int epoch;
+    double loss;       /* mean training loss since the last report */
+    double lr;
+    bool validated;    /* this report follows a validation */
+    double val_fm, val_psnr; /* last validation means (-1 before the first) */
+    double best_fm;
+    double patches_per_s, eta_s;
+    bool improved;     /* the best model was just rewritten */
+} db_train_progress;
+/* Called on the calling thread after every step (validated = false) and
+ * after every validation. */
+typedef void (*db_train_progress_fn)(void *user, const db_train_progress *p);
+
+/* Loads the pages and builds the network. Errors: a folder without pairs or a
+ * page without ground truth (DB_EINVAL), GT of another size (DB_EFORMAT),
+ * unreadable files (DB_EIO). Free with db_trainer_free. */
+int db_trainer_create(db_ctx *ctx, const db_train_options *opts, db_trainer **out);
+void db_trainer_free(db_trainer *t);
+/* Restores a checkpoint written by this trainer's options (same network);
+ * corrupt or mismatching files are DB_ECORRUPT / DB_EINVAL, t unchanged. */
+int db_trainer_resume(db_ctx *ctx, db_trainer *t, const char *path);
+/* Trains up to opts.steps. Polls the ctx cancel flag between steps: on
+ * cancel it writes the checkpoint (when set) and returns DB_ECANCELED. */
+int db_trainer_run(db_ctx *ctx, db_trainer *t, db_train_progress_fn fn, void *user);
+/* Writes the resumable state (temporary file + rename). */
+int db_trainer_save(db_ctx *ctx, db_trainer *t, const char *path);
+/* Writes the current network as a model file (BatchNorm folded, weights
+ * packed by the model writer): run by the engine it gives exactly the
+ * trainer's binarized output. */
+int db_trainer_export(db_ctx *ctx, db_trainer *t, const char *path);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,60 @@
+/* eval.c - scores one (ground truth, result) pair with every measure:
+ * text masks (fmeasure.c), counts, FM, PSNR, NRM, DRD, pseudo-FM with given
+ * or generated weights (weights.c), skeleton pseudo-FM, MPM, Avg-Score.
+ */
+#include "metrics_internal.h"
+
+#include <string.h>
+
+int db_metrics_compute(db_ctx *ctx, const db_image *gt, const db_image *result,
+                       const db_weights *weights, db_metrics *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!gt || !result || !out)
+        return db_fail(ctx, DB_EINVAL, "metrics: missing ground truth, result or output");
+    if (gt->width != result->width || gt->height != result->height)
+        return db_fail(ctx, DB_EINVAL, "metrics: size mismatch (ground truth %dx%d, result %dx%d)",
+                       gt->width, gt->height, result->width, result->height);
+    if (weights && (weights->width != gt->width || weights->height != gt->height ||
+                    !weights->recall || !weights->precision))
+        return db_fail(ctx, DB_EINVAL, "metrics: weights are %dx%d, images %dx%d", weights->width,
+                       weights->height, gt->width, gt->height);
+    db_mask g = {0}, r = {0};
+    db_weights own = {0};
+    db_metrics m = {0};
+    int rc = db_mask_from_image(ctx, gt, true, "metrics: ground truth", &g);
+    if (!rc)
+        rc = db_mask_from_image(ctx, result, false, "metrics: result", &r);
+    if (!rc && !weights) {
+        rc = db_weights_generate(ctx, gt, &own);
+        weights = &own;
+        m.weights_generated = true;
+    }
+    if (!rc) {
+        db_counts c;
+        db_counts_compute(&g, &r, &c);
+        m.tp = c.tp;
+        m.fp = c.fp;
+        m.fn = c.fn;
+        m.tn = c.tn;
+        db_fmeasure_from_counts(&c, &m);
+        db_psnr_from_counts(&c, &m);
+        db_nrm_from_counts(&c, &m);
+        db_drd_compute(&g, &r, &m);
+        db_pfmeasure_compute(&g, &r, weights, &m);
+        rc = db_pfmeasure_skel_compute(ctx, &g, &r, &m);
+    }
+    if (!rc)
+        rc = db_mpm_compute(ctx, &g, &r, &m);
+    if (!rc) {
+        m.avg_score = (m.fm + m.pfm + m.psnr + (100.0 - m.drd)) / 4.0;
+        *out = m;
+    }
+    db_free(g.m);
+    db_free(r.m);
+    db_weights_free(&own);
+    if (rc == DB_ENOMEM)
+        return db_fail(ctx, rc, "metrics: out of memory");
+    return rc;
+}

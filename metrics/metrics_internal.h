@@ -1,0 +1,98 @@
+/* metrics_internal.h - shared inside metrics/: the text mask every measure
+ * reads, connected components, thinning and distance transforms (skeleton.c),
+ * and the per-family kernels (fmeasure.c, pfmeasure.c, psnr.c, drd.c, nrm.c,
+ * mpm.c) that eval.c combines. Kernels take validated masks and cannot fail.
+ */
+#ifndef DB_METRICS_INTERNAL_H
+#define DB_METRICS_INTERNAL_H
+
+#include "db_internal.h"
+
+#include <stdint.h>
+
+/* A text mask: w*h bytes, row-major, 1 = text, 0 = background. */
+typedef struct db_mask {
+    int w, h;
+    uint8_t *m;
+} db_mask;
+
+/* Text mask of an image (GRAY8/RGB8: value 0 is text; BIT1: bit 1 is text).
+ * Allocates mask->m (free with db_free). For a ground truth, two_level asks
+ * that GRAY8/RGB8 input holds at most two distinct gray values, one being
+ * 0 when there are two (DB_EFORMAT otherwise). */
+int db_mask_from_image(db_ctx *ctx, const db_image *img, bool two_level, const char *who,
+                       db_mask *mask);
+
+/* ---- confusion counts (fmeasure.c) ---- */
+typedef struct db_counts {
+    uint64_t tp, fp, fn, tn;
+} db_counts;
+void db_counts_compute(const db_mask *gt, const db_mask *res, db_counts *out);
+/* Fills recall, precision, fm and their flags from the counts. */
+void db_fmeasure_from_counts(const db_counts *c, db_metrics *m);
+/* 2RP/(R+P), 0 when R + P = 0. */
+double db_fmeasure_combine(double r, double p);
+
+/* ---- pseudo measures (pfmeasure.c) ---- */
+void db_pfmeasure_compute(const db_mask *gt, const db_mask *res, const db_weights *w,
+                          db_metrics *m);
+/* H-DIBCO 2010 skeleton pseudo-FM; needs m->precision already set. */
+int db_pfmeasure_skel_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res,
+                              db_metrics *m);
+
+/* ---- the others ---- */
+void db_psnr_from_counts(const db_counts *c, db_metrics *m);
+void db_nrm_from_counts(const db_counts *c, db_metrics *m);
+/* NUBN: complete 8x8 GT blocks (grid anchored top-left) holding both classes. */
+uint64_t db_drd_nubn(const db_mask *gt);
+/* Sum of DRD_k over mismatched pixels (window on the GT, out-of-image cells 0). */
+double db_drd_sum(const db_mask *gt, const db_mask *res);
+void db_drd_compute(const db_mask *gt, const db_mask *res, db_metrics *m);
+int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, db_metrics *m);
+
+/* ---- components, thinning, distances (skeleton.c) ---- */
+
+/* One 8-connected component: inclusive bounding box, raster-first pixel
+ * (seed), pixel count, and the stroke width the weight generator assigns. */
+typedef struct db_cc {
+    int x0, y0, x1, y1;
+    int seedx, seedy;
+    int64_t count;
+    int stroke;
+} db_cc;
+
+/* A labelling: labels[i] in 1..n (0 = not part of the labelled class);
+ * components are numbered in raster order of their first pixel (as the
+ * reference two-pass union-find labelling does). order lists every labelled
+ * pixel index, component by component, each in raster order: order[start[k]]
+ * .. order[start[k+1]-1] are component k+1's pixels. */
+typedef struct db_ccset {
+    int n;
+    db_cc *cc;        /* cc[k] is label k + 1 */
+    int32_t *labels;  /* w*h */
+    uint32_t *order;  /* number of labelled pixels */
+    uint32_t *start;  /* n + 1 */
+} db_ccset;
+
+/* Labels the pixels where (m[i] == value) with 8-connectivity. */
+int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, db_ccset *out);
+void db_ccset_free(db_ccset *s);
+
+/* Thins the `bit` layer of m in place to the skeleton BinEvalWeights uses:
+ * Zhang-Suen (1984) sub-iterations to a fixed point, then the Lee-Chen (1992)
+ * Table 1 simple-point table in sequential raster passes to a fixed point.
+ * Out-of-image neighbours are background. when (may be NULL; w*h, zeroed
+ * by the caller) receives for each pixel Zhang-Suen deleted the number of the
+ * sub-iteration (1, 2, ...; saturating) that deleted it. */
+int db_thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when);
+/* MATLAB bwmorph(BW, 'thin', Inf) (Lam, Lee, Suen 1992): m is 0/1, in place. */
+int db_thin_matlab(db_ctx *ctx, uint8_t *m, int w, int h);
+/* Exact chessboard distance to the nearest pixel with (m[i] & bit); 0xFFFF
+ * where there is none. Two raster passes. */
+void db_chebyshev_dt(const uint8_t *m, uint8_t bit, int w, int h, uint16_t *dist);
+/* Exact squared Euclidean distance to the nearest pixel with m[i] != 0
+ * (Felzenszwalb-Huttenlocher); returns false (dist untouched) if there is
+ * none. scratch: 3*(max(w,h)+1) doubles + max(w,h)+1 ints. */
+bool db_euclid_dt2(const uint8_t *m, int w, int h, double *dist2, double *scratch, int *iscratch);
+
+#endif

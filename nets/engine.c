@@ -1,0 +1,610 @@
+/* engine.c - runs a db_model on a page: the plan (fusion of BCONV with its
+ * BN/RPReLU/ADD tail, packed weights, integer thresholds, kernel table), an
+ * arena per worker thread reused for every tile and page, and tiles with a
+ * halo so that the stitched output equals the untiled output exactly.
+ *
+ * Tiles: the page is cut into T x T output tiles (T a multiple of 64 and of
+ * the graph's downsampling factor, so tiles own whole BIT1 words and the
+ * pooling grids line up); each tile runs the whole graph on its crop grown by
+ * the halo (db_graph_halo: the receptive-field radius), whose border effects
+ * stay inside the halo. Tiles are the jobs of db_pool_run; each writes only
+ * its own pixels, so any thread count gives the same bits. */
+#include "nets/layers.h"
+#include "nets/model.h"
+
+#include <string.h>
+
+enum { CHUNK = 32 }; /* output pixels per bconv + transform call (acc in L1) */
+
+typedef struct step {
+    int node;  /* node whose value this step produces (fused tail) */
+    int bnode; /* BCONV node of a fused group, else -1 */
+    int res;   /* residual node of a fused ADD, or -1 */
+    bool float_out;
+    int bits_to;   /* step index whose input bits this step writes, or -1 */
+    bool own_pack; /* BCONV: packs its float input itself */
+    bool thresh_only;
+    db_bpost post;
+    db_bthresh bt;
+    uint64_t *wbits; /* BCONV weights, kernel layout */
+    float *wt;       /* CONV_REAL weights, [ky][kx][ci][cout] */
+    int fbuf, bbuf;  /* buffer ids: float output, packed input (BCONV) */
+} step;
+
+typedef struct buffer {
+    int node;    /* dims from this node */
+    bool bits;   /* bordered bit map of node's channels, else float map */
+    int first, last; /* live steps */
+    size_t off;  /* in the arena, for the current page */
+} buffer;
+
+typedef struct worker {
+    uint8_t *arena;
+    size_t cap;
+    int32_t *acc;
+    int *hw;
+} worker;
+
+struct db_net {
+    const db_model *model;
+    const db_graph *g;
+    const db_kernels *k;
+    int nsteps, nbufs, nworkers;
+    step *steps;
+    buffer *bufs;
+    int *step_of;   /* node -> step producing its value, -1 when absorbed */
+    int *value_buf; /* node -> float buffer id or -1 */
+    worker *workers;
+    int halo, align, tile;
+    int maxc;
+    db_image gray;
+    /* per run */
+    const db_image *page;
+    db_image *out, *logits;
+    int tw, th, ntx, nty;
+    float mean[3], inv_std[3];
+    size_t arena_size;
+    db_ctx *ctx;
+};
+
+/* ------------------------------------------------------------ halo */
+
+void db_graph_halo(const db_graph *g, int *halo, int *align)
+{
+    /* scale[i]: input pixels per node pixel; rad[i]: how far (input pixels)
+     * a node pixel's value reaches beyond its own footprint */
+    int scale[DB_GRAPH_MAX_NODES], rad[DB_GRAPH_MAX_NODES];
+    int maxs = 1;
+    for (int i = 0; i < g->nnodes; i++) {
+        const db_gnode *n = &g->nodes[i];
+        int a = n->in[0], b = n->in[1];
+        int s = i ? scale[a] : 1, r = i ? rad[a] : 0;
+        switch (n->op) {
+        case DB_OP_INPUT: break;
+        case DB_OP_CONV_REAL:
+        case DB_OP_BCONV:
+            r += (n->k / 2) * s;
+            s *= n->stride;
+            break;
+        case DB_OP_AVGPOOL2:
+        case DB_OP_HAAR2: s *= 2; break;
+        case DB_OP_UPSAMPLE2:
+            r += s;
+            s = s / 2 > 0 ? s / 2 : 1;
+            break;
+        case DB_OP_ADD:
+        case DB_OP_CONCAT:
+            if (rad[b] > r)
+                r = rad[b];
+            break;
+        default: break;
+        }
+        scale[i] = s;
+        rad[i] = r;
+        if (s > maxs)
+            maxs = s;
+    }
+    int r = rad[g->nnodes - 1];
+    *align = maxs;
+    *halo = (r + maxs - 1) / maxs * maxs;
+}
+
+/* ------------------------------------------------------------ plan */
+
+static void free_steps(db_net *net)
+{
+    for (int i = 0; i < net->nsteps; i++) {
+        db_bthresh_free(&net->steps[i].bt);
+        db_aligned_free(net->steps[i].wbits);
+        db_free(net->steps[i].wt);
+    }
+}
+
+void db_net_free(db_net *net)
+{
+    if (!net)
+        return;
+    free_steps(net);
+    for (int i = 0; i < net->nworkers; i++) {
+        db_aligned_free(net->workers[i].arena);
+        db_free(net->workers[i].acc);
+        db_free(net->workers[i].hw);
+    }
+    db_free(net->workers);
+    db_free(net->steps);
+    db_free(net->bufs);
+    db_free(net->step_of);
+    db_free(net->value_buf);
+    db_image_free(&net->gray);
+    db_free(net);
+}
+
+/* Kernel layout of a BCONV's weights: [tap][word][cout8], set bit = w < 0. */
+static uint64_t *pack_weights(db_ctx *ctx, const db_gnode *n)
+{
+    int kk = n->k * n->k, words = db_words(n->cin), c8 = db_cout8(n->cout);
+    uint64_t *w = db_aligned_alloc(ctx, (size_t)kk * (size_t)words * (size_t)c8 * 8);
+    if (!w)
+        return NULL;
+    memset(w, 0, (size_t)kk * (size_t)words * (size_t)c8 * 8);
+    for (int o = 0; o < n->cout; o++)
+        for (int t = 0; t < kk; t++)
+            for (int ci = 0; ci < n->cin; ci++)
+                if (db_sign_bit(n->w[((size_t)o * (size_t)kk + (size_t)t) * (size_t)n->cin + (size_t)ci]))
+                    w[((size_t)t * (size_t)words + (size_t)(ci >> 6)) * (size_t)c8 + (size_t)o] |=
+                        (uint64_t)1 << (ci & 63);
+    return w;
+}
+
+static float *transpose_conv(db_ctx *ctx, const db_gnode *n)
+{
+    int kk = n->k * n->k;
+    float *w = db_malloc(ctx, n->nw * sizeof(float));
+    if (!w)
+        return NULL;
+    for (int o = 0; o < n->cout; o++)
+        for (int t = 0; t < kk; t++)
+            for (int ci = 0; ci < n->cin; ci++)
+                w[((size_t)t * (size_t)n->cin + (size_t)ci) * (size_t)n->cout + (size_t)o] =
+                    n->w[((size_t)o * (size_t)kk + (size_t)t) * (size_t)n->cin + (size_t)ci];
+    return w;
+}
+
+static int plan(db_ctx *ctx, db_net *net)
+{
+    const db_graph *g = net->g;
+    int nn = g->nnodes;
+    int *ncons = db_calloc(ctx, (size_t)nn, sizeof(int));
+    int *one_cons = db_malloc(ctx, (size_t)nn * sizeof(int));
+    int *absorbed = db_calloc(ctx, (size_t)nn, sizeof(int));
+    net->step_of = db_malloc(ctx, (size_t)nn * sizeof(int));
+    net->value_buf = db_malloc(ctx, (size_t)nn * sizeof(int));
+    net->steps = db_calloc(ctx, (size_t)nn, sizeof(step));
+    net->bufs = db_calloc(ctx, (size_t)nn * 2, sizeof(buffer));
+    int rc = 0;
+    if (!ncons || !one_cons || !absorbed || !net->step_of || !net->value_buf || !net->steps ||
+        !net->bufs) {
+        rc = DB_ENOMEM;
+        goto done;
+    }
+    for (int i = 0; i < nn; i++) {
+        net->step_of[i] = -1;
+        net->value_buf[i] = -1;
+        if (g->nodes[i].cout > net->maxc)
+            net->maxc = g->nodes[i].cout;
+        for (int j = 0; j < 2; j++) {
+            int a = g->nodes[i].in[j];
+            if (a >= 0) {
+                ncons[a]++;
+                one_cons[a] = i;
+            }
+        }
+    }
+    ncons[nn - 1]++; /* the output is read by the page writer */
+    one_cons[nn - 1] = -1;
+    /* fusion: BCONV -> BATCHNORM? -> RPRELU? -> ADD? along single consumers.
+     * The group runs where its tail is, so a residual computed after the
+     * BCONV node is ready. absorbed[i]: 1 = inner member, 2 + b = tail of
+     * the group of BCONV node b (b itself when nothing is fused). */
+    for (int i = 0; i < nn; i++) {
+        if (g->nodes[i].op != DB_OP_BCONV)
+            continue;
+        int tail = i, stage = 0; /* 1 bn, 2 rprelu, 3 add */
+        while (ncons[tail] == 1 && one_cons[tail] >= 0) {
+            int c = one_cons[tail];
+            const db_gnode *cn = &g->nodes[c];
+            int st = cn->op == DB_OP_BATCHNORM ? 1 : cn->op == DB_OP_RPRELU ? 2
+                     : cn->op == DB_OP_ADD && cn->in[0] != cn->in[1] ? 3 : 0;
+            if (st <= stage)
+                break;
+            stage = st;
+            absorbed[tail] = 1;
+            tail = c;
+        }
+        absorbed[tail] = 2 + i;
+    }
+    for (int i = 0; i < nn; i++) {
+        if (absorbed[i] == 1)
+            continue;
+        const db_gnode *n = &g->nodes[i];
+        step *s = &net->steps[net->nsteps];
+        s->node = i;
+        s->bnode = -1;
+        s->res = -1;
+        s->bits_to = -1;
+        s->fbuf = s->bbuf = -1;
+        if (absorbed[i] >= 2) {
+            int bi = absorbed[i] - 2;
+            const db_gnode *b = &g->nodes[bi];
+            s->bnode = bi;
+            s->post.cout = b->cout;
+            s->post.alpha = b->p[1];
+            for (int m = bi; m != i;) {
+                m = one_cons[m];
+                const db_gnode *cn = &g->nodes[m];
+                if (cn->op == DB_OP_BATCHNORM) {
+                    s->post.bn_scale = cn->p[0];
+                    s->post.bn_bias = cn->p[1];
+                } else if (cn->op == DB_OP_RPRELU) {
+                    s->post.rp_s1 = cn->p[0];
+                    s->post.rp_slope = cn->p[1];
+                    s->post.rp_s2 = cn->p[2];
+                } else {
+                    /* the other input of the ADD: the one not on the chain */
+                    int prev = bi;
+                    while (one_cons[prev] != m)
+                        prev = one_cons[prev];
+                    s->res = cn->in[0] == prev ? cn->in[1] : cn->in[0];
+                }
+            }
+            s->wbits = pack_weights(ctx, b);
+            if (!s->wbits) {
+                rc = DB_ENOMEM;
+                goto done;
+            }
+        } else if (n->op == DB_OP_CONV_REAL) {
+            s->wt = transpose_conv(ctx, n);
+            if (!s->wt) {
+                rc = DB_ENOMEM;
+                goto done;
+            }
+        }
+        net->step_of[s->node] = net->nsteps;
+        net->nsteps++;
+    }
+    /* how each BCONV gets its input bits */
+    for (int si = 0; si < net->nsteps; si++) {
+        step *s = &net->steps[si];
+        if (s->bnode < 0)
+            continue;
+        const db_gnode *b = &g->nodes[s->bnode];
+        int v = b->in[0];
+        step *p = &net->steps[net->step_of[v]];
+        int bconv_cons = 0;
+        for (int i = v + 1; i < nn; i++)
+            bconv_cons += g->nodes[i].op == DB_OP_BCONV && g->nodes[i].in[0] == v;
+        if (p->bnode >= 0 && bconv_cons == 1 && p->bits_to < 0) {
+            p->bits_to = si;
+            p->post.thr = b->p[0];
+            if (ncons[v] == 1 && p->res < 0) {
+                p->thresh_only = true;
+                const db_gnode *pb = &g->nodes[p->bnode];
+                rc = db_bthresh_build(ctx, &p->post, pb->k * pb->k * pb->cin, &p->bt);
+                if (rc < 0)
+                    goto done;
+            }
+        } else {
+            s->own_pack = true;
+        }
+    }
+    /* buffers and lifetimes */
+    for (int si = 0; si < net->nsteps; si++) {
+        step *s = &net->steps[si];
+        s->float_out = !s->thresh_only;
+        if (s->float_out) {
+            buffer *b = &net->bufs[net->nbufs];
+            *b = (buffer){.node = s->node, .bits = false, .first = si, .last = si};
+            net->value_buf[s->node] = s->fbuf = net->nbufs++;
+        }
+        if (s->bnode >= 0) {
+            int v = g->nodes[s->bnode].in[0];
+            int writer = s->own_pack ? si : net->step_of[v];
+            buffer *b = &net->bufs[net->nbufs];
+            *b = (buffer){.node = v, .bits = true, .first = writer, .last = si};
+            s->bbuf = net->nbufs++;
+        }
+    }
+    for (int si = 0; si < net->nsteps; si++) {
+        step *s = &net->steps[si];
+        const db_gnode *n = &g->nodes[s->bnode >= 0 ? s->bnode : s->node];
+        int reads[3] = {n->in[0], n->in[1], s->res};
+        if (s->bnode >= 0 && !s->own_pack)
+            reads[0] = -1; /* reads bits, not the float map */
+        for (int j = 0; j < 3; j++)
+            if (reads[j] >= 0 && net->value_buf[reads[j]] >= 0 &&
+                net->bufs[net->value_buf[reads[j]]].last < si)
+                net->bufs[net->value_buf[reads[j]]].last = si;
+    }
+    net->bufs[net->value_buf[nn - 1]].last = net->nsteps; /* read after the last step */
+done:
+    db_free(ncons);
+    db_free(one_cons);
+    db_free(absorbed);
+    return rc;
+}
+
+int db_net_create(db_ctx *ctx, const db_model *model, db_net **out)
+{
+    *out = NULL;
+    const db_kernels *k = db_kernels_select(db_ctx_resolved_isa(ctx));
+    if (!k)
+        return db_fail(ctx, DB_EUNSUPPORTED, "net: isa %s not available",
+                       db_isa_name(db_ctx_resolved_isa(ctx)));
+    db_net *net = db_calloc(ctx, 1, sizeof *net);
+    if (!net)
+        return DB_ENOMEM;
+    net->model = model;
+    net->g = db_model_graph(model);
+    net->k = k;
+    db_graph_halo(net->g, &net->halo, &net->align);
+    net->tile = 512;
+    int rc = plan(ctx, net);
+    if (rc == 0) {
+        int nw = db_pool_size(db_ctx_pool(ctx));
+        net->workers = db_calloc(ctx, (size_t)nw, sizeof(worker));
+        if (!net->workers)
+            rc = DB_ENOMEM;
+        else
+            net->nworkers = nw;
+    }
+    for (int i = 0; rc == 0 && i < net->nworkers; i++) {
+        worker *w = &net->workers[i];
+        w->acc = db_malloc(ctx, (size_t)CHUNK * (size_t)net->maxc * sizeof(int32_t));
+        w->hw = db_malloc(ctx, (size_t)net->g->nnodes * 2 * sizeof(int));
+        if (!w->acc || !w->hw)
+            rc = DB_ENOMEM;
+    }
+    if (rc < 0) {
+        db_net_free(net);
+        return rc;
+    }
+    *out = net;
+    return 0;
+}
+
+int db_net_set_tile(db_ctx *ctx, db_net *net, int tile)
+{
+    if (tile < 0 || tile > (1 << 20))
+        return db_fail(ctx, DB_EINVAL, "net: tile size %d out of range", tile);
+    net->tile = tile;
+    return 0;
+}
+
+/* ------------------------------------------------------------ run */
+
+static size_t buf_bytes(const db_net *net, const buffer *b, const int *hw)
+{
+    int w = hw[2 * b->node], h = hw[2 * b->node + 1], c = net->g->nodes[b->node].cout;
+    size_t n = b->bits ? (size_t)(w + 2) * (size_t)(h + 2) * (size_t)db_words(c) * 8
+                       : (size_t)w * (size_t)h * (size_t)c * sizeof(float);
+    return (n + 63) & ~(size_t)63;
+}
+
+/* First-fit placement of the buffers by lifetime for a crop of cw x ch; the
+ * sizes only grow with the crop, so offsets for the largest crop fit all. */
+static int place_buffers(db_ctx *ctx, db_net *net, int cw, int ch, int *hw)
+{
+    DB_TRY(db_graph_shapes(ctx, net->g, cw, ch, hw));
+    size_t total = 0;
+    for (int i = 0; i < net->nbufs; i++) {
+        buffer *b = &net->bufs[i];
+        size_t size = buf_bytes(net, b, hw), off = 0;
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (int j = 0; j < i; j++) {
+                const buffer *o = &net->bufs[j];
+                bool live = o->first <= b->last && b->first <= o->last;
+                size_t osz = buf_bytes(net, o, hw);
+                if (live && off < o->off + osz && o->off < off + size) {
+                    off = o->off + osz;
+                    moved = true;
+                }
+            }
+        }
+        b->off = off;
+        if (off + size > total)
+            total = off + size;
+    }
+    net->arena_size = total;
+    return 0;
+}
+
+static float *fmap(const db_net *net, const worker *w, int node)
+{
+    return (float *)(void *)(w->arena + net->bufs[net->value_buf[node]].off);
+}
+
+static void run_bconv(const db_net *net, const worker *wk, const step *s)
+{
+    const db_graph *g = net->g;
+    const db_gnode *b = &g->nodes[s->bnode];
+    const int *hw = wk->hw;
+    int v = b->in[0];
+    int iw = hw[2 * v], ih = hw[2 * v + 1];
+    int ow = hw[2 * s->bnode], oh = hw[2 * s->bnode + 1];
+    int words = db_words(b->cin), cout = b->cout;
+    uint64_t *in = (uint64_t *)(void *)(wk->arena + net->bufs[s->bbuf].off);
+    if (s->own_pack)
+        db_layer_pack(net->k, fmap(net, wk, v), iw, ih, b->cin, b->p[0], in);
+    size_t in_row = (size_t)(iw + 2) * (size_t)words;
+    int off = b->k == 3 ? 0 : 1;
+    int32_t K = b->k * b->k * b->cin;
+    float *out = s->float_out ? fmap(net, wk, s->node) : NULL;
+    const float *res = s->res >= 0 ? fmap(net, wk, s->res) : NULL;
+    uint64_t *nb = NULL;
+    int nwords = db_words(cout);
+    if (s->bits_to >= 0) {
+        nb = (uint64_t *)(void *)(wk->arena + net->bufs[net->steps[s->bits_to].bbuf].off);
+        db_layer_clear_border(nb, ow, oh, nwords);
+    }
+    for (int y = 0; y < oh; y++) {
+        const uint64_t *irow = in + (size_t)(y * b->stride + off) * in_row + (size_t)off * (size_t)words;
+        for (int x = 0; x < ow; x += CHUNK) {
+            int n = ow - x < CHUNK ? ow - x : CHUNK;
+            net->k->bconv(irow + (size_t)x * (size_t)b->stride * (size_t)words, in_row, words,
+                          b->k, b->stride, n, s->wbits, cout, K, wk->acc);
+            size_t pix = (size_t)y * (size_t)ow + (size_t)x;
+            uint64_t *bits = nb ? nb + ((size_t)(y + 1) * (size_t)(ow + 2) + (size_t)(x + 1)) * (size_t)nwords
+                                : NULL;
+            if (s->thresh_only)
+                net->k->bthresh(&s->bt, wk->acc, n, bits);
+            else
+                net->k->bpost(&s->post, wk->acc, n, res ? res + pix * (size_t)cout : NULL,
+                              out ? out + pix * (size_t)cout : NULL, bits);
+        }
+    }
+}
+
+static void run_step(const db_net *net, const worker *wk, const step *s, int cx, int cy)
+{
+    if (s->bnode >= 0) {
+        run_bconv(net, wk, s);
+        return;
+    }
+    const db_gnode *n = &net->g->nodes[s->node];
+    const int *hw = wk->hw;
+    int w = hw[2 * s->node], h = hw[2 * s->node + 1];
+    float *out = fmap(net, wk, s->node);
+    int a = n->in[0], b = n->in[1];
+    const float *fa = a >= 0 ? fmap(net, wk, a) : NULL;
+    const float *fb = b >= 0 ? fmap(net, wk, b) : NULL;
+    size_t npix = (size_t)w * (size_t)h;
+    switch (n->op) {
+    case DB_OP_INPUT:
+        db_layer_input(net->page, cx, cy, w, h, n->cout, n->attr, net->mean, net->inv_std, out);
+        break;
+    case DB_OP_CONV_REAL: {
+        int iw = hw[2 * a], ih = hw[2 * a + 1];
+        const float *rows[7];
+        for (int y = 0; y < h; y++) {
+            for (int ky = 0; ky < n->k; ky++) {
+                int iy = y * n->stride - n->k / 2 + ky;
+                rows[ky] = iy >= 0 && iy < ih ? fa + (size_t)iy * (size_t)iw * (size_t)n->cin : NULL;
+            }
+            net->k->conv_real(rows, iw, n->cin, n->k, n->stride, w, s->wt, n->p[0], n->cout,
+                              out + (size_t)y * (size_t)w * (size_t)n->cout);
+        }
+        break;
+    }
+    case DB_OP_BATCHNORM:
+    case DB_OP_RPRELU:
+    case DB_OP_ADD:
+    case DB_OP_SIGMOID: db_layer_elementwise(n, fa, fb, npix, out); break;
+    case DB_OP_CONCAT:
+    case DB_OP_CHANNEL_DUP:
+    case DB_OP_CHANNEL_PAIR_MEAN:
+    case DB_OP_DB_HEAD:
+        db_layer_channels(n, fa, n->cin, fb, b >= 0 ? net->g->nodes[b].cout : 0, npix, out);
+        break;
+    case DB_OP_AVGPOOL2:
+    case DB_OP_HAAR2: db_layer_down2(n, fa, hw[2 * a], hw[2 * a + 1], out); break;
+    case DB_OP_UPSAMPLE2: db_layer_upsample2(n->cout, fa, hw[2 * a], w, h, out); break;
+    default: break;
+    }
+}
+
+static void tile_job(void *arg, int job, int worker_id)
+{
+    db_net *net = arg;
+    if (db_ctx_canceled(net->ctx))
+        return;
+    worker *wk = &net->workers[worker_id];
+    int W = net->page->width, H = net->page->height;
+    int x0 = (job % net->ntx) * net->tw, y0 = (job / net->ntx) * net->th;
+    int x1 = x0 + net->tw < W ? x0 + net->tw : W, y1 = y0 + net->th < H ? y0 + net->th : H;
+    int cx = x0 - net->halo > 0 ? x0 - net->halo : 0;
+    int cy = y0 - net->halo > 0 ? y0 - net->halo : 0;
+    int cx1 = x1 + net->halo < W ? x1 + net->halo : W;
+    int cy1 = y1 + net->halo < H ? y1 + net->halo : H;
+    int cw = cx1 - cx, ch = cy1 - cy;
+    if (db_graph_shapes(NULL, net->g, cw, ch, wk->hw) < 0)
+        return; /* cannot happen: validated for every size at load */
+    for (int si = 0; si < net->nsteps; si++)
+        run_step(net, wk, &net->steps[si], cx, cy);
+    const float *lg = fmap(net, wk, net->g->nnodes - 1);
+    for (int y = y0; y < y1; y++) {
+        const float *src = lg + (size_t)(y - cy) * (size_t)cw + (size_t)(x0 - cx);
+        uint64_t *row = (uint64_t *)(void *)db_image_row(net->out, y);
+        for (int x = x0; x < x1; x += 64) {
+            uint64_t word = 0;
+            for (int i = 0; i < 64 && x + i < x1; i++)
+                word |= (uint64_t)(src[x - x0 + i] > 0.0f) << i;
+            row[x >> 6] = word;
+        }
+        if (net->logits)
+            memcpy((float *)(void *)db_image_row(net->logits, y) + x0, src,
+                   (size_t)(x1 - x0) * sizeof(float));
+    }
+}
+
+int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_image *logits)
+{
+    const db_graph *g = net->g;
+    int C = g->nodes[0].cout;
+    if (!in || !in->data || (in->format != DB_GRAY8 && in->format != DB_RGB8))
+        return db_fail(ctx, DB_EINVAL, "net: input must be GRAY8 or RGB8");
+    DB_TRY(db_check_dimensions(ctx, "net", in->width, in->height));
+    const db_image *page = in;
+    if (C == 1 && in->format == DB_RGB8) {
+        DB_TRY(db_image_to_gray(ctx, in, &net->gray));
+        page = &net->gray;
+    }
+    int W = page->width, H = page->height;
+    DB_TRY(db_image_ensure(ctx, out, W, H, DB_BIT1));
+    db_image_clear(out);
+    out->xdpi = in->xdpi;
+    out->ydpi = in->ydpi;
+    if (logits) {
+        DB_TRY(db_image_ensure(ctx, logits, W, H, DB_F32));
+        logits->xdpi = in->xdpi;
+        logits->ydpi = in->ydpi;
+    }
+    if (g->nodes[0].attr == DB_NORM_PAGE_STD)
+        for (int c = 0; c < C; c++)
+            db_page_stats(page->data, page->stride, W, H, page->format == DB_RGB8 ? 3 : 1,
+                          page->format == DB_RGB8 ? c : 0, &net->mean[c], &net->inv_std[c]);
+    /* tile size: a multiple of 64 (whole BIT1 words) and of the alignment */
+    int unit = net->align > 64 ? net->align : 64;
+    int t = net->tile ? (net->tile + unit - 1) / unit * unit : 0;
+    net->tw = t && t < W ? t : W;
+    net->th = t && t < H ? t : H;
+    net->ntx = (W + net->tw - 1) / net->tw;
+    net->nty = (H + net->th - 1) / net->th;
+    int cw = net->tw + 2 * net->halo < W ? net->tw + 2 * net->halo : W;
+    int ch = net->th + 2 * net->halo < H ? net->th + 2 * net->halo : H;
+    DB_TRY(place_buffers(ctx, net, cw, ch, net->workers[0].hw));
+    int nw = net->nworkers;
+    for (int i = 0; i < nw; i++) {
+        worker *w = &net->workers[i];
+        if (w->cap < net->arena_size) {
+            db_aligned_free(w->arena);
+            w->cap = 0;
+            w->arena = db_aligned_alloc(ctx, net->arena_size);
+            if (!w->arena)
+                return DB_ENOMEM;
+            w->cap = net->arena_size;
+        }
+    }
+    net->page = page;
+    net->out = out;
+    net->logits = logits;
+    net->ctx = ctx;
+    db_pool *pool = db_ctx_pool(ctx);
+    if (db_pool_size(pool) > nw)
+        pool = NULL; /* a different pool than at creation: stay on this thread */
+    db_pool_run(pool, net->ntx * net->nty, tile_job, net);
+    net->page = NULL;
+    if (db_ctx_canceled(ctx))
+        return db_fail(ctx, DB_ECANCELED, "net: canceled");
+    return 0;
+}

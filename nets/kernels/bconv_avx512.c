@@ -1,0 +1,304 @@
+/* bconv_avx512.c - AVX-512 + VPOPCNTDQ kernels, bit-identical to
+ * bconv_ref.c. Binary conv: a register block of P output pixels x G groups of
+ * 8 output channels (one 64-bit popcount lane per channel); each activation
+ * word is broadcast once and each weight vector loaded once per block, so the
+ * inner loop is xor + vpopcntq + add on P*G accumulators. Float transforms
+ * keep the scalar operation order of graph.h (mul, add, no FMA). */
+#include "nets/kernels/kernels.h"
+
+#include <immintrin.h>
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+ALWAYS_INLINE void bconv_block(const uint64_t *in, size_t in_row, int words, int k, int stride,
+                               const uint64_t *w, size_t cout8, int cout, int og, int32_t K,
+                               int32_t *acc, const int P, const int G, const int KS)
+{
+    __m512i s[4][8];
+    _Pragma("GCC unroll 8")
+    for (int p = 0; p < P; p++)
+        _Pragma("GCC unroll 8")
+        for (int g = 0; g < G; g++)
+            s[p][g] = _mm512_setzero_si512();
+    size_t pstep = (size_t)stride * (size_t)words;
+    int kk = KS ? KS : k; /* KS: kernel size known at compile time (0 = runtime) */
+    _Pragma("GCC unroll 3")
+    for (int ky = 0; ky < kk; ky++) {
+        _Pragma("GCC unroll 3")
+        for (int kx = 0; kx < kk; kx++) {
+            const uint64_t *a = in + (size_t)ky * in_row + (size_t)kx * (size_t)words;
+            const uint64_t *wt = w + (size_t)(ky * kk + kx) * (size_t)words * cout8 + (size_t)og * 8;
+            for (int q = 0; q < words; q++) {
+                __m512i av[4];
+                _Pragma("GCC unroll 8")
+                for (int p = 0; p < P; p++)
+                    av[p] = _mm512_set1_epi64((long long)a[(size_t)p * pstep + (size_t)q]);
+                _Pragma("GCC unroll 8")
+                for (int g = 0; g < G; g++) {
+                    __m512i wv = _mm512_loadu_si512((const void *)(wt + (size_t)q * cout8 + (size_t)g * 8));
+                    _Pragma("GCC unroll 8")
+                    for (int p = 0; p < P; p++)
+                        s[p][g] = _mm512_add_epi64(
+                            s[p][g], _mm512_popcnt_epi64(_mm512_xor_si512(av[p], wv)));
+                }
+            }
+        }
+    }
+    __m256i kv = _mm256_set1_epi32(K);
+    _Pragma("GCC unroll 8")
+    for (int p = 0; p < P; p++)
+        _Pragma("GCC unroll 8")
+        for (int g = 0; g < G; g++) {
+            int o0 = (og + g) * 8;
+            __m256i pc = _mm512_cvtepi64_epi32(s[p][g]);
+            __m256i r = _mm256_sub_epi32(kv, _mm256_slli_epi32(pc, 1));
+            int left = cout - o0;
+            __mmask8 m = left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1u);
+            _mm256_mask_storeu_epi32(acc + (size_t)p * (size_t)cout + (size_t)o0, m, r);
+        }
+}
+
+/* Blocks of P pixels x G channel groups; P*G <= 16 accumulators plus the
+ * weight and broadcast registers fit the 32 zmm registers. */
+#define BLOCK(PP, GG, KK) bconv_block(px, in_row, words, k, stride, w, cout8, cout, og, K, ac, PP, GG, KK)
+#define PSWITCH(GG, KK)                                                                        \
+    switch (P) {                                                                               \
+    case 1: BLOCK(1, GG, KK); break;                                                           \
+    case 2: BLOCK(2, GG, KK); break;                                                           \
+    case 3: BLOCK(3, GG, KK); break;                                                           \
+    default: BLOCK(4, GG, KK); break;                                                          \
+    }
+
+static void bconv_avx512(const uint64_t *in, size_t in_row, int words, int k, int stride, int n,
+                         const uint64_t *w, int cout, int32_t K, int32_t *acc)
+{
+    size_t cout8 = (size_t)db_cout8(cout);
+    int ngroups = (int)(cout8 / 8);
+    /* 8 groups (64 channels) x 2 pixels when there are that many channels,
+     * else up to 4 groups x 4 pixels */
+    int gstep = ngroups >= 8 ? 8 : 4, pmax = gstep == 8 ? 2 : 4;
+    for (int og = 0; og < ngroups; og += gstep) {
+        int G = ngroups - og < gstep ? ngroups - og : gstep;
+        for (int j = 0; j < n; j += pmax) {
+            int P = n - j < pmax ? n - j : pmax;
+            const uint64_t *px = in + (size_t)j * (size_t)stride * (size_t)words;
+            int32_t *ac = acc + (size_t)j * (size_t)cout;
+            if (k == 3) {
+                switch (G) {
+                case 1: PSWITCH(1, 3); break;
+                case 2: PSWITCH(2, 3); break;
+                case 3: PSWITCH(3, 3); break;
+                case 4: PSWITCH(4, 3); break;
+                case 5: PSWITCH(5, 3); break;
+                case 6: PSWITCH(6, 3); break;
+                case 7: PSWITCH(7, 3); break;
+                default: PSWITCH(8, 3); break;
+                }
+            } else {
+                switch (G) {
+                case 1: PSWITCH(1, 0); break;
+                case 2: PSWITCH(2, 0); break;
+                case 3: PSWITCH(3, 0); break;
+                case 4: PSWITCH(4, 0); break;
+                case 5: PSWITCH(5, 0); break;
+                case 6: PSWITCH(6, 0); break;
+                case 7: PSWITCH(7, 0); break;
+                default: PSWITCH(8, 0); break;
+                }
+            }
+        }
+    }
+}
+
+/* Loads/stores of 16 lanes, unmasked when all are live (masked stores that
+ * miss the cache are slow on some cores). */
+ALWAYS_INLINE __m512 ld16(__mmask16 m, const float *p)
+{
+    return m == 0xffff ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+}
+
+/* 16 channels of the db_bpost chain; lanes outside m are not used. */
+ALWAYS_INLINE __m512 bpost16(const db_bpost *p, int o, __mmask16 m, const int32_t *a,
+                             const float *res)
+{
+    __m512i av = m == 0xffff ? _mm512_loadu_si512((const void *)(a + o))
+                             : _mm512_maskz_loadu_epi32(m, a + o);
+    __m512 y = _mm512_cvtepi32_ps(av);
+    y = _mm512_mul_ps(y, ld16(m, p->alpha + o));
+    if (p->bn_scale) {
+        y = _mm512_mul_ps(y, ld16(m, p->bn_scale + o));
+        y = _mm512_add_ps(y, ld16(m, p->bn_bias + o));
+    }
+    if (p->rp_s1) {
+        __m512 t = _mm512_add_ps(y, ld16(m, p->rp_s1 + o));
+        __mmask16 pos = _mm512_cmp_ps_mask(t, _mm512_setzero_ps(), _CMP_GT_OQ);
+        __m512 neg = _mm512_mul_ps(t, ld16(m, p->rp_slope + o));
+        y = _mm512_mask_blend_ps(pos, neg, t);
+        y = _mm512_add_ps(y, ld16(m, p->rp_s2 + o));
+    }
+    if (res)
+        y = _mm512_add_ps(y, ld16(m, res + o));
+    return y;
+}
+
+static inline __mmask16 lane_mask(int left)
+{
+    return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
+}
+
+static void bpost_avx512(const db_bpost *p, const int32_t *acc, int n, const float *res,
+                         float *out, uint64_t *bits)
+{
+    const db_bpost pp = *p; /* a local copy: stores below cannot alias it */
+    int c = pp.cout, words = db_words(c);
+    for (int j = 0; j < n; j++) {
+        const int32_t *a = acc + (size_t)j * (size_t)c;
+        const float *r = res ? res + (size_t)j * (size_t)c : NULL;
+        float *y = out ? out + (size_t)j * (size_t)c : NULL;
+        uint64_t *b = bits ? bits + (size_t)j * (size_t)words : NULL;
+        for (int q = 0; q < words; q++) {
+            uint64_t word = 0;
+            for (int s = 0; s < 4; s++) {
+                int o = q * 64 + s * 16;
+                if (o >= c)
+                    break;
+                __mmask16 m = lane_mask(c - o);
+                __m512 v = bpost16(&pp, o, m, a, r);
+                if (y) {
+                    if (m == 0xffff)
+                        _mm512_storeu_ps(y + o, v);
+                    else
+                        _mm512_mask_storeu_ps(y + o, m, v);
+                }
+                if (b) {
+                    __m512 t = _mm512_add_ps(v, ld16(m, pp.thr + o));
+                    __mmask16 neg = _mm512_mask_cmp_ps_mask(m, t, _mm512_setzero_ps(), _CMP_LT_OQ);
+                    word |= (uint64_t)neg << (s * 16);
+                }
+            }
+            if (b)
+                b[q] = word;
+        }
+    }
+}
+
+static void bthresh_avx512(const db_bthresh *t, const int32_t *acc, int n, uint64_t *bits)
+{
+    if (t->table) { /* non-monotone channels are rare: the reference handles them */
+        db_kernels_ref.bthresh(t, acc, n, bits);
+        return;
+    }
+    int c = t->cout, words = db_words(c);
+    for (int j = 0; j < n; j++) {
+        const int32_t *a = acc + (size_t)j * (size_t)c;
+        uint64_t *b = bits + (size_t)j * (size_t)words;
+        for (int q = 0; q < words; q++) {
+            uint64_t word = 0;
+            for (int s = 0; s < 4; s++) {
+                int o = q * 64 + s * 16;
+                if (o >= c)
+                    break;
+                __mmask16 m = lane_mask(c - o);
+                __m512i av = _mm512_maskz_loadu_epi32(m, a + o);
+                __m512i tv = _mm512_maskz_loadu_epi32(m, t->t + o);
+                __mmask16 ge = _mm512_mask_cmp_epi32_mask(m, av, tv, _MM_CMPINT_NLT);
+                __mmask16 pol = _mm_mask_cmpneq_epi8_mask(m, _mm_maskz_loadu_epi8(m, t->pol + o),
+                                                          _mm_setzero_si128());
+                word |= (uint64_t)(__mmask16)((ge ^ pol) & m) << (s * 16);
+            }
+            b[q] = word;
+        }
+    }
+}
+
+static void pack_avx512(const float *x, int n, int c, const float *thr, uint64_t *bits)
+{
+    int words = db_words(c);
+    for (int j = 0; j < n; j++) {
+        const float *xp = x + (size_t)j * (size_t)c;
+        uint64_t *b = bits + (size_t)j * (size_t)words;
+        for (int q = 0; q < words; q++) {
+            uint64_t word = 0;
+            for (int s = 0; s < 4; s++) {
+                int o = q * 64 + s * 16;
+                if (o >= c)
+                    break;
+                __mmask16 m = lane_mask(c - o);
+                __m512 v = ld16(m, xp + o);
+                if (thr)
+                    v = _mm512_add_ps(v, ld16(m, thr + o));
+                __mmask16 neg = _mm512_mask_cmp_ps_mask(m, v, _mm512_setzero_ps(), _CMP_LT_OQ);
+                word |= (uint64_t)neg << (s * 16);
+            }
+            b[q] = word;
+        }
+    }
+}
+
+/* CONV_REAL: 16 output channels per vector, or for a single output channel
+ * (the 1x1 head) 16 pixels per vector with gathered inputs; masked adds
+ * stand for the skipped taps, so every lane follows the reference order. */
+static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k, int stride,
+                             int n, const float *wt, const float *bias, int cout, float *out)
+{
+    int half = k / 2;
+    if (cout == 1) {
+        __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (int j = 0; j < n; j += 16) {
+            __mmask16 live = lane_mask(n - j);
+            __m512 acc = _mm512_setzero_ps();
+            __m512i jx = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(j), lane),
+                                            _mm512_set1_epi32(stride));
+            for (int ky = 0; ky < k; ky++) {
+                if (!rows[ky])
+                    continue;
+                for (int kx = 0; kx < k; kx++) {
+                    __m512i x = _mm512_add_epi32(jx, _mm512_set1_epi32(kx - half));
+                    __mmask16 m = live & _mm512_cmp_epi32_mask(x, _mm512_setzero_si512(), _MM_CMPINT_NLT) &
+                                  _mm512_cmp_epi32_mask(x, _mm512_set1_epi32(in_w), _MM_CMPINT_LT);
+                    __m512i idx = _mm512_mullo_epi32(x, _mm512_set1_epi32(cin));
+                    const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin;
+                    for (int ci = 0; ci < cin; ci++) {
+                        __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx,
+                                                             rows[ky] + ci, 4);
+                        acc = _mm512_mask_add_ps(acc, m, acc, _mm512_mul_ps(_mm512_set1_ps(wp[ci]), xv));
+                    }
+                }
+            }
+            acc = _mm512_add_ps(acc, _mm512_set1_ps(bias[0]));
+            _mm512_mask_storeu_ps(out + j, live, acc);
+        }
+        return;
+    }
+    for (int j = 0; j < n; j++) {
+        for (int o = 0; o < cout; o += 16) {
+            __mmask16 m = lane_mask(cout - o);
+            __m512 acc = _mm512_setzero_ps();
+            for (int ky = 0; ky < k; ky++) {
+                if (!rows[ky])
+                    continue;
+                for (int kx = 0; kx < k; kx++) {
+                    int x = j * stride - half + kx;
+                    if (x < 0 || x >= in_w)
+                        continue;
+                    const float *xp = rows[ky] + (size_t)x * (size_t)cin;
+                    const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin * (size_t)cout + (size_t)o;
+                    for (int ci = 0; ci < cin; ci++)
+                        acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, wp + (size_t)ci * (size_t)cout),
+                                                               _mm512_set1_ps(xp[ci])));
+                }
+            }
+            acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, bias + o));
+            _mm512_mask_storeu_ps(out + (size_t)j * (size_t)cout + (size_t)o, m, acc);
+        }
+    }
+}
+
+const db_kernels db_kernels_avx512 = {
+    .conv_real = conv_real_avx512,
+    .isa = DB_ISA_AVX512,
+    .bconv = bconv_avx512,
+    .bpost = bpost_avx512,
+    .bthresh = bthresh_avx512,
+    .pack = pack_avx512,
+};

@@ -1,0 +1,132 @@
+/* bconv_ref.c - the portable reference kernels: the specification that the
+ * AVX2 and AVX-512 files must match bit for bit (tests/nets/test_kernels.c).
+ * Binary dot product: acc = K - 2*popcount(a XOR w) (Larq output_transform). */
+#include "nets/kernels/kernels.h"
+
+static int popcount64(uint64_t v)
+{
+    /* portable SWAR popcount, no builtin needed */
+    v = v - ((v >> 1) & 0x5555555555555555ull);
+    v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+    v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (int)((v * 0x0101010101010101ull) >> 56);
+}
+
+static void bconv_ref(const uint64_t *in, size_t in_row, int words, int k, int stride, int n,
+                      const uint64_t *w, int cout, int32_t K, int32_t *acc)
+{
+    size_t cout8 = (size_t)db_cout8(cout);
+    for (int j = 0; j < n; j++) {
+        const uint64_t *px = in + (size_t)j * (size_t)stride * (size_t)words;
+        for (int o = 0; o < cout; o++) {
+            int32_t pc = 0;
+            for (int ky = 0; ky < k; ky++)
+                for (int kx = 0; kx < k; kx++) {
+                    const uint64_t *a = px + (size_t)ky * in_row + (size_t)kx * (size_t)words;
+                    const uint64_t *b = w + (size_t)(ky * k + kx) * (size_t)words * cout8 + o;
+                    for (int q = 0; q < words; q++)
+                        pc += popcount64(a[q] ^ b[(size_t)q * cout8]);
+                }
+            acc[(size_t)j * (size_t)cout + (size_t)o] = K - 2 * pc;
+        }
+    }
+}
+
+float db_bpost_value_ref(const db_bpost *p, int o, int32_t acc, const float *res)
+{
+    float y = db_bconv_out(acc, p->alpha[o]);
+    if (p->bn_scale)
+        y = db_bn_out(y, p->bn_scale[o], p->bn_bias[o]);
+    if (p->rp_s1)
+        y = db_rprelu_out(y, p->rp_s1[o], p->rp_slope[o], p->rp_s2[o]);
+    if (res)
+        y = y + res[o];
+    return y;
+}
+
+static void bpost_ref(const db_bpost *p, const int32_t *acc, int n, const float *res, float *out,
+                      uint64_t *bits)
+{
+    int c = p->cout, words = db_words(c);
+    for (int j = 0; j < n; j++) {
+        const int32_t *a = acc + (size_t)j * (size_t)c;
+        const float *r = res ? res + (size_t)j * (size_t)c : NULL;
+        uint64_t *b = bits ? bits + (size_t)j * (size_t)words : NULL;
+        if (b)
+            for (int q = 0; q < words; q++)
+                b[q] = 0;
+        for (int o = 0; o < c; o++) {
+            float y = db_bpost_value_ref(p, o, a[o], r);
+            if (out)
+                out[(size_t)j * (size_t)c + (size_t)o] = y;
+            if (b && db_rsign_bit(y, p->thr[o]))
+                b[o >> 6] |= (uint64_t)1 << (o & 63);
+        }
+    }
+}
+
+int db_bthresh_bit_ref(const db_bthresh *t, int o, int32_t acc)
+{
+    if (t->mode[o] == 0)
+        return (acc >= t->t[o]) ^ t->pol[o];
+    return t->table[(size_t)o * (size_t)(t->K + 1) + (size_t)((acc + t->K) / 2)];
+}
+
+static void bthresh_ref(const db_bthresh *t, const int32_t *acc, int n, uint64_t *bits)
+{
+    int c = t->cout, words = db_words(c);
+    for (int j = 0; j < n; j++) {
+        uint64_t *b = bits + (size_t)j * (size_t)words;
+        for (int q = 0; q < words; q++)
+            b[q] = 0;
+        for (int o = 0; o < c; o++)
+            if (db_bthresh_bit_ref(t, o, acc[(size_t)j * (size_t)c + (size_t)o]))
+                b[o >> 6] |= (uint64_t)1 << (o & 63);
+    }
+}
+
+static void pack_ref(const float *x, int n, int c, const float *thr, uint64_t *bits)
+{
+    int words = db_words(c);
+    for (int j = 0; j < n; j++) {
+        uint64_t *b = bits + (size_t)j * (size_t)words;
+        for (int q = 0; q < words; q++)
+            b[q] = 0;
+        for (int o = 0; o < c; o++)
+            if (db_rsign_bit(x[(size_t)j * (size_t)c + (size_t)o], thr ? thr[o] : 0.0f))
+                b[o >> 6] |= (uint64_t)1 << (o & 63);
+    }
+}
+
+void db_conv_real_ref(const float *const *rows, int in_w, int cin, int k, int stride, int n,
+                      const float *wt, const float *bias, int cout, float *out)
+{
+    int half = k / 2;
+    for (int j = 0; j < n; j++)
+        for (int o = 0; o < cout; o++) {
+            float acc = 0.0f;
+            for (int ky = 0; ky < k; ky++) {
+                if (!rows[ky])
+                    continue;
+                for (int kx = 0; kx < k; kx++) {
+                    int x = j * stride - half + kx;
+                    if (x < 0 || x >= in_w)
+                        continue;
+                    const float *xp = rows[ky] + (size_t)x * (size_t)cin;
+                    const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin * (size_t)cout + (size_t)o;
+                    for (int ci = 0; ci < cin; ci++)
+                        acc = acc + wp[(size_t)ci * (size_t)cout] * xp[ci];
+                }
+            }
+            out[(size_t)j * (size_t)cout + (size_t)o] = acc + bias[o];
+        }
+}
+
+const db_kernels db_kernels_ref = {
+    .conv_real = db_conv_real_ref,
+    .isa = DB_ISA_REF,
+    .bconv = bconv_ref,
+    .bpost = bpost_ref,
+    .bthresh = bthresh_ref,
+    .pack = pack_ref,
+};

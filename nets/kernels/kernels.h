@@ -1,0 +1,95 @@
+/* kernels.h - the bit-packed and per-channel kernels of the 1-bit engine: one
+ * table of function pointers per ISA (dispatch.c), _ref.c is the
+ * specification, _avx2.c / _avx512.c must give bit-identical results.
+ * Kernels take no ctx and cannot fail: the engine has validated everything.
+ * Layouts: float maps NHWC (pixel x of a row at row + x*c); packed maps NHWC
+ * with `words` = db_words(c) uint64 per pixel, convention of nets/graph.h. */
+#ifndef DB_NETS_KERNELS_H
+#define DB_NETS_KERNELS_H
+
+#include "nets/graph.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Per-channel output transform of a binary conv (graph.h order):
+ *   y = db_bconv_out(acc, alpha[o]);
+ *   if (bn_scale) y = db_bn_out(y, bn_scale[o], bn_bias[o]);
+ *   if (rp_s1)    y = db_rprelu_out(y, rp_s1[o], rp_slope[o], rp_s2[o]);
+ *   if (res)      y = y + res[o];              (residual ADD, float row)
+ * then y is stored to out (when not NULL) and/or its RSign bit
+ * db_rsign_bit(y, thr[o]) to bits (when not NULL). */
+typedef struct db_bpost {
+    int cout;
+    const float *alpha;
+    const float *bn_scale, *bn_bias; /* both or neither */
+    const float *rp_s1, *rp_slope, *rp_s2; /* all or none */
+    const float *thr; /* thresholds of the consumer, needed when bits != NULL */
+} db_bpost;
+
+/* Integer-threshold form of a whole chain for bits-only output: bit of
+ * channel o for accumulator acc is
+ *   mode[o] == 0: (acc >= t[o])  ^ pol[o]   (a step function)
+ *   mode[o] == 1: table[o][(acc + K) / 2]    (any other shape)
+ * built by db_bthresh_build from the float chain, so exact by construction. */
+typedef struct db_bthresh {
+    int cout, K;
+    int32_t *t;      /* [cout] */
+    uint8_t *pol;    /* [cout] */
+    uint8_t *mode;   /* [cout] */
+    uint8_t *table;  /* [cout][K+1] or NULL when every mode is 0 */
+} db_bthresh;
+
+/* Output channels rounded up to a multiple of 8 (weight layout). */
+static inline int db_cout8(int cout) { return (cout + 7) & ~7; }
+
+typedef struct db_kernels {
+    db_isa isa;
+    /* Binary conv of n output pixels of one row: for output pixel j and
+     * channel o, acc[j*cout + o] = K - 2 * sum over taps (ky,kx) and words q
+     * of popcount(in[(ky*in_row + (j*stride + kx)*words) + q] ^
+     * w[((ky*k + kx)*words + q)*cout8 + o]); K = k*k*cin, cout8 = db_cout8(cout)
+     * (weights transposed so 8 output channels sit in one 512-bit vector; the
+     * lanes o >= cout are never read as results). in points at the top-left tap of
+     * output pixel 0 in a map whose rows are in_row words apart; the engine
+     * provides the +1 border (bits 0) around the map. */
+    void (*bconv)(const uint64_t *in, size_t in_row, int words, int k, int stride, int n,
+                  const uint64_t *w, int cout, int32_t K, int32_t *acc);
+    /* Output transform of n pixels: acc [n][cout]; res/out [n][cout] floats
+     * (pixel stride cout); bits [n][db_words(cout)] (whole words written). */
+    void (*bpost)(const db_bpost *p, const int32_t *acc, int n, const float *res, float *out,
+                  uint64_t *bits);
+    /* Bits-only output through a db_bthresh. */
+    void (*bthresh)(const db_bthresh *t, const int32_t *acc, int n, uint64_t *bits);
+    /* RSign packing of n pixels of c channels: bit = db_rsign_bit(x, thr[ch])
+     * (thr NULL = 0 thresholds); bits [n][db_words(c)], padding bits 0. */
+    void (*pack)(const float *x, int n, int c, const float *thr, uint64_t *bits);
+    /* CONV_REAL of one output row of n pixels (graph.h order). rows[ky] is
+     * input row oy*stride - k/2 + ky, or NULL outside the image; input pixel
+     * x = j*stride - k/2 + kx is skipped outside [0, in_w). wt is
+     * [ky][kx][ci][cout], out [n][cout]. */
+    void (*conv_real)(const float *const *rows, int in_w, int cin, int k, int stride, int n,
+                      const float *wt, const float *bias, int cout, float *out);
+} db_kernels;
+
+/* The table for isa (DB_ISA_AUTO = best supported). Returns NULL when the CPU
+ * cannot run it. Tables are static const: no allocation. */
+const db_kernels *db_kernels_select(db_isa isa);
+
+/* Per-ISA tables (defined in the _ref/_avx2/_avx512 files). */
+extern const db_kernels db_kernels_ref;
+extern const db_kernels db_kernels_avx2;
+extern const db_kernels db_kernels_avx512;
+
+/* Scalar reference pieces reused by the SIMD files for tails. */
+float db_bpost_value_ref(const db_bpost *p, int o, int32_t acc, const float *res);
+int db_bthresh_bit_ref(const db_bthresh *t, int o, int32_t acc);
+void db_conv_real_ref(const float *const *rows, int in_w, int cin, int k, int stride, int n,
+                      const float *wt, const float *bias, int cout, float *out);
+
+/* Builds the threshold form of (p, K) (p->thr required). Allocates with
+ * db_malloc; free with db_bthresh_free. */
+int db_bthresh_build(db_ctx *ctx, const db_bpost *p, int32_t K, db_bthresh *out);
+void db_bthresh_free(db_bthresh *t);
+
+#endif

@@ -1,0 +1,131 @@
+/* layers.c - the real-valued layers of the engine that are not convolutions:
+ * input normalisation, element-wise BN/RPReLU/ADD/SIGMOID, pooling, Haar
+ * analysis, nearest upsampling, channel concat/copy/pair mean, DB head, and
+ * the RSign packing of a float map into a +1-bordered bit map. Every value is
+ * computed with the scalar functions of graph.h. Maps are NHWC, rows
+ * contiguous (row pitch = width * channels). */
+#include "nets/layers.h"
+
+#include <string.h>
+
+void db_layer_input(const db_image *page, int cx, int cy, int w, int h, int c, int norm,
+                    const float *mean, const float *inv_std, float *out)
+{
+    int pc = page->format == DB_RGB8 ? 3 : 1;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = db_image_row(page, cy + y) + (size_t)cx * (size_t)pc;
+        float *o = out + (size_t)y * (size_t)w * (size_t)c;
+        for (int x = 0; x < w; x++)
+            for (int ch = 0; ch < c; ch++) {
+                uint8_t v = row[(size_t)x * (size_t)pc + (size_t)(pc == 1 ? 0 : ch)];
+                o[(size_t)x * (size_t)c + (size_t)ch] =
+                    norm == DB_NORM_UNIT ? db_input_unit(v) : db_input_std(v, mean[ch], inv_std[ch]);
+            }
+    }
+}
+
+void db_layer_elementwise(const db_gnode *n, const float *a, const float *b, size_t npix,
+                          float *out)
+{
+    int c = n->cout;
+    for (size_t i = 0; i < npix; i++) {
+        const float *x = a + i * (size_t)c;
+        float *y = out + i * (size_t)c;
+        for (int o = 0; o < c; o++) {
+            switch (n->op) {
+            case DB_OP_BATCHNORM: y[o] = db_bn_out(x[o], n->p[0][o], n->p[1][o]); break;
+            case DB_OP_RPRELU: y[o] = db_rprelu_out(x[o], n->p[0][o], n->p[1][o], n->p[2][o]); break;
+            case DB_OP_ADD: y[o] = x[o] + b[i * (size_t)c + (size_t)o]; break;
+            case DB_OP_SIGMOID: y[o] = db_sigmoid_out(x[o]); break;
+            default: y[o] = x[o]; break;
+            }
+        }
+    }
+}
+
+void db_layer_channels(const db_gnode *n, const float *a, int ca, const float *b, int cb,
+                       size_t npix, float *out)
+{
+    int c = n->cout;
+    for (size_t i = 0; i < npix; i++) {
+        const float *x = a + i * (size_t)ca;
+        float *y = out + i * (size_t)c;
+        switch (n->op) {
+        case DB_OP_CONCAT:
+            memcpy(y, x, (size_t)ca * sizeof(float));
+            memcpy(y + ca, b + i * (size_t)cb, (size_t)cb * sizeof(float));
+            break;
+        case DB_OP_CHANNEL_DUP:
+            memcpy(y, x, (size_t)ca * sizeof(float));
+            memcpy(y + ca, x, (size_t)ca * sizeof(float));
+            break;
+        case DB_OP_CHANNEL_PAIR_MEAN:
+            for (int o = 0; o < c; o++)
+                y[o] = db_pair_mean(x[2 * o], x[2 * o + 1]);
+            break;
+        case DB_OP_DB_HEAD: y[0] = x[0] - x[1]; break;
+        default: break;
+        }
+    }
+}
+
+void db_layer_down2(const db_gnode *n, const float *a, int w, int h, float *out)
+{
+    int c = n->cin, ow = (w + 1) / 2, oh = (h + 1) / 2;
+    size_t pitch = (size_t)w * (size_t)c;
+    for (int y = 0; y < oh; y++) {
+        const float *r0 = a + (size_t)(2 * y) * pitch;
+        const float *r1 = 2 * y + 1 < h ? r0 + pitch : r0; /* edge replicate */
+        for (int x = 0; x < ow; x++) {
+            size_t x0 = (size_t)(2 * x) * (size_t)c;
+            size_t x1 = 2 * x + 1 < w ? x0 + (size_t)c : x0;
+            float *o = out + ((size_t)y * (size_t)ow + (size_t)x) * (size_t)n->cout;
+            for (int ch = 0; ch < c; ch++) {
+                float p = r0[x0 + (size_t)ch], q = r0[x1 + (size_t)ch];
+                float r = r1[x0 + (size_t)ch], s = r1[x1 + (size_t)ch];
+                if (n->op == DB_OP_AVGPOOL2) {
+                    o[ch] = db_avgpool_out(p, q, r, s);
+                } else {
+                    float hv[4];
+                    db_haar2_out(p, q, r, s, hv);
+                    for (int b = 0; b < 4; b++)
+                        o[4 * ch + b] = hv[b];
+                }
+            }
+        }
+    }
+}
+
+void db_layer_upsample2(int c, const float *a, int aw, int w, int h, float *out)
+{
+    for (int y = 0; y < h; y++) {
+        const float *src = a + (size_t)(y / 2) * (size_t)aw * (size_t)c;
+        float *o = out + (size_t)y * (size_t)w * (size_t)c;
+        for (int x = 0; x < w; x++)
+            memcpy(o + (size_t)x * (size_t)c, src + (size_t)(x / 2) * (size_t)c,
+                   (size_t)c * sizeof(float));
+    }
+}
+
+void db_layer_clear_border(uint64_t *bits, int w, int h, int words)
+{
+    size_t pw = (size_t)(w + 2) * (size_t)words;
+    memset(bits, 0, pw * 8);
+    memset(bits + (size_t)(h + 1) * pw, 0, pw * 8);
+    for (int y = 1; y <= h; y++) {
+        uint64_t *row = bits + (size_t)y * pw;
+        memset(row, 0, (size_t)words * 8);
+        memset(row + (size_t)(w + 1) * (size_t)words, 0, (size_t)words * 8);
+    }
+}
+
+void db_layer_pack(const db_kernels *k, const float *a, int w, int h, int c, const float *thr,
+                   uint64_t *bits)
+{
+    int words = db_words(c);
+    size_t pw = (size_t)(w + 2) * (size_t)words;
+    db_layer_clear_border(bits, w, h, words);
+    for (int y = 0; y < h; y++)
+        k->pack(a + (size_t)y * (size_t)w * (size_t)c, w, c, thr,
+                bits + (size_t)(y + 1) * pw + (size_t)words);
+}

@@ -1,0 +1,61 @@
+/* cli.h - the docbin program: subcommands and shared CLI helpers.
+ * Only src/cli/ prints, exits, reads the environment or handles signals. */
+#ifndef DB_CLI_H
+#define DB_CLI_H
+
+#include "docbin.h"
+
+enum cli_exit {
+    CLI_EXIT_OK = 0,    /* success */
+    CLI_EXIT_DATA = 1,  /* a file could not be read, processed or written */
+    CLI_EXIT_USAGE = 2, /* bad command line */
+};
+
+/* Each subcommand gets argv after the subcommand name (argv[0] = name) and
+ * returns a cli_exit code. Registered in commands.c. */
+typedef int (*cli_command_fn)(int argc, char **argv);
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    cli_command_fn run;
+} cli_command;
+const cli_command *cli_command_find(const char *name);
+
+/* The subcommands (one file each: cmd_<name>.c). */
+int cmd_binarize(int argc, char **argv);
+int cmd_batch(int argc, char **argv); /* cmd_batch.c: many files, -j workers */
+int cmd_train(int argc, char **argv); /* cmd_train.c: db_trainer_* */
+int cli_command_count(void);
+const cli_command *cli_command_at(int index);
+
+/* "docbin: <message>" on stderr, one line. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "docbin: <what>: <ctx message>" and clears the ctx error. */
+void cli_error_ctx(db_ctx *ctx, const char *what);
+/* Reads DOCBIN_ISA into the ctx when set; returns CLI_EXIT_USAGE on a bad value. */
+int cli_apply_isa_env(db_ctx *ctx);
+/* Strict whole-number parser for option values: 0 or CLI_EXIT_USAGE. */
+int cli_parse_int(const char *opt, const char *text, long min, long max, long *out);
+int cli_parse_double(const char *opt, const char *text, double min, double max, double *out);
+
+/* ---- opts.c: option values shared by binarize and batch ---- */
+/* "png", "tiff"/"tif", "pnm"/"pbm": 0, or CLI_EXIT_USAGE after a message. */
+int cli_parse_format(const char *s, db_file_format *out);
+/* "g4", "lzw", "deflate", "packbits", "none": 0, or CLI_EXIT_USAGE. */
+int cli_parse_compression(const char *s, db_tiff_compression *out);
+/* The --list-methods text on stdout. */
+void cli_list_methods(void);
+
+/* ---- process.c: one file through the pipeline ---- */
+typedef struct cli_process_opts {
+    const db_method *method;
+    db_write_options wopts; /* format already resolved (not AUTO) */
+    long page;              /* 1-based; 0 = every page */
+    bool verbose;           /* one line per page on stderr */
+} cli_process_opts;
+/* Reads in, binarizes every selected page, writes out atomically. 0, or -1
+ * with the reason in ctx (prefixed with the file name). Pass a ctx whose
+ * cancel flag is set to stop between pages (DB_ECANCELED). */
+int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, const char *out);
+
+#endif

@@ -1,0 +1,291 @@
+/* test_kernels.c - the packed kernels: the reference against a plain +-1 dot
+ * product (known answers, padding rule), and every ISA this CPU has against
+ * the reference, bit for bit, on random shapes (channels 1..128, odd counts,
+ * k 1/3, stride 1/2). Seed: DOCBIN_TEST_SEED. */
+#include "test_util.h"
+
+#include "nets/kernels/kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const int chans[] = {1, 3, 7, 8, 9, 33, 40, 63, 64, 65, 127, 128, 130};
+#define NCHANS ((int)(sizeof chans / sizeof chans[0]))
+
+/* Random packed words for c channels, unused bits 0. */
+static void rand_bits(uint64_t *st, uint64_t *dst, size_t npix, int c)
+{
+    int words = db_words(c);
+    for (size_t i = 0; i < npix; i++)
+        for (int q = 0; q < words; q++) {
+            uint64_t v = tu_rand(st);
+            int valid = c - 64 * q;
+            if (valid < 64)
+                v &= ((uint64_t)1 << valid) - 1;
+            dst[i * (size_t)words + (size_t)q] = v;
+        }
+}
+
+static int bit_at(const uint64_t *p, int ch) { return (int)((p[ch >> 6] >> (ch & 63)) & 1); }
+
+static const db_kernels *isa_tables[3];
+static int nisa;
+static int setup_isas(void **state)
+{
+    (void)state;
+    nisa = 0;
+    db_isa list[3] = {DB_ISA_REF, DB_ISA_AVX2, DB_ISA_AVX512};
+    for (int i = 0; i < 3; i++) {
+        const db_kernels *k = db_kernels_select(list[i]);
+        if (k)
+            isa_tables[nisa++] = k;
+        else
+            fprintf(stderr, "isa %s not supported here: not tested\n", db_isa_name(list[i]));
+    }
+    return 0;
+}
+
+static void test_bconv_matches_pm1_dot_product_and_all_isas(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0x1234;
+    for (int iter = 0; iter < 160; iter++) {
+        int cin = chans[tu_rand_range(&st, 0, NCHANS - 1)];
+        int cout = chans[tu_rand_range(&st, 0, NCHANS - 1)];
+        int k = tu_rand_range(&st, 0, 1) ? 3 : 1;
+        int stride = tu_rand_range(&st, 1, 2);
+        int n = tu_rand_range(&st, 1, 13);
+        int words = db_words(cin), cout8 = db_cout8(cout);
+        int in_w = (n - 1) * stride + k, in_h = k;
+        size_t in_row = (size_t)in_w * (size_t)words + (size_t)tu_rand_range(&st, 0, 3);
+        uint64_t *in = calloc(in_row * (size_t)in_h + 1, 8);
+        uint64_t *w = calloc((size_t)(k * k * words) * (size_t)cout8, 8);
+        int32_t *ref = malloc((size_t)n * (size_t)cout * 4), *got = malloc((size_t)n * (size_t)cout * 4);
+        assert_non_null(in);
+        assert_non_null(w);
+        for (int y = 0; y < in_h; y++)
+            rand_bits(&st, in + (size_t)y * in_row, (size_t)in_w, cin);
+        /* weights: for each (tap, q) row, cout8 words of which cout are used */
+        for (int t = 0; t < k * k; t++)
+            for (int o = 0; o < cout8; o++) {
+                uint64_t tmp[3];
+                rand_bits(&st, tmp, 1, cin);
+                for (int q = 0; q < words; q++)
+                    w[((size_t)t * (size_t)words + (size_t)q) * (size_t)cout8 + (size_t)o] = tmp[q];
+            }
+        int32_t K = k * k * cin;
+        db_kernels_ref.bconv(in, in_row, words, k, stride, n, w, cout, K, ref);
+        /* known answer: sum of (+-1)(+-1) products, bit 1 = -1 */
+        for (int j = 0; j < n; j++)
+            for (int o = 0; o < cout; o++) {
+                int32_t dot = 0;
+                for (int ky = 0; ky < k; ky++)
+                    for (int kx = 0; kx < k; kx++) {
+                        const uint64_t *a = in + (size_t)ky * in_row +
+                                            (size_t)(j * stride + kx) * (size_t)words;
+                        for (int ch = 0; ch < cin; ch++) {
+                            int wb = (int)((w[((size_t)(ky * k + kx) * (size_t)words + (size_t)(ch >> 6)) *
+                                                  (size_t)cout8 + (size_t)o] >> (ch & 63)) & 1);
+                            int av = bit_at(a, ch) ? -1 : 1, wv = wb ? -1 : 1;
+                            dot += av * wv;
+                        }
+                    }
+                assert_int_equal(ref[(size_t)j * (size_t)cout + (size_t)o], dot);
+            }
+        for (int i = 1; i < nisa; i++) {
+            memset(got, 0x5a, (size_t)n * (size_t)cout * 4);
+            isa_tables[i]->bconv(in, in_row, words, k, stride, n, w, cout, K, got);
+            if (memcmp(ref, got, (size_t)n * (size_t)cout * 4) != 0)
+                fail_msg("bconv %s differs: cin %d cout %d k %d stride %d n %d",
+                         db_isa_name(isa_tables[i]->isa), cin, cout, k, stride, n);
+        }
+        free(in);
+        free(w);
+        free(ref);
+        free(got);
+    }
+}
+
+static float rnd_f(uint64_t *st, float lo, float hi)
+{
+    return lo + (hi - lo) * (float)(tu_rand(st) >> 40) / (float)(1 << 24);
+}
+
+typedef struct post_case {
+    float alpha[130], s[130], b[130], s1[130], sl[130], s2[130], thr[130];
+    db_bpost p;
+} post_case;
+
+static void make_post(uint64_t *st, post_case *pc, int c, bool bn, bool rp)
+{
+    for (int o = 0; o < c; o++) {
+        int kind = tu_rand_range(st, 0, 9);
+        pc->alpha[o] = kind == 0 ? 0.0f : kind == 1 ? -rnd_f(st, 0.01f, 2) : rnd_f(st, 0.01f, 2);
+        pc->s[o] = rnd_f(st, -2, 2);
+        pc->b[o] = rnd_f(st, -3, 3);
+        pc->s1[o] = rnd_f(st, -1, 1);
+        pc->sl[o] = rnd_f(st, -0.5f, 1);
+        pc->s2[o] = rnd_f(st, -1, 1);
+        pc->thr[o] = tu_rand_range(st, 0, 4) == 0 ? 0.0f : rnd_f(st, -1, 1);
+    }
+    pc->p = (db_bpost){.cout = c, .alpha = pc->alpha, .thr = pc->thr};
+    if (bn) {
+        pc->p.bn_scale = pc->s;
+        pc->p.bn_bias = pc->b;
+    }
+    if (rp) {
+        pc->p.rp_s1 = pc->s1;
+        pc->p.rp_slope = pc->sl;
+        pc->p.rp_s2 = pc->s2;
+    }
+}
+
+static void test_bpost_all_isas_bit_identical(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0x777;
+    post_case *pc = malloc(sizeof *pc);
+    for (int iter = 0; iter < 200; iter++) {
+        int c = chans[tu_rand_range(&st, 0, NCHANS - 1)];
+        int n = tu_rand_range(&st, 1, 9);
+        int words = db_words(c);
+        make_post(&st, pc, c, tu_rand_range(&st, 0, 1), tu_rand_range(&st, 0, 1));
+        bool use_res = tu_rand_range(&st, 0, 1), use_out = tu_rand_range(&st, 0, 1);
+        bool use_bits = !use_out || tu_rand_range(&st, 0, 1);
+        size_t m = (size_t)n * (size_t)c;
+        int32_t *acc = malloc(m * 4);
+        float *res = malloc(m * 4), *o1 = malloc(m * 4), *o2 = malloc(m * 4);
+        uint64_t *b1 = calloc((size_t)n * (size_t)words, 8), *b2 = calloc((size_t)n * (size_t)words, 8);
+        for (size_t i = 0; i < m; i++) {
+            acc[i] = tu_rand_range(&st, -9 * 130, 9 * 130);
+            res[i] = tu_rand_range(&st, 0, 5) == 0 ? -0.0f : rnd_f(&st, -4, 4);
+        }
+        db_kernels_ref.bpost(&pc->p, acc, n, use_res ? res : NULL, use_out ? o1 : NULL,
+                             use_bits ? b1 : NULL);
+        if (use_out && !use_res && c > 0) /* spot-check the scalar definition */
+            assert_memory_equal(&o1[0], &(float){db_bpost_value_ref(&pc->p, 0, acc[0], NULL)}, 4);
+        for (int i = 1; i < nisa; i++) {
+            memset(o2, 0x7f, m * 4);
+            memset(b2, 0xa5, (size_t)n * (size_t)words * 8);
+            isa_tables[i]->bpost(&pc->p, acc, n, use_res ? res : NULL, use_out ? o2 : NULL,
+                                 use_bits ? b2 : NULL);
+            if (use_out && memcmp(o1, o2, m * 4) != 0)
+                fail_msg("bpost %s float differs (c %d)", db_isa_name(isa_tables[i]->isa), c);
+            if (use_bits && memcmp(b1, b2, (size_t)n * (size_t)words * 8) != 0)
+                fail_msg("bpost %s bits differ (c %d)", db_isa_name(isa_tables[i]->isa), c);
+        }
+        free(acc);
+        free(res);
+        free(o1);
+        free(o2);
+        free(b1);
+        free(b2);
+    }
+    free(pc);
+}
+
+/* The threshold form equals the float chain on every reachable accumulator,
+ * including negative and zero scales and non-monotone RPReLU channels. */
+static void test_bthresh_equals_float_chain_for_every_acc(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0x4242;
+    post_case *pc = malloc(sizeof *pc);
+    db_ctx *ctx;
+    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    int tables_seen = 0;
+    for (int iter = 0; iter < 60; iter++) {
+        int c = chans[tu_rand_range(&st, 0, NCHANS - 1)];
+        int32_t K = (tu_rand_range(&st, 0, 1) ? 9 : 1) * tu_rand_range(&st, 1, 130);
+        make_post(&st, pc, c, tu_rand_range(&st, 0, 1), tu_rand_range(&st, 0, 1));
+        db_bthresh t;
+        assert_int_equal(db_bthresh_build(ctx, &pc->p, K, &t), 0);
+        if (t.table)
+            tables_seen++;
+        int n = K + 1, words = db_words(c);
+        int32_t *acc = malloc((size_t)n * (size_t)c * 4);
+        for (int j = 0; j < n; j++)
+            for (int o = 0; o < c; o++)
+                acc[(size_t)j * (size_t)c + (size_t)o] = -K + 2 * j;
+        uint64_t *b1 = calloc((size_t)n * (size_t)words, 8), *b2 = calloc((size_t)n * (size_t)words, 8);
+        db_kernels_ref.bpost(&pc->p, acc, n, NULL, NULL, b1);
+        for (int i = 0; i < nisa; i++) {
+            memset(b2, 0xa5, (size_t)n * (size_t)words * 8);
+            isa_tables[i]->bthresh(&t, acc, n, b2);
+            if (memcmp(b1, b2, (size_t)n * (size_t)words * 8) != 0)
+                fail_msg("bthresh %s differs from the float chain (c %d K %d)",
+                         db_isa_name(isa_tables[i]->isa), c, K);
+        }
+        db_bthresh_free(&t);
+        free(acc);
+        free(b1);
+        free(b2);
+    }
+    /* a hand-made non-monotone channel: slope < 0 makes a V shape */
+    float one = 1, zero = 0, neg = -1, thr = -2.0f;
+    db_bpost v = {.cout = 1, .alpha = &one, .rp_s1 = &zero, .rp_slope = &neg, .rp_s2 = &zero,
+                  .thr = &thr};
+    db_bthresh t;
+    assert_int_equal(db_bthresh_build(ctx, &v, 9, &t), 0);
+    assert_non_null(t.table);
+    assert_int_equal(db_bthresh_bit_ref(&t, 0, -9), 0); /* |acc| - 2 >= 0 -> +1 */
+    assert_int_equal(db_bthresh_bit_ref(&t, 0, -1), 1); /* |acc| - 2 < 0 -> -1 */
+    assert_int_equal(db_bthresh_bit_ref(&t, 0, 1), 1);
+    assert_int_equal(db_bthresh_bit_ref(&t, 0, 3), 0);
+    db_bthresh_free(&t);
+    /* a zero scale: constant bit */
+    float thr2 = -1.0f;
+    db_bpost z = {.cout = 1, .alpha = &zero, .thr = &thr2};
+    assert_int_equal(db_bthresh_build(ctx, &z, 9, &t), 0);
+    assert_null(t.table);
+    for (int a = -9; a <= 9; a += 2)
+        assert_int_equal(db_bthresh_bit_ref(&t, 0, a), 1);
+    db_bthresh_free(&t);
+    fprintf(stderr, "bthresh: %d random cases used a table\n", tables_seen);
+    db_ctx_free(ctx);
+    free(pc);
+}
+
+static void test_pack_all_isas_bit_identical(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0x99;
+    for (int iter = 0; iter < 100; iter++) {
+        int c = chans[tu_rand_range(&st, 0, NCHANS - 1)];
+        int n = tu_rand_range(&st, 1, 11), words = db_words(c);
+        size_t m = (size_t)n * (size_t)c;
+        float *x = malloc(m * 4), thr[130];
+        for (size_t i = 0; i < m; i++)
+            x[i] = tu_rand_range(&st, 0, 7) == 0 ? (tu_rand_range(&st, 0, 1) ? 0.0f : -0.0f)
+                                                 : rnd_f(&st, -1, 1);
+        for (int o = 0; o < c; o++)
+            thr[o] = tu_rand_range(&st, 0, 3) == 0 ? 0.0f : rnd_f(&st, -0.5f, 0.5f);
+        bool use_thr = tu_rand_range(&st, 0, 1);
+        uint64_t *b1 = calloc((size_t)n * (size_t)words, 8), *b2 = calloc((size_t)n * (size_t)words, 8);
+        db_kernels_ref.pack(x, n, c, use_thr ? thr : NULL, b1);
+        for (int j = 0; j < n; j++)
+            for (int o = 0; o < c; o++)
+                assert_int_equal(bit_at(b1 + (size_t)j * (size_t)words, o),
+                                 x[(size_t)j * (size_t)c + (size_t)o] + (use_thr ? thr[o] : 0.0f) < 0.0f);
+        for (int i = 1; i < nisa; i++) {
+            memset(b2, 0xa5, (size_t)n * (size_t)words * 8);
+            isa_tables[i]->pack(x, n, c, use_thr ? thr : NULL, b2);
+            assert_memory_equal(b1, b2, (size_t)n * (size_t)words * 8);
+        }
+        free(x);
+        free(b1);
+        free(b2);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bconv_matches_pm1_dot_product_and_all_isas),
+        cmocka_unit_test(test_bpost_all_isas_bit_identical),
+        cmocka_unit_test(test_bthresh_equals_float_chain_for_every_acc),
+        cmocka_unit_test(test_pack_all_isas_bit_identical),
+    };
+    return cmocka_run_group_tests(tests, setup_isas, NULL);
+}

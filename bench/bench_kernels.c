@@ -35,6 +35,13 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -68,9 +75,8 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static double peak_avx512(lon
     __m512i w = _mm512_set1_epi64((long long)rnd());
     double t0 = now_s();
     for (long it = 0; it < iters; it++) {
-        _Pragma("GCC unroll 12")
-        for (int i = 0; i < 12; i++)
-            s[i] = _mm512_add_epi64(s[i], _mm512_popcnt_epi64(_mm512_xor_si512(a[i], w)));
+        _Pragma("GCC unroll 12") for (int i = 0; i < 12; i++) s[i] =
+            _mm512_add_epi64(s[i], _mm512_popcnt_epi64(_mm512_xor_si512(a[i], w)));
         __asm__ volatile("" : "+v"(w)); /* keep the loop from being folded */
     }
     double t = now_s() - t0;
@@ -90,9 +96,8 @@ static double peak_scalar(long iters)
         a[i] = rnd();
     double t0 = now_s();
     for (long it = 0; it < iters; it++) {
-        _Pragma("GCC unroll 8")
-        for (int i = 0; i < 8; i++)
-            s[i] += (uint64_t)__builtin_popcountll(a[i] ^ w);
+        _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) s[i] +=
+            (uint64_t)__builtin_popcountll(a[i] ^ w);
         __asm__ volatile("" : "+r"(w));
     }
     double t = now_s() - t0;
@@ -150,15 +155,21 @@ static void bmap_free(bmap *m)
 static double bconv_run(const db_kernels *k, bmap *m, bool post)
 {
     size_t in_row = (size_t)(m->w + 2) * (size_t)m->words;
-    db_bpost p = {.cout = m->cout, .alpha = m->alpha, .bn_scale = m->scale, .bn_bias = m->bias,
-                  .rp_s1 = m->s1, .rp_slope = m->slope, .rp_s2 = m->s2, .thr = m->thr};
+    db_bpost p = {.cout = m->cout,
+                  .alpha = m->alpha,
+                  .bn_scale = m->scale,
+                  .bn_bias = m->bias,
+                  .rp_s1 = m->s1,
+                  .rp_slope = m->slope,
+                  .rp_s2 = m->s2,
+                  .thr = m->thr};
     int32_t K = 9 * m->cin, nwo = db_words(m->cout);
     double t0 = now_s();
     for (int y = 0; y < m->h; y++)
         for (int x = 0; x < m->w; x += 32) {
             int n = m->w - x < 32 ? m->w - x : 32;
-            k->bconv(m->in + (size_t)y * in_row + (size_t)x * (size_t)m->words, in_row, m->words,
-                     3, 1, n, m->wts, m->cout, K, m->acc);
+            k->bconv(m->in + (size_t)y * in_row + (size_t)x * (size_t)m->words, in_row, m->words, 3,
+                     1, n, m->wts, m->cout, K, m->acc);
             if (post) {
                 size_t pix = (size_t)y * (size_t)m->w + (size_t)x;
                 k->bpost(&p, m->acc, n, NULL, m->out + pix * (size_t)m->cout,
@@ -199,8 +210,8 @@ static double float_conv(int w, int h, int cin, int cout)
                                    (size_t)cin * 4);
                     }
             }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb * w, cout, kc, 1.0f, col, kc,
-                    wt, cout, 0.0f, y + (size_t)y0 * (size_t)w * (size_t)cout, cout);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb * w, cout, kc, 1.0f, col, kc, wt,
+                    cout, 0.0f, y + (size_t)y0 * (size_t)w * (size_t)cout, cout);
     }
     double t = now_s() - t0;
     free(x);
@@ -211,7 +222,10 @@ static double float_conv(int w, int h, int cin, int cout)
 }
 #endif
 
-static double e2e(db_ctx *ctx, const db_model *m, const db_image *page, int tile, int runs)
+/* Median wall time; *cpu gets the median process CPU time (on a loaded VM
+ * the CPU time of the one-thread run is the steadier number). */
+static double e2e(db_ctx *ctx, const db_model *m, const db_image *page, int tile, int runs,
+                  double *cpu)
 {
     db_net *net;
     if (db_net_create(ctx, m, &net) || db_net_set_tile(ctx, net, tile)) {
@@ -219,18 +233,21 @@ static double e2e(db_ctx *ctx, const db_model *m, const db_image *page, int tile
         exit(1);
     }
     db_image out = {0};
-    double t[16];
+    double t[16], c[16];
     for (int r = 0; r <= runs; r++) { /* run 0 warms the arena */
-        double t0 = now_s();
+        double t0 = now_s(), c0 = cpu_s();
         if (db_net_run(ctx, net, page, &out, NULL)) {
             fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
             exit(1);
         }
-        if (r)
+        if (r) {
             t[r - 1] = now_s() - t0;
+            c[r - 1] = cpu_s() - c0;
+        }
     }
     db_image_free(&out);
     db_net_free(net);
+    *cpu = median(c, runs);
     return median(t, runs);
 }
 
@@ -357,18 +374,20 @@ int main(int argc, char **argv)
     double mp = (double)pw * ph / 1e6;
     printf("\nend to end: %s, %.1f G binary MACs/MP, halo %d, tile %d, %dx%d (%.2f MP)\n",
            info.name, info.binary_macs_per_mp / 1e9, info.halo, tile, pw, ph, mp);
-    double t1 = e2e(ctx, model, &page, tile, runs);
-    printf("%-34s %10.0f %12.0f %8.1f\n", "unet 1 thread", t1 * 1e3,
-           info.binary_macs_per_mp * mp / t1 / 1e9, 100.0 * info.binary_macs_per_mp * mp / t1 / peak);
+    double c1, c2;
+    double t1 = e2e(ctx, model, &page, tile, runs, &c1);
+    printf("%-34s %10.0f %12.0f %8.1f   cpu %.0f ms\n", "unet 1 thread", t1 * 1e3,
+           info.binary_macs_per_mp * mp / t1 / 1e9,
+           100.0 * info.binary_macs_per_mp * mp / t1 / peak, c1 * 1e3);
     db_pool *pool;
     db_ctx *pctx;
     db_pool_create(2, &pool);
     db_ctx_create(pool, &pctx);
     if (isa != DB_ISA_AUTO)
         db_ctx_set_isa(pctx, isa);
-    double t2 = e2e(pctx, model, &page, tile, runs);
-    printf("%-34s %10.0f %12.0f %8s   speedup %.2fx\n", "unet 2 threads", t2 * 1e3,
-           info.binary_macs_per_mp * mp / t2 / 1e9, "-", t1 / t2);
+    double t2 = e2e(pctx, model, &page, tile, runs, &c2);
+    printf("%-34s %10.0f %12.0f %8s   cpu %.0f ms, wall speedup %.2fx\n", "unet 2 threads",
+           t2 * 1e3, info.binary_macs_per_mp * mp / t2 / 1e9, "-", c2 * 1e3, t1 / t2);
     db_ctx_free(pctx);
     db_pool_free(pool);
     db_image_free(&page);

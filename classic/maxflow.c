@@ -18,7 +18,7 @@
 #include <string.h>
 
 enum { PARENT_TERMINAL = 4, PARENT_ORPHAN = 5, PARENT_NONE = 6 };
-#define DIST_MAX 0xffff
+#define DIST_MAX 0x7fffffff
 
 /* 32 bytes: two nodes per cache line, never split. */
 typedef struct mf_node {
@@ -26,17 +26,31 @@ typedef struct mf_node {
     float tr;       /* residual terminal capacity: > 0 from the source, < 0 to the sink */
     int32_t next;   /* active list: -1 = not active, self = last */
     uint32_t ts;    /* time stamp of the last distance check */
-    uint16_t dist;  /* distance to the terminal (heuristic, saturating) */
-    uint8_t parent; /* arc direction to the parent, or PARENT_* */
-    uint8_t sink;   /* 1 = in the sink tree (meaningful when parent != NONE) */
+    uint32_t dist;  /* distance to the terminal (heuristic, saturating) */
 } mf_node;
 _Static_assert(sizeof(mf_node) == 32, "mf_node must stay 32 bytes");
+
+/* The tree state of a node lives apart, one byte per node (bits 0-2: arc
+ * direction to the parent or PARENT_*, bit 3: in the sink tree): reading the
+ * cut and testing neighbours' trees then touch 1 byte instead of a 32-byte
+ * node (the cut is read after each of Howe's 363 solves). */
+static inline int par(const uint8_t *S, int32_t i) { return S[i] & 7; }
+static inline int snk(const uint8_t *S, int32_t i) { return (S[i] >> 3) & 1; }
+static inline void set_parent(uint8_t *S, int32_t i, int p)
+{
+    S[i] = (uint8_t)((S[i] & ~7) | p);
+}
+static inline void set_sink(uint8_t *S, int32_t i, int sink)
+{
+    S[i] = (uint8_t)((S[i] & 7) | (sink << 3));
+}
 
 struct db_maxflow {
     int w, h, stride; /* stride = w + 1 (spare column) */
     int32_t n;        /* nodes including padding */
     int32_t off[4];
     mf_node *nodes;
+    uint8_t *state;   /* n bytes: parent and tree, see par() */
     int32_t *orphans; /* ring buffer deque of n entries */
     int32_t orph_head, orph_count;
     int32_t q_first[2], q_last[2]; /* active lists: [0] being processed, [1] appended */
@@ -77,7 +91,8 @@ int db_maxflow_create(db_ctx *ctx, int w, int h, db_maxflow **out)
     g->nodes = db_aligned_alloc(ctx, bytes);
     g->orphans = db_malloc(ctx, (size_t)n * sizeof(int32_t));
     g->marked = db_malloc(ctx, (size_t)n);
-    if (!g->nodes || !g->orphans || !g->marked) {
+    g->state = db_malloc(ctx, (size_t)n);
+    if (!g->nodes || !g->orphans || !g->marked || !g->state) {
         db_maxflow_free(g);
         return DB_ENOMEM;
     }
@@ -93,16 +108,16 @@ void db_maxflow_free(db_maxflow *g)
     db_aligned_free(g->nodes);
     db_free(g->orphans);
     db_free(g->marked);
+    db_free(g->state);
     db_free(g);
 }
 
 void db_maxflow_reset(db_maxflow *g)
 {
     memset(g->nodes, 0, (size_t)g->n * sizeof(mf_node));
-    for (int32_t i = 0; i < g->n; i++) {
+    for (int32_t i = 0; i < g->n; i++)
         g->nodes[i].next = -1;
-        g->nodes[i].parent = PARENT_NONE;
-    }
+    memset(g->state, PARENT_NONE, (size_t)g->n);
     memset(g->marked, 0, (size_t)g->n);
     g->solved = false;
     g->flow = 0;
@@ -164,14 +179,14 @@ static int32_t next_active(db_maxflow *g)
         else
             g->q_first[0] = v->next;
         v->next = -1;
-        if (v->parent != PARENT_NONE)
+        if (par(g->state, i) != PARENT_NONE)
             return i;
     }
 }
 
 static inline void orphan_front(db_maxflow *g, int32_t i)
 {
-    g->nodes[i].parent = PARENT_ORPHAN;
+    set_parent(g->state, i, PARENT_ORPHAN);
     g->orph_head = g->orph_head == 0 ? g->n - 1 : g->orph_head - 1;
     g->orphans[g->orph_head] = i;
     g->orph_count++;
@@ -179,7 +194,7 @@ static inline void orphan_front(db_maxflow *g, int32_t i)
 
 static inline void orphan_rear(db_maxflow *g, int32_t i)
 {
-    g->nodes[i].parent = PARENT_ORPHAN;
+    set_parent(g->state, i, PARENT_ORPHAN);
     int32_t pos = g->orph_head + g->orph_count;
     if (pos >= g->n)
         pos -= g->n;
@@ -187,8 +202,14 @@ static inline void orphan_rear(db_maxflow *g, int32_t i)
     g->orph_count++;
 }
 
-static inline bool in_source(const mf_node *v) { return v->parent != PARENT_NONE && !v->sink; }
-static inline bool in_sink(const mf_node *v) { return v->parent != PARENT_NONE && v->sink; }
+static inline bool in_source(const uint8_t *S, int32_t i)
+{
+    return par(S, i) != PARENT_NONE && !snk(S, i);
+}
+static inline bool in_sink(const uint8_t *S, int32_t i)
+{
+    return par(S, i) != PARENT_NONE && snk(S, i);
+}
 
 /* Raises arc pair i -> j (dir) and j -> i by delta. Residuals only grow, so
  * both trees stay valid; an arc that was saturated may let a tree grow across
@@ -198,17 +219,18 @@ static inline __attribute__((always_inline)) void raise_arcs(db_maxflow *g, int3
 {
     int32_t j = i + g->off[dir];
     mf_node *a = &g->nodes[i], *b = &g->nodes[j];
+    const uint8_t *S = g->state;
     if (g->solved) {
         if (a->cap[dir] == 0) {
-            if (in_source(a) && !in_source(b))
+            if (in_source(S, i) && !in_source(S, j))
                 set_active(g, i);
-            if (in_sink(b) && !in_sink(a))
+            if (in_sink(S, j) && !in_sink(S, i))
                 set_active(g, j);
         }
         if (b->cap[dir ^ 1] == 0) {
-            if (in_source(b) && !in_source(a))
+            if (in_source(S, j) && !in_source(S, i))
                 set_active(g, j);
-            if (in_sink(a) && !in_sink(b))
+            if (in_sink(S, i) && !in_sink(S, j))
                 set_active(g, i);
         }
     }
@@ -275,6 +297,7 @@ void db_maxflow_copy(const db_maxflow *src, db_maxflow *dst)
 {
     assert(src->w == dst->w && src->h == dst->h);
     memcpy(dst->nodes, src->nodes, (size_t)src->n * sizeof(mf_node));
+    memcpy(dst->state, src->state, (size_t)src->n);
     dst->orph_head = dst->orph_count = 0;
     memcpy(dst->q_first, src->q_first, sizeof dst->q_first);
     memcpy(dst->q_last, src->q_last, sizeof dst->q_last);
@@ -287,12 +310,13 @@ void db_maxflow_copy(const db_maxflow *src, db_maxflow *dst)
 
 void db_maxflow_sink_bits(const db_maxflow *g, int y, uint64_t *bits)
 {
-    const mf_node *v = &g->nodes[node_index(g, 0, y)];
+    const uint8_t *v = g->state + node_index(g, 0, y);
     for (int x0 = 0; x0 < g->w; x0 += 64) {
         int n = g->w - x0 < 64 ? g->w - x0 : 64;
         uint64_t word = 0;
+        /* in the sink tree: a parent and bit 3 (a freed node keeps its bit 3) */
         for (int k = 0; k < n; k++)
-            word |= (uint64_t)(v[x0 + k].parent != PARENT_NONE && v[x0 + k].sink) << k;
+            word |= (uint64_t)((v[x0 + k] & 7) != PARENT_NONE && (v[x0 + k] & 8)) << k;
         bits[x0 >> 6] = word;
     }
 }
@@ -304,12 +328,13 @@ void db_maxflow_sink_bits(const db_maxflow *g, int y, uint64_t *bits)
 static void augment(db_maxflow *g, int32_t s, int dir)
 {
     mf_node *N = g->nodes;
+    uint8_t *S = g->state;
     const int32_t *off = g->off;
     int32_t t = s + off[dir];
     float b = N[s].cap[dir];
     int32_t i;
-    for (i = s; N[i].parent != PARENT_TERMINAL;) {
-        int pd = N[i].parent;
+    for (i = s; par(S, i) != PARENT_TERMINAL;) {
+        int pd = par(S, i);
         int32_t p = i + off[pd];
         if (b > N[p].cap[pd ^ 1])
             b = N[p].cap[pd ^ 1];
@@ -317,8 +342,8 @@ static void augment(db_maxflow *g, int32_t s, int dir)
     }
     if (b > N[i].tr)
         b = N[i].tr;
-    for (i = t; N[i].parent != PARENT_TERMINAL;) {
-        int pd = N[i].parent;
+    for (i = t; par(S, i) != PARENT_TERMINAL;) {
+        int pd = par(S, i);
         if (b > N[i].cap[pd])
             b = N[i].cap[pd];
         i += off[pd];
@@ -328,8 +353,8 @@ static void augment(db_maxflow *g, int32_t s, int dir)
 
     N[s].cap[dir] -= b;
     N[t].cap[dir ^ 1] += b;
-    for (i = s; N[i].parent != PARENT_TERMINAL;) {
-        int pd = N[i].parent;
+    for (i = s; par(S, i) != PARENT_TERMINAL;) {
+        int pd = par(S, i);
         int32_t p = i + off[pd];
         N[i].cap[pd] += b;
         N[p].cap[pd ^ 1] -= b;
@@ -340,8 +365,8 @@ static void augment(db_maxflow *g, int32_t s, int dir)
     N[i].tr -= b;
     if (N[i].tr == 0)
         orphan_front(g, i);
-    for (i = t; N[i].parent != PARENT_TERMINAL;) {
-        int pd = N[i].parent;
+    for (i = t; par(S, i) != PARENT_TERMINAL;) {
+        int pd = par(S, i);
         int32_t p = i + off[pd];
         N[p].cap[pd ^ 1] += b;
         N[i].cap[pd] -= b;
@@ -362,6 +387,7 @@ static void augment(db_maxflow *g, int32_t s, int dir)
 static int origin_distance(db_maxflow *g, int32_t j)
 {
     mf_node *N = g->nodes;
+    uint8_t *S = g->state;
     int d = 0;
     int32_t k = j;
     for (;;) {
@@ -369,7 +395,7 @@ static int origin_distance(db_maxflow *g, int32_t j)
             d += N[k].dist;
             break;
         }
-        int pd = N[k].parent;
+        int pd = par(S, k);
         d++;
         if (pd == PARENT_TERMINAL) {
             N[k].ts = g->time;
@@ -381,9 +407,9 @@ static int origin_distance(db_maxflow *g, int32_t j)
         k += g->off[pd];
     }
     int dd = d;
-    for (k = j; N[k].ts != g->time; k += g->off[N[k].parent]) {
+    for (k = j; N[k].ts != g->time; k += g->off[par(S, k)]) {
         N[k].ts = g->time;
-        N[k].dist = (uint16_t)(dd > DIST_MAX ? DIST_MAX : dd);
+        N[k].dist = (uint32_t)(dd > DIST_MAX ? DIST_MAX : dd);
         dd--;
     }
     return d;
@@ -397,12 +423,13 @@ static int origin_distance(db_maxflow *g, int32_t j)
 static void process_orphan(db_maxflow *g, int32_t i, int sink)
 {
     mf_node *N = g->nodes;
+    uint8_t *S = g->state;
     const int32_t *off = g->off;
     int best = -1, d_min = INT_MAX;
     for (int d = 0; d < 4; d++) {
         int32_t j = i + off[d];
         float r = sink ? N[i].cap[d] : N[j].cap[d ^ 1];
-        if (r > 0 && N[j].sink == sink && N[j].parent != PARENT_NONE) {
+        if (r > 0 && snk(S, j) == sink && par(S, j) != PARENT_NONE) {
             int dist = origin_distance(g, j);
             if (dist < d_min) {
                 d_min = dist;
@@ -411,16 +438,16 @@ static void process_orphan(db_maxflow *g, int32_t i, int sink)
         }
     }
     if (best >= 0) {
-        N[i].parent = (uint8_t)best;
+        set_parent(S, i, (uint8_t)best);
         N[i].ts = g->time;
-        N[i].dist = (uint16_t)(d_min + 1 > DIST_MAX ? DIST_MAX : d_min + 1);
+        N[i].dist = (uint32_t)(d_min + 1 > DIST_MAX ? DIST_MAX : d_min + 1);
         return;
     }
-    N[i].parent = PARENT_NONE;
+    set_parent(S, i, PARENT_NONE);
     for (int d = 0; d < 4; d++) {
         int32_t j = i + off[d];
-        int pd = N[j].parent;
-        if (N[j].sink != sink || pd == PARENT_NONE)
+        int pd = par(S, j);
+        if (snk(S, j) != sink || pd == PARENT_NONE)
             continue;
         float r = sink ? N[i].cap[d] : N[j].cap[d ^ 1];
         if (r > 0)
@@ -436,7 +463,7 @@ static void adopt_orphans(db_maxflow *g)
         int32_t i = g->orphans[g->orph_head];
         g->orph_head = g->orph_head + 1 == g->n ? 0 : g->orph_head + 1;
         g->orph_count--;
-        process_orphan(g, i, g->nodes[i].sink);
+        process_orphan(g, i, snk(g->state, i));
     }
 }
 
@@ -445,6 +472,7 @@ static void adopt_orphans(db_maxflow *g)
 static void init_trees(db_maxflow *g)
 {
     mf_node *N = g->nodes;
+    uint8_t *S = g->state;
     g->q_first[0] = g->q_first[1] = g->q_last[0] = g->q_last[1] = -1;
     g->orph_head = g->orph_count = 0;
     /* Paths source -> i -> j -> sink between neighbours are pushed at once: on
@@ -472,17 +500,17 @@ static void init_trees(db_maxflow *g)
         N[i].next = -1;
         N[i].ts = 0;
         if (N[i].tr > 0) {
-            N[i].sink = 0;
-            N[i].parent = PARENT_TERMINAL;
+            set_sink(S, i, 0);
+            set_parent(S, i, PARENT_TERMINAL);
             N[i].dist = 1;
             set_active(g, i);
         } else if (N[i].tr < 0) {
-            N[i].sink = 1;
-            N[i].parent = PARENT_TERMINAL;
+            set_sink(S, i, 1);
+            set_parent(S, i, PARENT_TERMINAL);
             N[i].dist = 1;
             set_active(g, i);
         } else {
-            N[i].parent = PARENT_NONE;
+            set_parent(S, i, PARENT_NONE);
         }
     }
     g->time = 0;
@@ -497,6 +525,7 @@ static void init_trees(db_maxflow *g)
 static void reuse_trees(db_maxflow *g)
 {
     mf_node *N = g->nodes;
+    uint8_t *S = g->state;
     assert(g->q_first[0] < 0); /* a solve ends with list 0 empty */
     int32_t q = g->q_first[1];
     g->q_first[0] = g->q_last[0] = g->q_first[1] = g->q_last[1] = -1;
@@ -511,25 +540,25 @@ static void reuse_trees(db_maxflow *g)
             continue;
         g->marked[i] = 0;
         if (N[i].tr == 0) {
-            if (N[i].parent != PARENT_NONE && N[i].parent != PARENT_ORPHAN)
+            if (par(S, i) != PARENT_NONE && par(S, i) != PARENT_ORPHAN)
                 orphan_rear(g, i);
             continue;
         }
         int sink = N[i].tr < 0;
-        if (N[i].parent == PARENT_NONE || N[i].sink != sink) {
+        if (par(S, i) == PARENT_NONE || snk(S, i) != sink) {
             for (int d = 0; d < 4; d++) {
                 int32_t j = i + g->off[d];
                 if (g->marked[j])
                     continue;
-                if (N[j].parent == (d ^ 1))
+                if (par(S, j) == (d ^ 1))
                     orphan_rear(g, j);
                 float r = sink ? N[j].cap[d ^ 1] : N[i].cap[d];
-                if (N[j].parent != PARENT_NONE && N[j].sink != sink && r > 0)
+                if (par(S, j) != PARENT_NONE && snk(S, j) != sink && r > 0)
                     set_active(g, j);
             }
         }
-        N[i].sink = (uint8_t)sink;
-        N[i].parent = PARENT_TERMINAL;
+        set_sink(S, i, (uint8_t)sink);
+        set_parent(S, i, PARENT_TERMINAL);
         N[i].ts = g->time;
         N[i].dist = 1;
     }
@@ -541,20 +570,21 @@ static void reuse_trees(db_maxflow *g)
 static int32_t grow(db_maxflow *g, int32_t i, int *dir)
 {
     mf_node *N = g->nodes;
+    uint8_t *S = g->state;
     const int32_t *off = g->off;
-    int sink = N[i].sink;
+    int sink = snk(S, i);
     for (int d = 0; d < 4; d++) {
         int32_t j = i + off[d];
         /* residual towards the tree's growth: source i -> j, sink j -> i */
         if ((sink ? N[j].cap[d ^ 1] : N[i].cap[d]) <= 0)
             continue;
-        if (N[j].parent == PARENT_NONE) {
-            N[j].sink = (uint8_t)sink;
-            N[j].parent = (uint8_t)(d ^ 1);
+        if (par(S, j) == PARENT_NONE) {
+            set_sink(S, j, (uint8_t)sink);
+            set_parent(S, j, (uint8_t)(d ^ 1));
             N[j].ts = N[i].ts;
-            N[j].dist = N[i].dist == DIST_MAX ? DIST_MAX : (uint16_t)(N[i].dist + 1);
+            N[j].dist = N[i].dist == DIST_MAX ? DIST_MAX : (uint32_t)(N[i].dist + 1);
             set_active(g, j);
-        } else if (N[j].sink != sink) {
+        } else if (snk(S, j) != sink) {
             if (sink) {
                 *dir = d ^ 1;
                 return j;
@@ -563,9 +593,9 @@ static int32_t grow(db_maxflow *g, int32_t i, int *dir)
             return i;
         } else if (N[j].ts <= N[i].ts && N[j].dist > N[i].dist) {
             /* shorter path to the terminal through i */
-            N[j].parent = (uint8_t)(d ^ 1);
+            set_parent(S, j, (uint8_t)(d ^ 1));
             N[j].ts = N[i].ts;
-            N[j].dist = (uint16_t)(N[i].dist + 1);
+            N[j].dist = (uint32_t)(N[i].dist + 1);
         }
     }
     return -1;
@@ -583,7 +613,7 @@ double db_maxflow_solve(db_maxflow *g)
         int32_t i = current;
         if (i >= 0) {
             g->nodes[i].next = -1;
-            if (g->nodes[i].parent == PARENT_NONE)
+            if (par(g->state, i) == PARENT_NONE)
                 i = -1;
         }
         if (i < 0 && (i = next_active(g)) < 0)
@@ -606,6 +636,5 @@ double db_maxflow_solve(db_maxflow *g)
 
 bool db_maxflow_in_sink(const db_maxflow *g, int x, int y)
 {
-    const mf_node *v = &g->nodes[node_index(g, x, y)];
-    return v->parent != PARENT_NONE && v->sink;
+    return in_sink(g->state, node_index(g, x, y));
 }

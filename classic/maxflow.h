@@ -14,7 +14,7 @@
  * Capacities are floats, flows are exact as long as capacities are integers
  * below 2^24; otherwise the result is the cut of a maximum flow found with
  * float residuals (a residual never goes negative: a saturated arc is exactly
- * 0). Memory: 37 bytes per node. Not thread-safe: one graph per thread.
+ * 0). Memory: 38 bytes per node. Not thread-safe: one graph per thread.
  */
 #ifndef DB_MAXFLOW_H
 #define DB_MAXFLOW_H

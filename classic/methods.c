@@ -21,6 +21,7 @@ static const db_method_info *const table[] = {
     &db_adotsu_method,
     &db_bataineh_method,
     /* document-specific */
+    &db_gatos_method,
     &db_su_method,
     &db_su2013_method,
     &db_howe_method,

@@ -221,6 +221,10 @@ static int su_common(db_ctx *ctx, const db_image *g, bool v2013, const double *p
 {
     const int w = g->width, h = g->height;
     const size_t n = (size_t)w * h;
+    const int wparam = (int)p[v2013 ? 1 : 0];
+    if (wparam != 0 && (wparam < 3 || wparam % 2 == 0))
+        return db_fail(ctx, DB_EINVAL, "%s: window %d must be odd and >= 3 (0 = automatic)",
+                       v2013 ? "su2013" : "su", wparam);
     DB_TRY(db_image_ensure(ctx, out, w, h, DB_BIT1));
     float *c = db_malloc(ctx, (v2013 ? db_canny_scratch_floats(w, h) + 2 * n : n) * sizeof(float));
     uint8_t *mask = db_malloc(ctx, 4 * n);

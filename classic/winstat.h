@@ -248,5 +248,7 @@ static inline double db_win_exact_var(int64_t n, int64_t s, uint64_t q)
 }
 /* Wolf's first pass: *acc = max over the row of db_win_exact_var. */
 void db_wolf_maxvar_row(const void *params, const db_winrow *row, uint64_t *bits, double *acc);
+void db_wolf_maxvar_row_avx512(const void *params, const db_winrow *row, uint64_t *bits,
+                               double *acc);
 
 #endif

@@ -123,6 +123,57 @@ void db_nick_row_avx512(const void *p, const db_winrow *row, uint64_t *bits, dou
     row_meanvar(DB_WM_NICK, p, row, bits);
 }
 
+/* Wolf's first pass: the largest window variance of the row. In the
+ * interior n is constant, so the maximum of the exact int64 numerator
+ * n q - s^2 gives the maximum variance (division by n^2 is monotone). */
+void db_wolf_maxvar_row_avx512(const void *params, const db_winrow *row, uint64_t *bits,
+                               double *acc)
+{
+    int lo, hi, r = row->r;
+    interior(row, &lo, &hi);
+    double best = *acc;
+    for (int x = 0; x < row->width; x++) {
+        if (x == lo) /* the interior goes by vectors below */
+            x = hi;
+        if (x >= row->width)
+            break;
+        int n;
+        uint32_t s;
+        uint64_t q;
+        db_winrow_stats(row, x, &n, &s, &q);
+        double v = db_win_exact_var(n, s, q);
+        best = v > best ? v : best;
+    }
+    const int64_t n = (int64_t)(2 * r + 1) * row->ny;
+    const __m512i nv = _mm512_set1_epi64(n);
+    __m512i m = _mm512_setzero_si512();
+    const uint32_t *ps = row->ps, *pq = row->pq;
+    int x = lo;
+    for (; x + 8 <= hi; x += 8) {
+        __m512i s = _mm512_cvtepu32_epi64(
+            _mm256_sub_epi32(_mm256_loadu_si256((const void *)(ps + x + r + 1)),
+                             _mm256_loadu_si256((const void *)(ps + x - r))));
+        __m512i q = _mm512_cvtepu32_epi64(
+            _mm256_sub_epi32(_mm256_loadu_si256((const void *)(pq + x + r + 1)),
+                             _mm256_loadu_si256((const void *)(pq + x - r))));
+        m = _mm512_max_epi64(m, _mm512_sub_epi64(_mm512_mullo_epi64(nv, q),
+                                                 _mm512_mullo_epi64(s, s)));
+    }
+    if (hi > lo) {
+        double v = (double)_mm512_reduce_max_epi64(m) / ((double)n * (double)n);
+        best = v > best ? v : best;
+    }
+    for (; x < hi; x++) {
+        int nn;
+        uint32_t s;
+        uint64_t q;
+        db_winrow_stats(row, x, &nn, &s, &q);
+        double v = db_win_exact_var(nn, s, q);
+        best = v > best ? v : best;
+    }
+    *acc = best;
+}
+
 /* Bradley is integer: g * (100 n) <= s * (100 - t), exact in int32 for
  * windows <= DB_WINDOW_NARROW (both sides < 255 * 66049 * 100 < 2^31). */
 void db_bradley_row_avx512(const void *params, const db_winrow *row, uint64_t *bits,
@@ -182,5 +233,9 @@ void db_nick_row_avx512(const void *p, const db_winrow *row, uint64_t *bits, dou
 void db_bradley_row_avx512(const void *p, const db_winrow *row, uint64_t *bits, double *acc)
 {
     db_bradley_row_ref(p, row, bits, acc);
+}
+void db_wolf_maxvar_row_avx512(const void *p, const db_winrow *row, uint64_t *bits, double *acc)
+{
+    db_wolf_maxvar_row(p, row, bits, acc);
 }
 #endif

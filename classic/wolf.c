@@ -21,7 +21,9 @@ static int wolf_run(db_ctx *ctx, const db_image *gray, const double *v, db_image
     DB_TRY(db_window_check(ctx, "wolf", v[0]));
     int window = (int)v[0];
     double maxvar;
-    db_winpass scan = {"wolf", window, DB_WIN_SUMS, db_wolf_maxvar_row, NULL};
+    bool vec = db_ctx_resolved_isa(ctx) == DB_ISA_AVX512 && window <= DB_WINDOW_NARROW;
+    db_winpass scan = {"wolf", window, DB_WIN_SUMS,
+                       vec ? db_wolf_maxvar_row_avx512 : db_wolf_maxvar_row, NULL};
     DB_TRY(db_winstat_run(ctx, gray, &scan, NULL, &maxvar));
     if (maxvar <= 0) {
         DB_TRY(db_image_ensure(ctx, out, gray->width, gray->height, DB_BIT1));

@@ -271,11 +271,12 @@ static int thin_parallel(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h,
                 if ((m[i] & bit) && del[nb_code(m, bit, w, h, x, y)])
                     rc = vec_push(ctx, &dead, i);
             }
+            /* steps count every sub-iteration: odd = first, even = second */
+            if (step < UINT16_MAX - 1)
+                step++;
             if (rc || !dead.n)
                 continue;
             changed = true;
-            if (step < UINT16_MAX)
-                step++;
             for (size_t k = 0; k < dead.n; k++) {
                 m[dead.v[k]] &= (uint8_t)~bit;
                 queued[dead.v[k]] = 0;

@@ -29,13 +29,15 @@ typedef struct step {
     uint64_t *wbits; /* BCONV weights, kernel layout */
     float *wt;       /* CONV_REAL weights, [ky][kx][ci][cout] */
     int fbuf, bbuf;  /* buffer ids: float output, packed input (BCONV) */
+    int up_slot;     /* ADD: input (0/1) that is a fused UPSAMPLE2, or -1 */
+    int up_src;      /* ... and the low-resolution map it reads */
 } step;
 
 typedef struct buffer {
-    int node;    /* dims from this node */
-    bool bits;   /* bordered bit map of node's channels, else float map */
+    int node;        /* dims from this node */
+    bool bits;       /* bordered bit map of node's channels, else float map */
     int first, last; /* live steps */
-    size_t off;  /* in the arena, for the current page */
+    size_t off;      /* in the arena, for the current page */
 } buffer;
 
 typedef struct worker {
@@ -150,7 +152,8 @@ static uint64_t *pack_weights(db_ctx *ctx, const db_gnode *n)
     for (int o = 0; o < n->cout; o++)
         for (int t = 0; t < kk; t++)
             for (int ci = 0; ci < n->cin; ci++)
-                if (db_sign_bit(n->w[((size_t)o * (size_t)kk + (size_t)t) * (size_t)n->cin + (size_t)ci]))
+                if (db_sign_bit(
+                        n->w[((size_t)o * (size_t)kk + (size_t)t) * (size_t)n->cin + (size_t)ci]))
                     w[((size_t)t * (size_t)words + (size_t)(ci >> 6)) * (size_t)c8 + (size_t)o] |=
                         (uint64_t)1 << (ci & 63);
     return w;
@@ -174,6 +177,7 @@ static int plan(db_ctx *ctx, db_net *net)
 {
     const db_graph *g = net->g;
     int nn = g->nnodes;
+    int *add_slot = NULL;
     int *ncons = db_calloc(ctx, (size_t)nn, sizeof(int));
     int *one_cons = db_malloc(ctx, (size_t)nn * sizeof(int));
     int *absorbed = db_calloc(ctx, (size_t)nn, sizeof(int));
@@ -213,8 +217,10 @@ static int plan(db_ctx *ctx, db_net *net)
         while (ncons[tail] == 1 && one_cons[tail] >= 0) {
             int c = one_cons[tail];
             const db_gnode *cn = &g->nodes[c];
-            int st = cn->op == DB_OP_BATCHNORM ? 1 : cn->op == DB_OP_RPRELU ? 2
-                     : cn->op == DB_OP_ADD && cn->in[0] != cn->in[1] ? 3 : 0;
+            int st = cn->op == DB_OP_BATCHNORM                       ? 1
+                     : cn->op == DB_OP_RPRELU                        ? 2
+                     : cn->op == DB_OP_ADD && cn->in[0] != cn->in[1] ? 3
+                                                                     : 0;
             if (st <= stage)
                 break;
             stage = st;
@@ -222,6 +228,27 @@ static int plan(db_ctx *ctx, db_net *net)
             tail = c;
         }
         absorbed[tail] = 2 + i;
+    }
+    /* a decoder's nearest UPSAMPLE2 read only by an ADD is done inside the
+     * ADD, so the full-resolution copy is never written */
+    add_slot = db_malloc(ctx, (size_t)nn * sizeof(int));
+    if (!add_slot) {
+        rc = DB_ENOMEM;
+        goto done;
+    }
+    for (int i = 0; i < nn; i++) {
+        add_slot[i] = -1;
+        const db_gnode *n = &g->nodes[i];
+        if (n->op != DB_OP_ADD || absorbed[i] || n->in[0] == n->in[1])
+            continue;
+        for (int j = 0; j < 2; j++) {
+            int u = n->in[j];
+            if (g->nodes[u].op == DB_OP_UPSAMPLE2 && ncons[u] == 1 && !absorbed[u]) {
+                absorbed[u] = 1;
+                add_slot[i] = j;
+                break;
+            }
+        }
     }
     for (int i = 0; i < nn; i++) {
         if (absorbed[i] == 1)
@@ -233,6 +260,8 @@ static int plan(db_ctx *ctx, db_net *net)
         s->res = -1;
         s->bits_to = -1;
         s->fbuf = s->bbuf = -1;
+        s->up_slot = add_slot[i];
+        s->up_src = s->up_slot >= 0 ? g->nodes[n->in[s->up_slot]].in[0] : -1;
         if (absorbed[i] >= 2) {
             int bi = absorbed[i] - 2;
             const db_gnode *b = &g->nodes[bi];
@@ -283,10 +312,12 @@ static int plan(db_ctx *ctx, db_net *net)
         int bconv_cons = 0;
         for (int i = v + 1; i < nn; i++)
             bconv_cons += g->nodes[i].op == DB_OP_BCONV && g->nodes[i].in[0] == v;
-        if (p->bnode >= 0 && bconv_cons == 1 && p->bits_to < 0) {
+        db_op pop = g->nodes[v].op;
+        bool can = p->bnode >= 0 || pop == DB_OP_CONV_REAL || pop == DB_OP_ADD;
+        if (can && bconv_cons == 1 && p->bits_to < 0) {
             p->bits_to = si;
             p->post.thr = b->p[0];
-            if (ncons[v] == 1 && p->res < 0) {
+            if (p->bnode >= 0 && ncons[v] == 1 && p->res < 0) {
                 p->thresh_only = true;
                 const db_gnode *pb = &g->nodes[p->bnode];
                 rc = db_bthresh_build(ctx, &p->post, pb->k * pb->k * pb->cin, &p->bt);
@@ -318,6 +349,8 @@ static int plan(db_ctx *ctx, db_net *net)
         step *s = &net->steps[si];
         const db_gnode *n = &g->nodes[s->bnode >= 0 ? s->bnode : s->node];
         int reads[3] = {n->in[0], n->in[1], s->res};
+        if (s->up_slot >= 0)
+            reads[s->up_slot] = s->up_src;
         if (s->bnode >= 0 && !s->own_pack)
             reads[0] = -1; /* reads bits, not the float map */
         for (int j = 0; j < 3; j++)
@@ -327,6 +360,7 @@ static int plan(db_ctx *ctx, db_net *net)
     }
     net->bufs[net->value_buf[nn - 1]].last = net->nsteps; /* read after the last step */
 done:
+    db_free(add_slot);
     db_free(ncons);
     db_free(one_cons);
     db_free(absorbed);
@@ -448,14 +482,16 @@ static void run_bconv(const db_net *net, const worker *wk, const step *s)
         db_layer_clear_border(nb, ow, oh, nwords);
     }
     for (int y = 0; y < oh; y++) {
-        const uint64_t *irow = in + (size_t)(y * b->stride + off) * in_row + (size_t)off * (size_t)words;
+        const uint64_t *irow =
+            in + (size_t)(y * b->stride + off) * in_row + (size_t)off * (size_t)words;
         for (int x = 0; x < ow; x += CHUNK) {
             int n = ow - x < CHUNK ? ow - x : CHUNK;
-            net->k->bconv(irow + (size_t)x * (size_t)b->stride * (size_t)words, in_row, words,
-                          b->k, b->stride, n, s->wbits, cout, K, wk->acc);
+            net->k->bconv(irow + (size_t)x * (size_t)b->stride * (size_t)words, in_row, words, b->k,
+                          b->stride, n, s->wbits, cout, K, wk->acc);
             size_t pix = (size_t)y * (size_t)ow + (size_t)x;
-            uint64_t *bits = nb ? nb + ((size_t)(y + 1) * (size_t)(ow + 2) + (size_t)(x + 1)) * (size_t)nwords
-                                : NULL;
+            uint64_t *bits =
+                nb ? nb + ((size_t)(y + 1) * (size_t)(ow + 2) + (size_t)(x + 1)) * (size_t)nwords
+                   : NULL;
             if (s->thresh_only)
                 net->k->bthresh(&s->bt, wk->acc, n, bits);
             else
@@ -476,8 +512,18 @@ static void run_step(const db_net *net, const worker *wk, const step *s, int cx,
     int w = hw[2 * s->node], h = hw[2 * s->node + 1];
     float *out = fmap(net, wk, s->node);
     int a = n->in[0], b = n->in[1];
-    const float *fa = a >= 0 ? fmap(net, wk, a) : NULL;
-    const float *fb = b >= 0 ? fmap(net, wk, b) : NULL;
+    const float *fa = a >= 0 && s->up_slot != 0 ? fmap(net, wk, a) : NULL;
+    const float *fb = b >= 0 && s->up_slot != 1 ? fmap(net, wk, b) : NULL;
+    /* bits for the one BCONV consumer, packed row by row (CONV_REAL, ADD) */
+    uint64_t *bits = NULL;
+    size_t bpitch = 0, bw = 0;
+    if (s->bits_to >= 0) {
+        int words = db_words(n->cout);
+        bits = (uint64_t *)(void *)(wk->arena + net->bufs[net->steps[s->bits_to].bbuf].off);
+        db_layer_clear_border(bits, w, h, words);
+        bpitch = (size_t)(w + 2) * (size_t)words;
+        bw = (size_t)words;
+    }
     size_t npix = (size_t)w * (size_t)h;
     switch (n->op) {
     case DB_OP_INPUT:
@@ -489,16 +535,39 @@ static void run_step(const db_net *net, const worker *wk, const step *s, int cx,
         for (int y = 0; y < h; y++) {
             for (int ky = 0; ky < n->k; ky++) {
                 int iy = y * n->stride - n->k / 2 + ky;
-                rows[ky] = iy >= 0 && iy < ih ? fa + (size_t)iy * (size_t)iw * (size_t)n->cin : NULL;
+                rows[ky] =
+                    iy >= 0 && iy < ih ? fa + (size_t)iy * (size_t)iw * (size_t)n->cin : NULL;
             }
-            net->k->conv_real(rows, iw, n->cin, n->k, n->stride, w, s->wt, n->p[0], n->cout,
-                              out + (size_t)y * (size_t)w * (size_t)n->cout);
+            float *orow = out + (size_t)y * (size_t)w * (size_t)n->cout;
+            net->k->conv_real(rows, iw, n->cin, n->k, n->stride, w, s->wt, n->p[0], n->cout, orow);
+            if (bits) /* pack while the row is in cache */
+                net->k->pack(orow, w, n->cout, s->post.thr, bits + (size_t)(y + 1) * bpitch + bw);
+        }
+        break;
+    }
+    case DB_OP_ADD: {
+        /* row by row: a fused UPSAMPLE2 input is read at half resolution */
+        size_t pitch = (size_t)w * (size_t)n->cout;
+        int lw = s->up_slot >= 0 ? hw[2 * s->up_src] : 0;
+        const float *lo = s->up_slot >= 0 ? fmap(net, wk, s->up_src) : NULL;
+        const float *full = s->up_slot == 0 ? fb : fa;
+        for (int y = 0; y < h; y++) {
+            float *orow = out + (size_t)y * pitch;
+            if (lo) {
+                db_layer_upsample2(n->cout, lo + (size_t)(y / 2) * (size_t)lw * (size_t)n->cout, lw,
+                                   w, 1, orow);
+                db_layer_elementwise(n, full + (size_t)y * pitch, orow, (size_t)w, orow);
+            } else {
+                db_layer_elementwise(n, fa + (size_t)y * pitch, fb + (size_t)y * pitch, (size_t)w,
+                                     orow);
+            }
+            if (bits)
+                net->k->pack(orow, w, n->cout, s->post.thr, bits + (size_t)(y + 1) * bpitch + bw);
         }
         break;
     }
     case DB_OP_BATCHNORM:
     case DB_OP_RPRELU:
-    case DB_OP_ADD:
     case DB_OP_SIGMOID: db_layer_elementwise(n, fa, fb, npix, out); break;
     case DB_OP_CONCAT:
     case DB_OP_CHANNEL_DUP:

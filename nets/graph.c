@@ -67,12 +67,8 @@ static void param_sizes(const db_gnode *n, size_t *nw, int np[3])
         np[0] = n->cin;
         np[1] = n->cout;
         break;
-    case DB_OP_BATCHNORM:
-        np[0] = np[1] = n->cout;
-        break;
-    case DB_OP_RPRELU:
-        np[0] = np[1] = np[2] = n->cout;
-        break;
+    case DB_OP_BATCHNORM: np[0] = np[1] = n->cout; break;
+    case DB_OP_RPRELU: np[0] = np[1] = np[2] = n->cout; break;
     default: break;
     }
 }
@@ -126,8 +122,7 @@ static int check_node(db_ctx *ctx, const db_graph *g, int idx, const db_gnode *n
     case DB_OP_UPSAMPLE2:
         want = cin;
         if (n->attr != DB_UPSAMPLE_NEAREST)
-            return db_fail(ctx, DB_EUNSUPPORTED, "graph: node %d: upsample mode %d", idx,
-                           n->attr);
+            return db_fail(ctx, DB_EUNSUPPORTED, "graph: node %d: upsample mode %d", idx, n->attr);
         break;
     case DB_OP_CONCAT: want = cin + cb; break;
     case DB_OP_CHANNEL_DUP: want = 2 * cin; break;
@@ -198,8 +193,8 @@ int db_graph_add(db_ctx *ctx, db_graph *g, const db_gnode *tmpl)
     return g->nnodes++;
 }
 
-static int add_simple(db_ctx *ctx, db_graph *g, db_op op, int a, int b, int cout, int k,
-                      int stride, int attr)
+static int add_simple(db_ctx *ctx, db_graph *g, db_op op, int a, int b, int cout, int k, int stride,
+                      int attr)
 {
     db_gnode t = {.op = op, .in = {a, b}, .cout = cout, .k = k, .stride = stride, .attr = attr};
     return db_graph_add(ctx, g, &t);
@@ -223,19 +218,18 @@ int db_graph_unary(db_ctx *ctx, db_graph *g, db_op op, int in)
     if (in < 0 || in >= g->nnodes)
         return db_fail(ctx, DB_EINVAL, "graph: %s input %d out of range", db_op_name(op), in);
     int c = g->nodes[in].cout;
-    int cout = op == DB_OP_CHANNEL_DUP ? 2 * c
+    int cout = op == DB_OP_CHANNEL_DUP         ? 2 * c
                : op == DB_OP_CHANNEL_PAIR_MEAN ? c / 2
-               : op == DB_OP_HAAR2 ? 4 * c
-               : op == DB_OP_DB_HEAD ? 1
-                                     : c;
+               : op == DB_OP_HAAR2             ? 4 * c
+               : op == DB_OP_DB_HEAD           ? 1
+                                               : c;
     return add_simple(ctx, g, op, in, -1, cout, 0, 0, 0);
 }
 
 int db_graph_binary(db_ctx *ctx, db_graph *g, db_op op, int a, int b)
 {
     if (a < 0 || a >= g->nnodes || b < 0 || b >= g->nnodes)
-        return db_fail(ctx, DB_EINVAL, "graph: %s inputs %d,%d out of range", db_op_name(op), a,
-                       b);
+        return db_fail(ctx, DB_EINVAL, "graph: %s inputs %d,%d out of range", db_op_name(op), a, b);
     int cout = op == DB_OP_CONCAT ? g->nodes[a].cout + g->nodes[b].cout : g->nodes[a].cout;
     return add_simple(ctx, g, op, a, b, cout, 0, 0, 0);
 }
@@ -267,8 +261,7 @@ int db_graph_validate(db_ctx *ctx, const db_graph *g)
         return db_fail(ctx, DB_EINVAL, "graph: %d nodes (at least an input and an output)",
                        g->nnodes);
     if (g->nnodes > DB_GRAPH_MAX_NODES)
-        return db_fail(ctx, DB_EINVAL, "graph: %d nodes (limit %d)", g->nnodes,
-                       DB_GRAPH_MAX_NODES);
+        return db_fail(ctx, DB_EINVAL, "graph: %d nodes (limit %d)", g->nnodes, DB_GRAPH_MAX_NODES);
     for (int i = 0; i < g->nnodes; i++) {
         const db_gnode *n = &g->nodes[i];
         DB_TRY(check_node(ctx, g, i, n));
@@ -283,12 +276,16 @@ int db_graph_validate(db_ctx *ctx, const db_graph *g)
                 return db_fail(ctx, DB_EINVAL, "graph: node %d: weight %zu is not finite", i, q);
         for (int j = 0; j < 3; j++) {
             if (n->np[j] != np[j] || (np[j] && !n->p[j]))
-                return db_fail(ctx, DB_EINVAL, "graph: node %d: parameter %d has %d values, "
-                               "expected %d", i, j, n->np[j], np[j]);
+                return db_fail(ctx, DB_EINVAL,
+                               "graph: node %d: parameter %d has %d values, "
+                               "expected %d",
+                               i, j, n->np[j], np[j]);
             for (int q = 0; q < np[j]; q++)
                 if (!isfinite(n->p[j][q]))
-                    return db_fail(ctx, DB_EINVAL, "graph: node %d: parameter %d[%d] is not "
-                                   "finite", i, j, q);
+                    return db_fail(ctx, DB_EINVAL,
+                                   "graph: node %d: parameter %d[%d] is not "
+                                   "finite",
+                                   i, j, q);
         }
     }
     if (g->nodes[g->nnodes - 1].cout != 1)

@@ -123,7 +123,7 @@ int db_graph_add(db_ctx *ctx, db_graph *g, const db_gnode *tmpl);
 int db_graph_input(db_ctx *ctx, db_graph *g, int channels, int norm);
 int db_graph_conv_real(db_ctx *ctx, db_graph *g, int in, int cout, int k, int stride);
 int db_graph_bconv(db_ctx *ctx, db_graph *g, int in, int cout, int k, int stride);
-int db_graph_unary(db_ctx *ctx, db_graph *g, db_op op, int in); /* BN, RPRELU, pools... */
+int db_graph_unary(db_ctx *ctx, db_graph *g, db_op op, int in);        /* BN, RPRELU, pools... */
 int db_graph_binary(db_ctx *ctx, db_graph *g, db_op op, int a, int b); /* ADD, CONCAT, UPSAMPLE2 */
 
 /* Deep copy (dst must be zero-initialised or freed). */
@@ -141,8 +141,8 @@ int db_graph_shapes(db_ctx *ctx, const db_graph *g, int w, int h, int *hw);
 
 /* Counts for model-info: parameters and operations per input pixel. */
 typedef struct db_graph_stats {
-    uint64_t binary_weights; /* BCONV weights (bits) */
-    uint64_t real_params;    /* every float parameter (incl. CONV_REAL weights) */
+    uint64_t binary_weights;   /* BCONV weights (bits) */
+    uint64_t real_params;      /* every float parameter (incl. CONV_REAL weights) */
     double binary_macs_per_px; /* per input pixel */
     double real_macs_per_px;
     int nbconv, nconv_real;

@@ -19,7 +19,8 @@ void db_layer_input(const db_image *page, int cx, int cy, int w, int h, int c, i
             for (int ch = 0; ch < c; ch++) {
                 uint8_t v = row[(size_t)x * (size_t)pc + (size_t)(pc == 1 ? 0 : ch)];
                 o[(size_t)x * (size_t)c + (size_t)ch] =
-                    norm == DB_NORM_UNIT ? db_input_unit(v) : db_input_std(v, mean[ch], inv_std[ch]);
+                    norm == DB_NORM_UNIT ? db_input_unit(v)
+                                         : db_input_std(v, mean[ch], inv_std[ch]);
             }
     }
 }
@@ -27,19 +28,28 @@ void db_layer_input(const db_image *page, int cx, int cy, int w, int h, int c, i
 void db_layer_elementwise(const db_gnode *n, const float *a, const float *b, size_t npix,
                           float *out)
 {
-    int c = n->cout;
-    for (size_t i = 0; i < npix; i++) {
-        const float *x = a + i * (size_t)c;
-        float *y = out + i * (size_t)c;
-        for (int o = 0; o < c; o++) {
-            switch (n->op) {
-            case DB_OP_BATCHNORM: y[o] = db_bn_out(x[o], n->p[0][o], n->p[1][o]); break;
-            case DB_OP_RPRELU: y[o] = db_rprelu_out(x[o], n->p[0][o], n->p[1][o], n->p[2][o]); break;
-            case DB_OP_ADD: y[o] = x[o] + b[i * (size_t)c + (size_t)o]; break;
-            case DB_OP_SIGMOID: y[o] = db_sigmoid_out(x[o]); break;
-            default: y[o] = x[o]; break;
-            }
-        }
+    /* the op switch sits outside the loops so each loop vectorises */
+    size_t c = (size_t)n->cout, total = npix * c;
+    switch (n->op) {
+    case DB_OP_ADD:
+        for (size_t i = 0; i < total; i++)
+            out[i] = a[i] + b[i];
+        break;
+    case DB_OP_BATCHNORM:
+        for (size_t i = 0; i < npix; i++)
+            for (size_t o = 0; o < c; o++)
+                out[i * c + o] = db_bn_out(a[i * c + o], n->p[0][o], n->p[1][o]);
+        break;
+    case DB_OP_RPRELU:
+        for (size_t i = 0; i < npix; i++)
+            for (size_t o = 0; o < c; o++)
+                out[i * c + o] = db_rprelu_out(a[i * c + o], n->p[0][o], n->p[1][o], n->p[2][o]);
+        break;
+    case DB_OP_SIGMOID:
+        for (size_t i = 0; i < total; i++)
+            out[i] = db_sigmoid_out(a[i]);
+        break;
+    default: break;
     }
 }
 

@@ -119,8 +119,8 @@ int db_model_serialize(db_ctx *ctx, const db_graph *g, uint8_t **buf, size_t *si
     for (int i = 0; i < g->nnodes; i++) {
         const db_gnode *n = &g->nodes[i];
         uint8_t *r = b + HDR_FIXED + (size_t)i * NODE_REC;
-        int32_t f[12] = {(int32_t)n->op, n->in[0], n->in[1], n->cin, n->cout, n->k, n->stride,
-                         n->attr, -1, -1, -1, -1};
+        int32_t f[12] = {(int32_t)n->op, n->in[0], n->in[1], n->cin, n->cout, n->k,
+                         n->stride,      n->attr,  -1,       -1,     -1,      -1};
         for (int s = 0; s < 4; s++) {
             size_t count = s == 0 ? n->nw : (size_t)n->np[s - 1];
             if (!count)
@@ -135,8 +135,12 @@ int db_model_serialize(db_ctx *ctx, const db_graph *g, uint8_t **buf, size_t *si
                 for (int o = 0; o < n->cout; o++)
                     for (int tap = 0; tap < kk; tap++)
                         for (int ci = 0; ci < n->cin; ci++)
-                            if (db_sign_bit(n->w[((size_t)o * (size_t)kk + (size_t)tap) * (size_t)n->cin + (size_t)ci])) {
-                                uint8_t *wp = d + 8 * (((size_t)o * (size_t)kk + (size_t)tap) * (size_t)words + (size_t)(ci >> 6));
+                            if (db_sign_bit(
+                                    n->w[((size_t)o * (size_t)kk + (size_t)tap) * (size_t)n->cin +
+                                         (size_t)ci])) {
+                                uint8_t *wp = d + 8 * (((size_t)o * (size_t)kk + (size_t)tap) *
+                                                           (size_t)words +
+                                                       (size_t)(ci >> 6));
                                 wp[(ci & 63) >> 3] |= (uint8_t)(1u << (ci & 7));
                             }
                 nbytes = count * 8;
@@ -210,13 +214,17 @@ static int parse(db_ctx *ctx, const uint8_t *b, size_t size, db_model *m)
         return corrupt(ctx, "file truncated in the header");
     uint32_t version = rd32(b + 8), flags = rd32(b + 12);
     if (version != DB_MODEL_VERSION)
-        return db_fail(ctx, DB_EUNSUPPORTED, "model: format version %u not supported (this "
-                       "build reads version %u)", version, DB_MODEL_VERSION);
+        return db_fail(ctx, DB_EUNSUPPORTED,
+                       "model: format version %u not supported (this "
+                       "build reads version %u)",
+                       version, DB_MODEL_VERSION);
     uint32_t hdr = rd32(b + 16), nnodes = rd32(b + 20), ntensors = rd32(b + 24);
     uint64_t fsize = rd64(b + 32);
     if (fsize != size)
-        return db_fail(ctx, DB_ECORRUPT, "model: file is %zu bytes, header says %llu "
-                       "(truncated?)", size, (unsigned long long)fsize);
+        return db_fail(ctx, DB_ECORRUPT,
+                       "model: file is %zu bytes, header says %llu "
+                       "(truncated?)",
+                       size, (unsigned long long)fsize);
     if (nnodes < 2 || nnodes > DB_GRAPH_MAX_NODES || ntensors > 4 * nnodes)
         return corrupt(ctx, "bad node or tensor count");
     uint64_t want = HDR_FIXED + (uint64_t)nnodes * NODE_REC + (uint64_t)ntensors * TENSOR_REC + 4;
@@ -226,8 +234,10 @@ static int parse(db_ctx *ctx, const uint8_t *b, size_t size, db_model *m)
         return corrupt(ctx, "header checksum mismatch");
     /* only now is the header trusted enough to interpret */
     if (flags != (DB_MODEL_FLAG_SETBIT_NEG | DB_MODEL_FLAG_PAD_PLUS1))
-        return db_fail(ctx, DB_EUNSUPPORTED, "model: flags 0x%x not supported (bit convention "
-                       "or padding value)", flags);
+        return db_fail(ctx, DB_EUNSUPPORTED,
+                       "model: flags 0x%x not supported (bit convention "
+                       "or padding value)",
+                       flags);
     if (b[40 + 63] != 0)
         return corrupt(ctx, "name not terminated");
     m->version = version;
@@ -243,8 +253,12 @@ static int parse(db_ctx *ctx, const uint8_t *b, size_t size, db_model *m)
         int32_t f[12];
         for (int q = 0; q < 12; q++)
             f[q] = (int32_t)rd32(r + 4 * q);
-        db_gnode t = {.op = (db_op)f[0], .in = {f[1], f[2]}, .cout = f[4], .k = f[5],
-                      .stride = f[6], .attr = f[7]};
+        db_gnode t = {.op = (db_op)f[0],
+                      .in = {f[1], f[2]},
+                      .cout = f[4],
+                      .k = f[5],
+                      .stride = f[6],
+                      .attr = f[7]};
         int idx = db_graph_add(ctx, &m->g, &t);
         if (idx < 0) {
             rc = idx;
@@ -290,7 +304,8 @@ static int parse(db_ctx *ctx, const uint8_t *b, size_t size, db_model *m)
                 int kk = n->k * n->k, words = db_words(n->cin);
                 for (int o = 0; o < n->cout && rc == 0; o++)
                     for (int tap = 0; tap < kk; tap++) {
-                        const uint8_t *wp = d + 8 * (((size_t)o * (size_t)kk + (size_t)tap) * (size_t)words);
+                        const uint8_t *wp =
+                            d + 8 * (((size_t)o * (size_t)kk + (size_t)tap) * (size_t)words);
                         float *dst = n->w + ((size_t)o * (size_t)kk + (size_t)tap) * (size_t)n->cin;
                         for (int q = 0; q < words; q++) {
                             uint64_t v = rd64(wp + 8 * q);
@@ -361,7 +376,7 @@ int db_model_load(db_ctx *ctx, const char *path, db_model **out)
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return db_fail(ctx, DB_EIO, "model: cannot open %s", path);
+        return db_fail(ctx, DB_EIO, "%s: model: cannot open", path);
     uint8_t *buf = NULL;
     size_t size = 0, cap = 0;
     int rc = 0;
@@ -369,7 +384,7 @@ int db_model_load(db_ctx *ctx, const char *path, db_model **out)
         if (size == cap) {
             size_t ncap = cap ? cap * 2 : 1 << 16;
             if (ncap > ((size_t)1 << 31)) {
-                rc = db_fail(ctx, DB_ETOOBIG, "model: %s is larger than 2 GiB", path);
+                rc = db_fail(ctx, DB_ETOOBIG, "%s: model: larger than 2 GiB", path);
                 break;
             }
             uint8_t *nb = db_realloc(ctx, buf, ncap);
@@ -384,7 +399,7 @@ int db_model_load(db_ctx *ctx, const char *path, db_model **out)
         size += got;
         if (got == 0) {
             if (ferror(f))
-                rc = db_fail(ctx, DB_EIO, "model: read error on %s", path);
+                rc = db_fail(ctx, DB_EIO, "%s: model: read error", path);
             break;
         }
     }
@@ -462,9 +477,9 @@ const char *db_model_layer_describe(const db_model *m, int i, char *buf, size_t 
         snprintf(ins, sizeof ins, "%d,%d", n->in[0], n->in[1]);
     else if (n->in[0] >= 0)
         snprintf(ins, sizeof ins, "%d", n->in[0]);
-    int len = snprintf(buf, size, "%3d %-17s in %-7s %4d -> %-4d", i, db_op_name(n->op), ins,
-                       n->cin, n->cout);
+    int len = snprintf(buf, size, "%3d %-17s in %-7s %4d -> %d", i, db_op_name(n->op), ins, n->cin,
+                       n->cout);
     if (len > 0 && (size_t)len < size && n->k)
-        snprintf(buf + len, size - (size_t)len, " k%d s%d", n->k, n->stride);
+        snprintf(buf + len, size - (size_t)len, ", k%d s%d", n->k, n->stride);
     return buf;
 }

@@ -7,8 +7,8 @@
 
 db_unet_spec db_unet_spec_default(void)
 {
-    return (db_unet_spec){.in_channels = 1, .norm = DB_NORM_PAGE_STD, .levels = 4,
-                          .ch = {32, 64, 128, 128}};
+    return (db_unet_spec){
+        .in_channels = 1, .norm = DB_NORM_PAGE_STD, .levels = 4, .ch = {32, 64, 128, 128}};
 }
 
 /* y = RPRELU(BN(BCONV3x3(x))) + shortcut(x) */
@@ -37,7 +37,8 @@ int db_unet_build(db_ctx *ctx, const db_unet_spec *sp, db_graph *g)
 {
     if (sp->levels < 1 || sp->levels > 6)
         return db_fail(ctx, DB_EINVAL, "unet: %d levels (1..6)", sp->levels);
-    snprintf(g->name, sizeof g->name, "unet%d-%d%s", sp->levels, sp->ch[0], sp->haar ? "-haar" : "");
+    snprintf(g->name, sizeof g->name, "unet%d-%d%s", sp->levels, sp->ch[0],
+             sp->haar ? "-haar" : "");
     int in = db_graph_input(ctx, g, sp->in_channels, sp->norm);
     DB_TRY(in);
     int x = in;
@@ -86,7 +87,11 @@ void db_graph_randomize(db_graph *g, uint64_t seed)
                 switch (n->op) {
                 case DB_OP_CONV_REAL: v = 0.1f * r; break;
                 case DB_OP_BCONV: v = j == 0 ? 0.2f * r : 1.0f + 0.2f * r; break; /* thr, alpha */
-                case DB_OP_BATCHNORM: v = j == 0 ? (1.0f + 0.3f * r) / sqrtf(fan > 1 ? (float)g->nodes[n->in[0]].cin * 9.0f : 1.0f) : 0.2f * r; break;
+                case DB_OP_BATCHNORM:
+                    v = j == 0 ? (1.0f + 0.3f * r) /
+                                     sqrtf(fan > 1 ? (float)g->nodes[n->in[0]].cin * 9.0f : 1.0f)
+                               : 0.2f * r;
+                    break;
                 case DB_OP_RPRELU: v = j == 1 ? 0.25f + 0.2f * r : 0.1f * r; break;
                 default: break;
                 }

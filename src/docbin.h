@@ -190,8 +190,9 @@ db_file_format db_reader_format(const db_reader *reader);
 /* Decodes page (0-based) into out as DB_GRAY8 (gray, bilevel, gray+alpha, a
  * palette of grays) or DB_RGB8 (colour): 16-bit samples rounded to 8
  * ((v*255+32767)/65535), palettes expanded, alpha composited on white, CMYK
- * converted (naively, no colour profile), JPEG EXIF orientation applied,
- * 1-bit and min-is-white made 0 = black. out->xdpi/ydpi are the file's
+ * converted (naively, no colour profile), JPEG EXIF and TIFF orientation
+ * applied (width/height and x/y DPI swap for 5-8), 1-bit and min-is-white
+ * made 0 = black. out->xdpi/ydpi are the file's
  * resolution in dots per inch (PNG pHYs, TIFF X/YResolution in inch or cm,
  * JFIF density; 0 if absent or unit-less). out's buffer is reused when large
  * enough. The pixel limit is checked on the header before any allocation.
@@ -380,6 +381,17 @@ void db_metrics_mean(const db_metrics *items, int n, db_metrics *out);
 int db_report_write(FILE *stream, db_report_format fmt, const char *const *names,
                     const db_metrics *items, int n, bool with_mean);
 
+/* --------------------------------------------------------------------- dwt */
+
+/* One level of the orthonormal 2-D Haar transform (src/core/dwt.c): in is
+ * GRAY8 or F32 (w x h); bands[0..3] become F32 of ceil(w/2) x ceil(h/2):
+ * LL = (a+b+c+d)/2, LH = (a-b+c-d)/2, HL = (a+b-c-d)/2, HH = (a-b-c+d)/2 for
+ * each 2x2 block (a b / c d), odd edges repeating the last column/row; the
+ * same numbers as the networks' HAAR2 layer. Zero-initialise the bands. */
+int db_dwt_haar(db_ctx *ctx, const db_image *in, db_image bands[4]);
+/* Inverse: out becomes F32 w x h. Exact for bands of an 8-bit page. */
+int db_dwt_haar_inverse(db_ctx *ctx, const db_image bands[4], int w, int h, db_image *out);
+
 /* ---------------------------------------------------------------- networks */
 
 /* A 1-bit network loaded from a .dbm model file (format in nets/model.c).
@@ -499,6 +511,7 @@ typedef struct db_train_progress {
     double best_fm;
     double patches_per_s, eta_s;
     bool improved;     /* the best model was just rewritten */
+    double val_s;      /* seconds the last validation took */
 } db_train_progress;
 /* Called on the calling thread after every step (validated = false) and
  * after every validation. */
@@ -521,6 +534,79 @@ int db_trainer_save(db_ctx *ctx, db_trainer *t, const char *path);
  * packed by the model writer): run by the engine it gives exactly the
  * trainer's binarized output. */
 int db_trainer_export(db_ctx *ctx, db_trainer *t, const char *path);
+
+/* -------------------------------------------------------------- OCR output */
+
+/* What the CLI writes for a page (`--output`): the 1-bit mask, or a "clean"
+ * page for OCR engines that recognise from gray levels (Tesseract 4/5): the
+ * input's own levels kept where the mask, grown by a margin, says ink, and
+ * pure white elsewhere (stains, yellowing, bleed-through, seals gone; stroke
+ * edges and anti-aliasing intact). src/pipeline/clean.c. */
+typedef enum db_output_mode {
+    DB_OUTPUT_MASK = 0,        /* BIT1: the binarization itself (default) */
+    DB_OUTPUT_CLEAN_GRAY = 1,  /* GRAY8: gray levels under the grown mask, 255 elsewhere */
+    DB_OUTPUT_CLEAN_COLOR = 2, /* RGB8: colour under the grown mask, white elsewhere */
+} db_output_mode;
+
+#define DB_CLEAN_MAX_MARGIN 32
+typedef struct db_clean_options {
+    int margin;     /* px the mask grows by before selecting pixels, 0..32 (default 1) */
+    bool disk;      /* grow by a disk (Euclidean radius) instead of a square (default false) */
+    bool normalize; /* contrast normalisation of the kept ink (default false): each
+                       pixel is divided by a local background estimate (median of
+                       the non-ink pixels in blocks of block px, bilinear between
+                       block centres) and the ratio stretched so that the
+                       ink_percentile-th darkest ink ratio maps to 0 and the
+                       background to 255: uneven light and faded ink both vanish */
+    int block;      /* background block side in px, 8..1024 (default 48) */
+    double ink_percentile; /* 0..50 (default 2) */
+} db_clean_options;
+void db_clean_options_defaults(db_clean_options *opts);
+
+/* Grows a BIT1 mask by margin px (0..DB_CLEAN_MAX_MARGIN): out pixel is ink
+ * when an ink pixel of mask lies within the square (Chebyshev distance <=
+ * margin) or, with disk, the disk (dx*dx + dy*dy <= margin*margin). Pixels
+ * outside the image count as paper. out becomes BIT1 of the same size (DPI
+ * carried); out must not be mask. DB_EINVAL on a bad format or margin. */
+int db_clean_dilate(db_ctx *ctx, const db_image *mask, int margin, bool disk, db_image *out);
+/* page GRAY8 (or RGB8: its BT.601 luma is used), mask BIT1 of the same size.
+ * out becomes GRAY8: the page's level (normalised when opts->normalize)
+ * where the mask grown by opts->margin has ink, 255 elsewhere; DPI from
+ * page. opts NULL = defaults. Single-threaded; O(pixels). */
+int db_clean_gray(db_ctx *ctx, const db_image *page, const db_image *mask,
+                  const db_clean_options *opts, db_image *out);
+/* The same on colour: page RGB8 (a GRAY8 page is expanded to gray RGB), out
+ * RGB8 with the page's colour where the grown mask has ink and (255,255,255)
+ * elsewhere; normalisation, when asked, runs per channel. */
+int db_clean_color(db_ctx *ctx, const db_image *page, const db_image *mask,
+                   const db_clean_options *opts, db_image *out);
+
+/* `--drop-color`: removes coloured ink (stamps, seals, red rulings) from the
+ * gray page a method sees, src/pipeline/dropcolor.c. Hue sectors are 60
+ * degrees wide around red 0, yellow 60, green 120, cyan 180, blue 240,
+ * magenta 300. Works on the RGB page directly (no DWT split yet). */
+enum db_hue {
+    DB_HUE_RED = 1u << 0, DB_HUE_YELLOW = 1u << 1, DB_HUE_GREEN = 1u << 2,
+    DB_HUE_CYAN = 1u << 3, DB_HUE_BLUE = 1u << 4, DB_HUE_MAGENTA = 1u << 5,
+};
+typedef struct db_drop_color_options {
+    unsigned hues;     /* db_hue bits; 0 = drop nothing */
+    int min_chroma;    /* max(R,G,B) - min(R,G,B) from which a pixel starts to be
+                          dropped, 1..255 (default 32); fully dropped at twice it */
+} db_drop_color_options;
+void db_drop_color_options_defaults(db_drop_color_options *opts);
+/* Parses a comma-separated list of hue names ("red", "red,blue"; also
+ * "orange" = red, "purple" = magenta, "all") into db_hue bits. DB_EINVAL
+ * with a message naming the bad word. */
+int db_drop_color_parse(db_ctx *ctx, const char *list, unsigned *hues);
+/* page RGB8 (GRAY8: copied, nothing has a hue) -> out GRAY8, DPI carried.
+ * A pixel keeps its BT.601 luma unless its hue lies in a chosen sector and
+ * its chroma reaches min_chroma: then it moves towards max(R,G,B), the light
+ * the ink lets through, which is the paper under a transparent coloured ink
+ * (fully at 2*min_chroma). Black text crossing a seal stays dark in every
+ * channel, so it is kept. *ndropped (may be NULL) counts the pixels changed. */
+int db_drop_color(db_ctx *ctx, const db_image *page, const db_drop_color_options *opts,
+                  db_image *out, uint64_t *ndropped);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,8 @@ static void bconv_avx2(const uint64_t *in, size_t in_row, int words, int k, int 
             for (int ky = 0; ky < k; ky++)
                 for (int kx = 0; kx < k; kx++) {
                     const uint64_t *a = px + (size_t)ky * in_row + (size_t)kx * (size_t)words;
-                    const uint64_t *wt = w + (size_t)(ky * k + kx) * (size_t)words * cout8 + (size_t)o0;
+                    const uint64_t *wt =
+                        w + (size_t)(ky * k + kx) * (size_t)words * cout8 + (size_t)o0;
                     for (int q = 0; q < words; q++) {
                         const uint64_t *wq = wt + (size_t)q * cout8;
                         uint64_t a0 = a[q];
@@ -54,7 +55,8 @@ static void bpost_avx2(const db_bpost *p, const int32_t *acc, int n, const float
             for (int q = 0; q < words; q++)
                 b[q] = 0;
         for (int o = 0; o < c8; o += 8) {
-            __m256 v = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(a + o)));
+            __m256 v =
+                _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(a + o)));
             v = _mm256_mul_ps(v, _mm256_loadu_ps(p->alpha + o));
             if (p->bn_scale) {
                 v = _mm256_mul_ps(v, _mm256_loadu_ps(p->bn_scale + o));
@@ -73,8 +75,8 @@ static void bpost_avx2(const db_bpost *p, const int32_t *acc, int n, const float
                 _mm256_storeu_ps(y + o, v);
             if (b) {
                 __m256 t = _mm256_add_ps(v, _mm256_loadu_ps(p->thr + o));
-                unsigned m = (unsigned)_mm256_movemask_ps(
-                    _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_LT_OQ));
+                unsigned m =
+                    (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_LT_OQ));
                 b[o >> 6] |= (uint64_t)m << (o & 63);
             }
         }
@@ -101,7 +103,8 @@ static void pack_avx2(const float *x, int n, int c, const float *thr, uint64_t *
             __m256 v = _mm256_loadu_ps(xp + o);
             if (thr)
                 v = _mm256_add_ps(v, _mm256_loadu_ps(thr + o));
-            unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
+            unsigned m =
+                (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
             b[o >> 6] |= (uint64_t)m << (o & 63);
         }
         for (int o = c8; o < c; o++)

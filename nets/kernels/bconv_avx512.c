@@ -15,58 +15,54 @@ ALWAYS_INLINE void bconv_block(const uint64_t *in, size_t in_row, int words, int
                                int32_t *acc, const int P, const int G, const int KS)
 {
     __m512i s[4][8];
-    _Pragma("GCC unroll 8")
-    for (int p = 0; p < P; p++)
-        _Pragma("GCC unroll 8")
-        for (int g = 0; g < G; g++)
-            s[p][g] = _mm512_setzero_si512();
+    _Pragma("GCC unroll 8") for (int p = 0; p < P; p++)
+        _Pragma("GCC unroll 8") for (int g = 0; g < G; g++) s[p][g] = _mm512_setzero_si512();
     size_t pstep = (size_t)stride * (size_t)words;
     int kk = KS ? KS : k; /* KS: kernel size known at compile time (0 = runtime) */
-    _Pragma("GCC unroll 3")
-    for (int ky = 0; ky < kk; ky++) {
-        _Pragma("GCC unroll 3")
-        for (int kx = 0; kx < kk; kx++) {
+    _Pragma("GCC unroll 3") for (int ky = 0; ky < kk; ky++)
+    {
+        _Pragma("GCC unroll 3") for (int kx = 0; kx < kk; kx++)
+        {
             const uint64_t *a = in + (size_t)ky * in_row + (size_t)kx * (size_t)words;
-            const uint64_t *wt = w + (size_t)(ky * kk + kx) * (size_t)words * cout8 + (size_t)og * 8;
+            const uint64_t *wt =
+                w + (size_t)(ky * kk + kx) * (size_t)words * cout8 + (size_t)og * 8;
             for (int q = 0; q < words; q++) {
                 __m512i av[4];
-                _Pragma("GCC unroll 8")
-                for (int p = 0; p < P; p++)
-                    av[p] = _mm512_set1_epi64((long long)a[(size_t)p * pstep + (size_t)q]);
-                _Pragma("GCC unroll 8")
-                for (int g = 0; g < G; g++) {
-                    __m512i wv = _mm512_loadu_si512((const void *)(wt + (size_t)q * cout8 + (size_t)g * 8));
-                    _Pragma("GCC unroll 8")
-                    for (int p = 0; p < P; p++)
-                        s[p][g] = _mm512_add_epi64(
-                            s[p][g], _mm512_popcnt_epi64(_mm512_xor_si512(av[p], wv)));
+                _Pragma("GCC unroll 8") for (int p = 0; p < P; p++) av[p] =
+                    _mm512_set1_epi64((long long)a[(size_t)p * pstep + (size_t)q]);
+                _Pragma("GCC unroll 8") for (int g = 0; g < G; g++)
+                {
+                    __m512i wv =
+                        _mm512_loadu_si512((const void *)(wt + (size_t)q * cout8 + (size_t)g * 8));
+                    _Pragma("GCC unroll 8") for (int p = 0; p < P; p++) s[p][g] =
+                        _mm512_add_epi64(s[p][g], _mm512_popcnt_epi64(_mm512_xor_si512(av[p], wv)));
                 }
             }
         }
     }
     __m256i kv = _mm256_set1_epi32(K);
-    _Pragma("GCC unroll 8")
-    for (int p = 0; p < P; p++)
-        _Pragma("GCC unroll 8")
-        for (int g = 0; g < G; g++) {
-            int o0 = (og + g) * 8;
-            __m256i pc = _mm512_cvtepi64_epi32(s[p][g]);
-            __m256i r = _mm256_sub_epi32(kv, _mm256_slli_epi32(pc, 1));
-            int left = cout - o0;
-            __mmask8 m = left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1u);
-            _mm256_mask_storeu_epi32(acc + (size_t)p * (size_t)cout + (size_t)o0, m, r);
-        }
+    _Pragma("GCC unroll 8") for (int p = 0; p < P; p++)
+        _Pragma("GCC unroll 8") for (int g = 0; g < G; g++)
+    {
+        int o0 = (og + g) * 8;
+        __m256i pc = _mm512_cvtepi64_epi32(s[p][g]);
+        __m256i r = _mm256_sub_epi32(kv, _mm256_slli_epi32(pc, 1));
+        int left = cout - o0;
+        __mmask8 m = left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1u);
+        _mm256_mask_storeu_epi32(acc + (size_t)p * (size_t)cout + (size_t)o0, m, r);
+    }
 }
 
 /* Blocks of P pixels x G channel groups; P*G <= 16 accumulators plus the
  * weight and broadcast registers fit the 32 zmm registers. */
-#define BLOCK(PP, GG, KK) bconv_block(px, in_row, words, k, stride, w, cout8, cout, og, K, ac, PP, GG, KK)
-#define PSWITCH(GG, KK)                                                                        \
-    switch (P) {                                                                               \
-    case 1: BLOCK(1, GG, KK); break;                                                           \
-    case 2: BLOCK(2, GG, KK); break;                                                           \
-    case 3: BLOCK(3, GG, KK); break;                                                           \
-    default: BLOCK(4, GG, KK); break;                                                          \
+#define BLOCK(PP, GG, KK)                                                                          \
+    bconv_block(px, in_row, words, k, stride, w, cout8, cout, og, K, ac, PP, GG, KK)
+#define PSWITCH(GG, KK)                                                                            \
+    switch (P) {                                                                                   \
+    case 1: BLOCK(1, GG, KK); break;                                                               \
+    case 2: BLOCK(2, GG, KK); break;                                                               \
+    case 3: BLOCK(3, GG, KK); break;                                                               \
+    default: BLOCK(4, GG, KK); break;                                                              \
     }
 
 static void bconv_avx512(const uint64_t *in, size_t in_row, int words, int k, int stride, int n,
@@ -146,8 +142,8 @@ static inline __mmask16 lane_mask(int left)
     return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1u);
 }
 
-static void bpost_avx512(const db_bpost *p, const int32_t *acc, int n, const float *res,
-                         float *out, uint64_t *bits)
+static void bpost_avx512(const db_bpost *p, const int32_t *acc, int n, const float *res, float *out,
+                         uint64_t *bits)
 {
     const db_bpost pp = *p; /* a local copy: stores below cannot alias it */
     int c = pp.cout, words = db_words(c);
@@ -238,8 +234,8 @@ static void pack_avx512(const float *x, int n, int c, const float *thr, uint64_t
 /* CONV_REAL: 16 output channels per vector, or for a single output channel
  * (the 1x1 head) 16 pixels per vector with gathered inputs; masked adds
  * stand for the skipped taps, so every lane follows the reference order. */
-static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k, int stride,
-                             int n, const float *wt, const float *bias, int cout, float *out)
+static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k, int stride, int n,
+                             const float *wt, const float *bias, int cout, float *out)
 {
     int half = k / 2;
     if (cout == 1) {
@@ -254,14 +250,16 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
                     continue;
                 for (int kx = 0; kx < k; kx++) {
                     __m512i x = _mm512_add_epi32(jx, _mm512_set1_epi32(kx - half));
-                    __mmask16 m = live & _mm512_cmp_epi32_mask(x, _mm512_setzero_si512(), _MM_CMPINT_NLT) &
+                    __mmask16 m = live &
+                                  _mm512_cmp_epi32_mask(x, _mm512_setzero_si512(), _MM_CMPINT_NLT) &
                                   _mm512_cmp_epi32_mask(x, _mm512_set1_epi32(in_w), _MM_CMPINT_LT);
                     __m512i idx = _mm512_mullo_epi32(x, _mm512_set1_epi32(cin));
                     const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin;
                     for (int ci = 0; ci < cin; ci++) {
-                        __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx,
-                                                             rows[ky] + ci, 4);
-                        acc = _mm512_mask_add_ps(acc, m, acc, _mm512_mul_ps(_mm512_set1_ps(wp[ci]), xv));
+                        __m512 xv =
+                            _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, rows[ky] + ci, 4);
+                        acc = _mm512_mask_add_ps(acc, m, acc,
+                                                 _mm512_mul_ps(_mm512_set1_ps(wp[ci]), xv));
                     }
                 }
             }
@@ -282,10 +280,13 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
                     if (x < 0 || x >= in_w)
                         continue;
                     const float *xp = rows[ky] + (size_t)x * (size_t)cin;
-                    const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin * (size_t)cout + (size_t)o;
+                    const float *wp =
+                        wt + (size_t)(ky * k + kx) * (size_t)cin * (size_t)cout + (size_t)o;
                     for (int ci = 0; ci < cin; ci++)
-                        acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, wp + (size_t)ci * (size_t)cout),
-                                                               _mm512_set1_ps(xp[ci])));
+                        acc = _mm512_add_ps(
+                            acc,
+                            _mm512_mul_ps(_mm512_maskz_loadu_ps(m, wp + (size_t)ci * (size_t)cout),
+                                          _mm512_set1_ps(xp[ci])));
                 }
             }
             acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, bias + o));

@@ -113,7 +113,8 @@ void db_conv_real_ref(const float *const *rows, int in_w, int cin, int k, int st
                     if (x < 0 || x >= in_w)
                         continue;
                     const float *xp = rows[ky] + (size_t)x * (size_t)cin;
-                    const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin * (size_t)cout + (size_t)o;
+                    const float *wp =
+                        wt + (size_t)(ky * k + kx) * (size_t)cin * (size_t)cout + (size_t)o;
                     for (int ci = 0; ci < cin; ci++)
                         acc = acc + wp[(size_t)ci * (size_t)cout] * xp[ci];
                 }

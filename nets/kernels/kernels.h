@@ -22,7 +22,7 @@
 typedef struct db_bpost {
     int cout;
     const float *alpha;
-    const float *bn_scale, *bn_bias; /* both or neither */
+    const float *bn_scale, *bn_bias;       /* both or neither */
     const float *rp_s1, *rp_slope, *rp_s2; /* all or none */
     const float *thr; /* thresholds of the consumer, needed when bits != NULL */
 } db_bpost;
@@ -34,10 +34,10 @@ typedef struct db_bpost {
  * built by db_bthresh_build from the float chain, so exact by construction. */
 typedef struct db_bthresh {
     int cout, K;
-    int32_t *t;      /* [cout] */
-    uint8_t *pol;    /* [cout] */
-    uint8_t *mode;   /* [cout] */
-    uint8_t *table;  /* [cout][K+1] or NULL when every mode is 0 */
+    int32_t *t;     /* [cout] */
+    uint8_t *pol;   /* [cout] */
+    uint8_t *mode;  /* [cout] */
+    uint8_t *table; /* [cout][K+1] or NULL when every mode is 0 */
 } db_bthresh;
 
 /* Output channels rounded up to a multiple of 8 (weight layout). */

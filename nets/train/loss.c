@@ -101,16 +101,6 @@ void tr_db_threshold_target(const float *target, int w, int h, int r, float lo, 
         }
 }
 
-void tr_count(const uint8_t *pred, const uint8_t *gt, size_t n, uint64_t *tp, uint64_t *fp,
-              uint64_t *fn)
-{
-    for (size_t i = 0; i < n; i++) {
-        *tp += pred[i] && gt[i];
-        *fp += pred[i] && !gt[i];
-        *fn += !pred[i] && gt[i];
-    }
-}
-
 double tr_fmeasure(uint64_t tp, uint64_t fp, uint64_t fn)
 {
     if (tp == 0)

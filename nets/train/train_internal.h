@@ -307,10 +307,7 @@ int tr_arch_unit(const tr_arch *arch);
 
 /* ------------------------------------------------------------- F-measure */
 
-/* FM (percent) of prediction pred (1 = ink) against gt (1 = ink), n pixels;
- * counts accumulated in tp/fp/fn when not NULL. */
-void tr_count(const uint8_t *pred, const uint8_t *gt, size_t n, uint64_t *tp, uint64_t *fp,
-              uint64_t *fn);
+/* F-measure in percent from pixel counts (text = positive); 0 when tp = 0. */
 double tr_fmeasure(uint64_t tp, uint64_t fp, uint64_t fn);
 
 #endif

@@ -1,8 +1,9 @@
 /* trainer.c - `docbin train`: the training loop. Minibatches of augmented
  * patches (sampler.c) through the 1-bit U-Net (arch.c), BCE + Dice or the DB
  * loss (loss.c), optionally a PatchGAN critic (gan.c), Adam with warm-up and
- * decay and global-norm clipping (optim.c); validation on full pages with the
- * binarized forward of the exported graph (eval.c), best model kept,
+ * decay and global-norm clipping (optim.c); validation on full pages: the
+ * exported graph run by the engine (equal to eval.c's reference forward, bit
+ * for bit), best model kept,
  * checkpoints (checkpoint.c). */
 #include "nets/train/trainer_internal.h"
 
@@ -252,61 +253,56 @@ int tr_validate(db_ctx *ctx, db_trainer *t, double *fm, double *psnr)
         n = t->o.val_max_pages;
     if (n == 0)
         return 0;
+    /* the engine runs the exported graph on the pool, tiled; it equals the
+     * reference forward tr_graph_run bit for bit (test_train_engine) */
     db_graph g;
     DB_TRY(tnet_to_graph(ctx, &t->net, "docbin-train", &g));
+    db_model *model = NULL;
+    db_net *net = NULL;
+    int rc = db_model_from_graph(ctx, &g, &model);
+    db_graph_free(&g);
+    if (rc == 0)
+        rc = db_net_create(ctx, model, &net);
     db_image img = {0}, gt = {0}, res = {0};
-    uint8_t *ink = NULL;
-    size_t inkcap = 0;
     double sfm = 0, spsnr = 0;
-    int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         const tr_page *p = &t->val.pages[i];
-        size_t np = (size_t)p->w * p->h;
-        if (np > inkcap) {
-            db_free(ink);
-            if (!(ink = db_malloc(ctx, np))) {
-                rc = DB_ENOMEM;
-                break;
-            }
-            inkcap = np;
-        }
+        const size_t np = (size_t)p->w * p->h;
         rc = tr_page_image(ctx, p, &img);
         if (rc == 0)
-            rc = tr_graph_run(ctx, &g, &img, ink);
+            rc = db_net_run(ctx, net, &img, &res, NULL);
+        if (rc == 0)
+            rc = db_image_ensure(ctx, &gt, p->w, p->h, DB_GRAY8);
         if (rc < 0)
             break;
+        for (int y = 0; y < p->h; y++) {
+            uint8_t *gr = db_image_row(&gt, y);
+            for (int x = 0; x < p->w; x++)
+                gr[x] = p->ink[(size_t)y * p->w + x] ? 0 : 255;
+        }
         double f = 0, ps = 0;
         if (t->o.metric) {
-            rc = db_image_ensure(ctx, &gt, p->w, p->h, DB_GRAY8);
-            if (rc == 0)
-                rc = db_image_ensure(ctx, &res, p->w, p->h, DB_BIT1);
-            if (rc < 0)
-                break;
-            db_image_clear(&res);
-            for (int y = 0; y < p->h; y++) {
-                uint8_t *gr = db_image_row(&gt, y);
-                for (int x = 0; x < p->w; x++) {
-                    gr[x] = p->ink[(size_t)y * p->w + x] ? 0 : 255;
-                    if (ink[(size_t)y * p->w + x])
-                        db_bit_set(&res, x, y, 1);
-                }
-            }
             rc = t->o.metric(t->o.metric_user, ctx, &gt, &res, &f, &ps);
         } else {
             uint64_t tp = 0, fp = 0, fn = 0;
-            tr_count(ink, p->ink, np, &tp, &fp, &fn);
+            for (int y = 0; y < p->h; y++)
+                for (int x = 0; x < p->w; x++) {
+                    int a = db_bit_get(&res, x, y), b = p->ink[(size_t)y * p->w + x];
+                    tp += a && b;
+                    fp += a && !b;
+                    fn += !a && b;
+                }
             f = tr_fmeasure(tp, fp, fn);
-            uint64_t err = fp + fn;
-            ps = err ? 10.0 * log10((double)np / (double)err) : 100.0;
+            ps = fp + fn ? 10.0 * log10((double)np / (double)(fp + fn)) : 100.0;
         }
         sfm += f;
         spsnr += ps;
     }
-    db_free(ink);
     db_image_free(&img);
     db_image_free(&gt);
     db_image_free(&res);
-    db_graph_free(&g);
+    db_net_free(net);
+    db_model_free(model);
     if (rc < 0)
         return rc;
     *fm = sfm / n;
@@ -352,8 +348,13 @@ int db_trainer_run(db_ctx *ctx, db_trainer *t, db_train_progress_fn fn, void *us
         pr.eta_s = pr.patches_per_s > 0
                        ? (double)(o->steps - t->step) * o->batch / pr.patches_per_s
                        : 0;
+        /* plus the validations still to come */
+        pr.eta_s += (double)((o->steps - t->step) / o->epoch_steps) * t->val_s;
         if (t->step % o->epoch_steps == 0 || t->step == o->steps) {
+            double v0 = now_s();
             DB_TRY(tr_validate(ctx, t, &t->val_fm, &t->val_psnr));
+            pr.val_s = t->val_s = now_s() - v0;
+            t0 += pr.val_s; /* patches/s counts training time only */
             pr.validated = true;
             pr.val_fm = t->val_fm;
             pr.val_psnr = t->val_psnr;

@@ -14,14 +14,15 @@ struct db_trainer {
     tr_rng rng; /* batch sampling; saved in checkpoints */
     long step;
     double val_fm, val_psnr, best_fm;
+    double val_s; /* duration of the last validation (for the ETA) */
     /* batch buffers */
     float *x, *tgt, *gz, *tt, *tm, *cx;
 };
 
 /* Builds network, critic, optimisers and buffers from t->o (pages loaded). */
 int tr_trainer_setup(db_ctx *ctx, db_trainer *t);
-/* Mean FM / PSNR over the validation pages (binarized forward of the
- * exported graph); -1 when there are none. */
+/* Mean FM / PSNR over the validation pages (the exported graph run by the
+ * engine); -1 when there are none. */
 int tr_validate(db_ctx *ctx, db_trainer *t, double *fm, double *psnr);
 
 #endif

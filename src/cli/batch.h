@@ -33,7 +33,7 @@ typedef struct cli_progress {
     bool quiet; /* nothing but failures */
     long total, done, failed, skipped;
     double t0, last_draw;
-    long done_at_start; /* pages skipped before any work (not in the rate) */
+    long done_at_start; /* pages reported before any work (not in the rate) */
 } cli_progress;
 
 double cli_now_seconds(void);
@@ -46,7 +46,7 @@ void cli_progress_page(cli_progress *p, const char *status, const char *name, co
                        double seconds);
 /* Clears the bar line (before other messages and at the end). */
 void cli_progress_clear(cli_progress *p);
-/* "12.3 pages/s" text and ETA helpers, exposed for the tests of the format. */
+/* A duration as "42s", "3m07s" or "2h05m"; "--" when negative or not finite. */
 void cli_progress_format_eta(double seconds, char *buf, size_t size);
 
 #endif

@@ -25,6 +25,8 @@ const cli_command *cli_command_find(const char *name);
 int cmd_binarize(int argc, char **argv);
 int cmd_batch(int argc, char **argv); /* cmd_batch.c: many files, -j workers */
 int cmd_train(int argc, char **argv); /* cmd_train.c: db_trainer_* */
+int cmd_model_info(int argc, char **argv); /* cmd_model_info.c: db_model_get_info */
+int cmd_eval(int argc, char **argv); /* cmd_eval.c: DIBCO scores (metrics/) */
 int cli_command_count(void);
 const cli_command *cli_command_at(int index);
 
@@ -45,6 +47,13 @@ int cli_parse_format(const char *s, db_file_format *out);
 int cli_parse_compression(const char *s, db_tiff_compression *out);
 /* The --list-methods text on stdout. */
 void cli_list_methods(void);
+/* --output: "mask", "clean-gray", "clean-color": 0, or CLI_EXIT_USAGE. */
+int cli_parse_output_mode(const char *s, db_output_mode *out);
+/* --drop-color: "red", "red,blue", ... into db_hue bits: 0, or CLI_EXIT_USAGE. */
+int cli_parse_drop_color(const char *s, unsigned *hues);
+/* The usage lines of the OCR output options (--output, --margin,
+ * --normalize, --drop-color), for each command's --help. */
+void cli_print_output_usage(FILE *f);
 
 /* ---- process.c: one file through the pipeline ---- */
 typedef struct cli_process_opts {
@@ -52,6 +61,11 @@ typedef struct cli_process_opts {
     db_write_options wopts; /* format already resolved (not AUTO) */
     long page;              /* 1-based; 0 = every page */
     bool verbose;           /* one line per page on stderr */
+    /* OCR output (clean.c, dropcolor.c); zero = a plain 1-bit mask */
+    db_output_mode output;  /* --output */
+    db_clean_options clean; /* --margin, --normalize; used by the clean modes.
+                               Zeroed (margin 0, block 0) means the defaults */
+    unsigned drop_hues;     /* --drop-color: db_hue bits, 0 = none */
 } cli_process_opts;
 /* Reads in, binarizes every selected page, writes out atomically. 0, or -1
  * with the reason in ctx (prefixed with the file name). Pass a ctx whose

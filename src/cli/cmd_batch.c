@@ -444,7 +444,9 @@ static int report_open(batch *b, const char *path)
         b->report_tmp = NULL;
         return -1;
     }
-    fchmod(fd, 0666 & ~(mode_t)0022);
+    mode_t mask = umask(0); /* mkstemp made it 0600: give it a new file's mode */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     return 0;
 }
 
@@ -915,7 +917,7 @@ int cmd_batch(int argc, char **argv)
     for (size_t i = 0; i < b.n; i++)
         if (b.items[i].status != ITEM_PENDING)
             finish_item(&b, &b.items[i]);
-    b.progress.done_at_start = b.progress.done - b.progress.failed - b.progress.skipped;
+    b.progress.done_at_start = b.progress.done;
 
     if (o.isolate) {
         run_isolated(&b, ctx0, jobs);

@@ -35,7 +35,10 @@ static void usage(FILE *f)
           "  -y, --overwrite        replace OUT if it exists (default: refuse)\n"
           "  -j, --threads N        worker threads (default: all cores)\n"
           "      --max-pixels N     refuse pages larger than N pixels (default 1073741824)\n"
-          "      --isa ISA          force kernels: auto, ref, avx2, avx512 (or DOCBIN_ISA)\n"
+          "      --isa ISA          force kernels: auto, ref, avx2, avx512 (or DOCBIN_ISA)\n",
+          f);
+    cli_print_output_usage(f);
+    fputs(
           "  -q, --quiet            no warnings\n"
           "  -v, --verbose          report each page's size, resolution and time\n"
           "  -h, --help             this help\n"
@@ -58,12 +61,16 @@ typedef struct binarize_opts {
     uint64_t max_pixels;
     db_isa isa;
     bool isa_set, quiet, verbose;
+    db_output_mode output;
+    db_clean_options clean;
+    unsigned drop_hues;
 } binarize_opts;
 
 /* Returns -1 to continue, or an exit code (help, version, errors). */
 static int parse_args(int argc, char **argv, binarize_opts *o)
 {
-    enum { OPT_LIST = 256, OPT_COMPRESSION, OPT_PAGE, OPT_MAXPX, OPT_ISA };
+    enum { OPT_LIST = 256, OPT_COMPRESSION, OPT_PAGE, OPT_MAXPX, OPT_ISA, OPT_OUTPUT,
+           OPT_MARGIN, OPT_NORMALIZE, OPT_DROP };
     static const struct option longopts[] = {
         {"method", required_argument, 0, 'm'},
         {"list-methods", no_argument, 0, OPT_LIST},
@@ -74,6 +81,10 @@ static int parse_args(int argc, char **argv, binarize_opts *o)
         {"threads", required_argument, 0, 'j'},
         {"max-pixels", required_argument, 0, OPT_MAXPX},
         {"isa", required_argument, 0, OPT_ISA},
+        {"output", required_argument, 0, OPT_OUTPUT},
+        {"margin", required_argument, 0, OPT_MARGIN},
+        {"normalize", no_argument, 0, OPT_NORMALIZE},
+        {"drop-color", required_argument, 0, OPT_DROP},
         {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
@@ -83,6 +94,7 @@ static int parse_args(int argc, char **argv, binarize_opts *o)
     memset(o, 0, sizeof *o);
     o->method_spec = "otsu";
     o->max_pixels = (uint64_t)1 << 30;
+    db_clean_options_defaults(&o->clean);
     opterr = 0;
     optind = 1;
     int c;
@@ -120,6 +132,20 @@ static int parse_args(int argc, char **argv, binarize_opts *o)
             }
             o->isa_set = true;
             break;
+        case OPT_OUTPUT:
+            if (cli_parse_output_mode(optarg, &o->output))
+                return CLI_EXIT_USAGE;
+            break;
+        case OPT_MARGIN:
+            if (cli_parse_int("--margin", optarg, 0, DB_CLEAN_MAX_MARGIN, &v))
+                return CLI_EXIT_USAGE;
+            o->clean.margin = (int)v;
+            break;
+        case OPT_NORMALIZE: o->clean.normalize = true; break;
+        case OPT_DROP:
+            if (cli_parse_drop_color(optarg, &o->drop_hues))
+                return CLI_EXIT_USAGE;
+            break;
         case 'q': o->quiet = true; break;
         case 'v': o->verbose = true; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
@@ -147,7 +173,7 @@ static int parse_args(int argc, char **argv, binarize_opts *o)
             return CLI_EXIT_USAGE;
         }
     }
-    if (o->wopts.format == DB_FILE_JPEG) {
+    if (o->wopts.format == DB_FILE_JPEG && o->output == DB_OUTPUT_MASK) {
         cli_error("%s: JPEG cannot hold a 1-bit page: use .png, .tif or .pbm", o->out);
         return CLI_EXIT_USAGE;
     }
@@ -198,7 +224,8 @@ int cmd_binarize(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
         db_ctx_set_cancel_flag(ctx, &g_stop_signal);
         cli_process_opts po = {.method = &method, .wopts = o.wopts, .page = o.page,
-                               .verbose = o.verbose};
+                               .verbose = o.verbose, .output = o.output, .clean = o.clean,
+                               .drop_hues = o.drop_hues};
         if (cli_process_file(ctx, &po, o.in, o.out) != 0) {
             if (db_ctx_code(ctx) != DB_ECANCELED)
                 cli_error_ctx(ctx, NULL);

@@ -149,9 +149,9 @@ static void on_progress(void *user, const db_train_progress *p)
             fputs("\r\033[K", stderr);
         fprintf(stderr,
                 "epoch %d step %ld/%ld loss %.4f val FM %.2f PSNR %.2f best %.2f%s "
-                "%.1f patches/s ETA %s\n",
+                "(%.1f s) %.1f patches/s ETA %s\n",
                 p->epoch, p->step, p->steps, p->loss, p->val_fm, p->val_psnr, p->best_fm,
-                p->improved ? " (saved)" : "", p->patches_per_s, eta);
+                p->improved ? " (saved)" : "", p->val_s, p->patches_per_s, eta);
     } else if (ps->tty && (p->step % 5 == 0 || p->step == p->steps)) {
         fprintf(stderr, "\r\033[Kstep %ld/%ld loss %.4f lr %.2e val FM %.2f %.1f patches/s ETA %s",
                 p->step, p->steps, p->loss, p->lr, p->val_fm, p->patches_per_s, eta);

@@ -9,6 +9,8 @@ static const cli_command table[] = {
     {"binarize", "binarize one page or file (the default: docbin IN OUT)", cmd_binarize},
     {"batch", "binarize many files into a folder (-j workers, --resume, --shard)", cmd_batch},
     {"train", "train a 1-bit network on page + ground-truth folders", cmd_train},
+    {"model-info", "check a .dbm network model, print its layers and costs", cmd_model_info},
+    {"eval", "DIBCO scores (FM, pFM, PSNR, DRD, ...) of results against ground truth", cmd_eval},
 };
 
 int cli_command_count(void) { return (int)(sizeof table / sizeof table[0]); }

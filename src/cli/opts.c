@@ -50,3 +50,51 @@ void cli_list_methods(void)
         }
     }
 }
+
+int cli_parse_output_mode(const char *s, db_output_mode *out)
+{
+    static const struct {
+        const char *name;
+        db_output_mode m;
+    } names[] = {{"mask", DB_OUTPUT_MASK},
+                 {"clean-gray", DB_OUTPUT_CLEAN_GRAY},
+                 {"clean-color", DB_OUTPUT_CLEAN_COLOR},
+                 {"clean-colour", DB_OUTPUT_CLEAN_COLOR}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].m;
+            return 0;
+        }
+    cli_error("--output: unknown '%s' (mask, clean-gray, clean-color)", s);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_parse_drop_color(const char *s, unsigned *hues)
+{
+    db_ctx *ctx = NULL;
+    if (db_ctx_create(NULL, &ctx) != 0) {
+        cli_error("out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    int rc = 0;
+    if (db_drop_color_parse(ctx, s, hues) != 0) {
+        cli_error_ctx(ctx, NULL);
+        rc = CLI_EXIT_USAGE;
+    }
+    db_ctx_free(ctx);
+    return rc;
+}
+
+void cli_print_output_usage(FILE *f)
+{
+    fputs("      --output MODE      mask (1-bit, default), clean-gray (the page's gray\n"
+          "                         levels where the mask says ink, white elsewhere: best\n"
+          "                         for OCR engines that read gray, e.g. Tesseract) or\n"
+          "                         clean-color (the same in colour); 8-bit PNG/TIFF/PNM\n"
+          "      --margin N         px the mask grows by for the clean modes (default 1)\n"
+          "      --normalize        clean modes: divide by the local paper level and\n"
+          "                         stretch the ink to full contrast\n"
+          "      --drop-color LIST  remove ink of these hues before binarizing: red,\n"
+          "                         yellow, green, cyan, blue, magenta, all (comma list)\n",
+          f);
+}

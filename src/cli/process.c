@@ -15,12 +15,39 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* One decoded page: drop-colour (the method then sees the gray page without
+ * the coloured ink, and clean-gray keeps that page's levels), binarize, and
+ * the clean output when asked. 0 or a DB_E* code with the reason in ctx. */
+static int run_page(db_ctx *ctx, const cli_process_opts *o, const db_clean_options *copts,
+                    const db_image *page, db_image *seen, db_image *mask, db_image *clean)
+{
+    const db_image *in = page;
+    if (o->drop_hues && page->format == DB_RGB8) {
+        db_drop_color_options d;
+        db_drop_color_options_defaults(&d);
+        d.hues = o->drop_hues;
+        int rc = db_drop_color(ctx, page, &d, seen, NULL);
+        if (rc != 0)
+            return rc;
+        in = seen;
+    }
+    int rc = db_method_run(ctx, o->method, in, mask);
+    if (rc == 0 && o->output == DB_OUTPUT_CLEAN_GRAY)
+        rc = db_clean_gray(ctx, in, mask, copts, clean);
+    if (rc == 0 && o->output == DB_OUTPUT_CLEAN_COLOR)
+        rc = db_clean_color(ctx, page, mask, copts, clean);
+    return rc;
+}
+
 int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, const char *out)
 {
     int rc = -1;
     db_reader *reader = NULL;
     db_writer *writer = NULL;
-    db_image page = {0}, mask = {0};
+    db_image page = {0}, mask = {0}, seen = {0}, clean = {0};
+    db_clean_options copts = o->clean;
+    if (copts.block == 0) /* not filled in by the caller */
+        db_clean_options_defaults(&copts);
     if (db_reader_open(ctx, in, &reader) != 0)
         goto done;
     int npages = db_reader_page_count(reader);
@@ -42,8 +69,9 @@ int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, con
         goto done;
     for (int p = first; p <= last; p++) {
         double t0 = now_seconds();
-        if (db_reader_read(ctx, reader, p, &page) != 0 ||
-            db_method_run(ctx, o->method, &page, &mask) != 0) {
+        if (db_reader_read(ctx, reader, p, &page) != 0)
+            goto done; /* the reader names the file and page itself */
+        if (run_page(ctx, o, &copts, &page, &seen, &mask, &clean) != 0) {
             char what[32];
             snprintf(what, sizeof what, "page %d", p + 1);
             if (npages > 1)
@@ -51,7 +79,7 @@ int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, con
             db_ctx_prefix_message(ctx, in);
             goto done;
         }
-        if (db_writer_add(ctx, writer, &mask) != 0)
+        if (db_writer_add(ctx, writer, o->output == DB_OUTPUT_MASK ? &mask : &clean) != 0)
             goto done;
         if (o->verbose)
             fprintf(stderr, "docbin: %s: page %d: %dx%d %s, %g x %g dpi, %s, %.3f s\n", in,
@@ -66,5 +94,7 @@ done:
     db_reader_close(reader);
     db_image_free(&page);
     db_image_free(&mask);
+    db_image_free(&seen);
+    db_image_free(&clean);
     return rc;
 }

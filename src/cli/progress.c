@@ -42,12 +42,12 @@ void cli_progress_format_eta(double seconds, char *buf, size_t size)
         snprintf(buf, size, "%lds", s);
 }
 
-/* Pages per second over the pages actually processed (skipped ones are free
- * and would inflate the rate and shrink the ETA). */
+/* Pages per second over the pages processed since the start (the skipped
+ * and unreadable ones reported up front are free and would inflate it). */
 static double rate(const cli_progress *p, double now)
 {
     double dt = now - p->t0;
-    long worked = p->done - p->done_at_start - p->skipped;
+    long worked = p->done - p->done_at_start;
     return dt > 0 && worked > 0 ? (double)worked / dt : 0;
 }
 

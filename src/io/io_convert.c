@@ -91,3 +91,28 @@ void io_one_line(char *s)
     while (n > 0 && s[n - 1] == ' ')
         s[--n] = '\0';
 }
+
+/* Writes decoded row y (w pixels of ch bytes) where orientation o puts it:
+ * the stored image W x H is shown turned/mirrored (EXIF 2.3, tag 0x0112). */
+void io_place_row(const uint8_t *src, int y, int w, int h, int ch, int o, db_image *out)
+{
+    if (o == 1 || o == 2 || o == 3 || o == 4) {
+        int dy = o == 3 || o == 4 ? h - 1 - y : y;
+        uint8_t *d = db_image_row(out, dy);
+        if (o == 1 || o == 4) {
+            memcpy(d, src, (size_t)w * (size_t)ch);
+        } else {
+            for (int x = 0; x < w; x++)
+                memcpy(d + (size_t)(w - 1 - x) * (size_t)ch, src + (size_t)x * (size_t)ch,
+                       (size_t)ch);
+        }
+        return;
+    }
+    /* 5-8 transpose: stored row y becomes output column dx */
+    int dx = o == 5 || o == 8 ? y : h - 1 - y;
+    for (int x = 0; x < w; x++) {
+        int dy = o == 5 || o == 6 ? x : w - 1 - x;
+        memcpy(db_image_row(out, dy) + (size_t)dx * (size_t)ch, src + (size_t)x * (size_t)ch,
+               (size_t)ch);
+    }
+}

@@ -89,6 +89,10 @@ void io_expand_bits(const uint8_t *src, uint8_t *dst, int n, bool invert);
 void io_pack_bits(const db_image *img, int y, uint8_t *dst, int ink_bit);
 /* CMYK (Adobe-inverted when inverted: 255 = no ink) to RGB, n pixels. */
 void io_cmyk_to_rgb(const uint8_t *src, uint8_t *dst, int n, bool inverted);
+/* Writes decoded row y of a stored w x h image (ch bytes per pixel) where
+ * orientation o (TIFF/EXIF 1-8) puts it in out, which is w x h, or h x w
+ * for o >= 5. */
+void io_place_row(const uint8_t *src, int y, int w, int h, int ch, int o, db_image *out);
 /* Makes a codec's message one line: control characters become spaces and
  * trailing spaces go (messages are "file: what", one line each). */
 void io_one_line(char *s);

@@ -148,31 +148,6 @@ static int exif_orientation(j_decompress_ptr cinfo)
     return 1;
 }
 
-/* Writes decoded row y (w pixels of ch bytes) where orientation o puts it:
- * the stored image W x H is shown turned/mirrored (EXIF 2.3, tag 0x0112). */
-static void place_row(const uint8_t *src, int y, int w, int h, int ch, int o, db_image *out)
-{
-    if (o == 1 || o == 2 || o == 3 || o == 4) {
-        int dy = o == 3 || o == 4 ? h - 1 - y : y;
-        uint8_t *d = db_image_row(out, dy);
-        if (o == 1 || o == 4) {
-            memcpy(d, src, (size_t)w * (size_t)ch);
-        } else {
-            for (int x = 0; x < w; x++)
-                memcpy(d + (size_t)(w - 1 - x) * (size_t)ch, src + (size_t)x * (size_t)ch,
-                       (size_t)ch);
-        }
-        return;
-    }
-    /* 5-8 transpose: stored row y becomes output column dx */
-    int dx = o == 5 || o == 8 ? y : h - 1 - y;
-    for (int x = 0; x < w; x++) {
-        int dy = o == 5 || o == 6 ? x : w - 1 - x;
-        memcpy(db_image_row(out, dy) + (size_t)dx * (size_t)ch, src + (size_t)x * (size_t)ch,
-               (size_t)ch);
-    }
-}
-
 static int jpeg_decode(jpeg_job *job, j_decompress_ptr cinfo, db_reader *r, db_image *out)
 {
     db_ctx *ctx = job->ctx;
@@ -234,7 +209,7 @@ static int jpeg_decode(jpeg_job *job, j_decompress_ptr cinfo, db_reader *r, db_i
             const uint8_t *src = job->row;
             if (cmyk) /* in place: pixel x is read (4x..) before 3x.. is written */
                 io_cmyk_to_rgb(job->row, job->row, w, cinfo->saw_Adobe_marker);
-            place_row(src, y, w, h, ch, orient, out);
+            io_place_row(src, y, w, h, ch, orient, out);
         }
         if ((y & 255) == 0 && db_ctx_canceled(ctx))
             return db_fail(ctx, DB_ECANCELED, "canceled");

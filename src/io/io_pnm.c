@@ -9,7 +9,10 @@ typedef struct pnm_in {
     const uint8_t *p, *end;
 } pnm_in;
 
-static bool is_space(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+static bool is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 static void skip_space(pnm_in *in)
 {
@@ -85,10 +88,12 @@ int io_pnm_read(db_ctx *ctx, db_reader *r, db_image *out)
         if (!db_mul_size(rowbytes, (size_t)h, &need) || need > (size_t)(in.end - in.p))
             return db_fail(ctx, DB_ECORRUPT, "pnm: truncated (header says %ldx%ld, %zu bytes "
                            "of pixels present)", w, h, (size_t)(in.end - in.p));
-    } else if ((size_t)(in.end - in.p) / 2 + 1 < (size_t)w / 2 * (size_t)h / 2 * (size_t)nch) {
-        /* plain: at least one digit and one separator per sample (P1 may omit
-         * separators, hence the loose bound) */
-        return db_fail(ctx, DB_ECORRUPT, "pnm: truncated (header says %ldx%ld)", w, h);
+    } else {
+        /* plain: at least one byte (a digit) per sample */
+        size_t samples;
+        if (!db_mul_size((size_t)w * (size_t)h, (size_t)nch, &samples) ||
+            samples > (size_t)(in.end - in.p))
+            return db_fail(ctx, DB_ECORRUPT, "pnm: truncated (header says %ldx%ld)", w, h);
     }
     DB_TRY(db_image_ensure(ctx, out, (int)w, (int)h, color ? DB_RGB8 : DB_GRAY8));
     out->xdpi = out->ydpi = 0;

@@ -1,15 +1,12 @@
-/* io_tiff.c - TIFF through libtiff (4.5 per-TIFF handlers: messages go to the
- * reader's ctx, never to a global handler). Reads strips and tiles, 1/2/4/8/16
- * bits, gray min-is-black/min-is-white, RGB, palette, CMYK, YCbCr-in-JPEG,
- * contiguous and separate planes, any codec libtiff was built with, many
- * pages. Writes one page per directory: 1-bit as CCITT G4 in one strip with
- * min-is-white (the archive/OCR convention), 8-bit gray and RGB as Deflate
- * (or the compression asked for), X/YResolution in inches when DPI is known. */
-#include "io_internal.h"
+/* io_tiff.c - reading TIFF through libtiff (4.5 per-TIFF handlers: messages
+ * go to the reader's ctx, never to a global handler). Strips and tiles,
+ * 1/2/4/8/16 bits, gray min-is-black/min-is-white, RGB, palette, CMYK,
+ * YCbCr-in-JPEG, contiguous and separate planes, an alpha extra sample, any
+ * codec libtiff was built with, many pages. Writing: io_tiff_write.c. */
+#include "io_tiff.h"
 
 #include <limits.h>
 #include <string.h>
-#include <tiffio.h>
 
 /* ---- libtiff plumbing for the reader: memory procs and handlers ---- */
 
@@ -34,7 +31,7 @@ static tmsize_t mem_write(thandle_t h, void *buf, tmsize_t n)
     return -1;
 }
 
-static toff_t seek_to(uint64_t *pos, uint64_t end, toff_t off, int whence)
+toff_t io_tiff_seek(uint64_t *pos, uint64_t end, toff_t off, int whence)
 {
     uint64_t base = whence == SEEK_CUR ? *pos : whence == SEEK_END ? end : 0;
     int64_t soff = (int64_t)off; /* SEEK_CUR/SEEK_END offsets may be negative */
@@ -48,10 +45,10 @@ static toff_t seek_to(uint64_t *pos, uint64_t end, toff_t off, int whence)
 static toff_t mem_seek(thandle_t h, toff_t off, int whence)
 {
     db_reader *r = h;
-    return seek_to(&r->tiff_pos, r->size, off, whence);
+    return io_tiff_seek(&r->tiff_pos, r->size, off, whence);
 }
 
-static int mem_close(thandle_t h)
+int io_tiff_noclose(thandle_t h)
 {
     (void)h;
     return 0;
@@ -67,7 +64,7 @@ static int mem_map(thandle_t h, void **base, toff_t *size)
     return 1;
 }
 
-static void mem_unmap(thandle_t h, void *base, toff_t size)
+void io_tiff_nounmap(thandle_t h, void *base, toff_t size)
 {
     (void)h;
     (void)base;
@@ -120,8 +117,8 @@ static int tiff_fail(db_ctx *ctx, db_reader *r, int code, const char *what)
     return db_fail(ctx, code, "%s", what);
 }
 
-static TIFFOpenOptions *open_options(db_ctx *ctx, void *user, TIFFErrorHandlerExtR err,
-                                     TIFFErrorHandlerExtR warn)
+TIFFOpenOptions *io_tiff_options(db_ctx *ctx, void *user, TIFFErrorHandlerExtR err,
+                                 TIFFErrorHandlerExtR warn)
 {
     TIFFOpenOptions *o = TIFFOpenOptionsAlloc();
     if (!o)
@@ -142,13 +139,13 @@ static TIFFOpenOptions *open_options(db_ctx *ctx, void *user, TIFFErrorHandlerEx
 
 int io_tiff_open(db_ctx *ctx, db_reader *r)
 {
-    TIFFOpenOptions *o = open_options(ctx, r, reader_error, reader_warning);
+    TIFFOpenOptions *o = io_tiff_options(ctx, r, reader_error, reader_warning);
     if (!o)
         return db_fail(ctx, DB_ENOMEM, "tiff: out of memory");
     r->tiff_msg[0] = '\0';
     r->tiff_pos = 0;
-    TIFF *tif = TIFFClientOpenExt(r->name, "r", r, mem_read, mem_write, mem_seek, mem_close,
-                                  mem_size, mem_map, mem_unmap, o);
+    TIFF *tif = TIFFClientOpenExt(r->name, "r", r, mem_read, mem_write, mem_seek, io_tiff_noclose,
+                                  mem_size, mem_map, io_tiff_nounmap, o);
     TIFFOpenOptionsFree(o);
     if (!tif) {
         /* the magic bytes were right: what cannot be read is cut off */
@@ -398,6 +395,7 @@ typedef struct decode {
     page pg;
     uint8_t *band[64]; /* per plane: band rows (strips or one row of tiles) */
     uint8_t *tile;
+    db_image turned; /* the stored page when it must be turned upright */
 } decode;
 
 /* Bytes of one row of one plane, for width w. */
@@ -489,8 +487,12 @@ static int read_tiles(db_ctx *ctx, db_reader *r, TIFF *tif, decode *d, db_image 
     if (tw == 0 || th == 0 || (tw & 15) || (th & 15))
         return db_fail(ctx, DB_EFORMAT, "tiff: tile size %ux%u is not a multiple of 16",
                        (unsigned)tw, (unsigned)th);
-    /* A tile may not be much larger than the image (and never over the limit) */
-    DB_TRY(db_check_dimensions(ctx, "tiff: tile", tw, th));
+    /* A tile may exceed a small image (a 256x256 tile on a 100x100 page), but
+     * not the pixel limit or 16 Mpx, whichever is larger: the band buffer is
+     * one row of tiles. */
+    uint64_t tile_limit = db_ctx_pixel_limit(ctx) > (1u << 24) ? db_ctx_pixel_limit(ctx) : 1u << 24;
+    if ((uint64_t)tw * th > tile_limit)
+        return db_fail(ctx, DB_ETOOBIG, "tiff: tile %ux%u too large", (unsigned)tw, (unsigned)th);
     uint32_t across = (pg->w + tw - 1) / tw, down = (pg->h + th - 1) / th;
     int nplanes = pg->separate ? pg->spp : 1;
     if ((uint64_t)across * down * (uint64_t)nplanes > TIFFNumberOfTiles(tif))
@@ -561,6 +563,26 @@ static int check_data_size(db_ctx *ctx, db_reader *r, TIFF *tif, const page *pg)
     return 0;
 }
 
+/* Every strip or tile must lie inside the file: a cut file is reported as
+ * such (instead of libtiff's read error on the first missing strip). */
+static int check_striles(db_ctx *ctx, db_reader *r, TIFF *tif)
+{
+    bool tiled = TIFFIsTiled(tif);
+    uint32_t n = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t off = TIFFGetStrileOffset(tif, i), len = TIFFGetStrileByteCount(tif, i);
+        if (len == 0)
+            return db_fail(ctx, DB_ECORRUPT, "tiff: %s %u of %u is empty or missing",
+                           tiled ? "tile" : "strip", (unsigned)i + 1, (unsigned)n);
+        if (off > r->size || len > r->size - off)
+            return db_fail(ctx, DB_ECORRUPT,
+                           "tiff: truncated (%s %u of %u ends at byte %llu, the file has %zu)",
+                           tiled ? "tile" : "strip", (unsigned)i + 1, (unsigned)n,
+                           (unsigned long long)(off + len), r->size);
+    }
+    return 0;
+}
+
 static int read_page(db_ctx *ctx, db_reader *r, TIFF *tif, int page_no, decode *d,
                      db_image *out)
 {
@@ -573,17 +595,41 @@ static int read_page(db_ctx *ctx, db_reader *r, TIFF *tif, int page_no, decode *
     double xdpi = resolution_dpi(tif, TIFFTAG_XRESOLUTION, unit);
     double ydpi = resolution_dpi(tif, TIFFTAG_YRESOLUTION, unit);
     DB_TRY(check_data_size(ctx, r, tif, pg));
-    DB_TRY(db_image_ensure(ctx, out, (int)pg->w, (int)pg->h, pg->gray_out ? DB_GRAY8 : DB_RGB8));
-    out->xdpi = xdpi > 0 && ydpi > 0 ? xdpi : 0;
-    out->ydpi = xdpi > 0 && ydpi > 0 ? ydpi : 0;
+    DB_TRY(check_striles(ctx, r, tif));
+    /* A page stored turned or mirrored (Orientation 2-8, rare: some cameras
+     * and scanners) is decoded into a scratch image, then placed upright. */
+    uint16_t orient = ORIENTATION_TOPLEFT;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_ORIENTATION, &orient);
+    if (orient < 1 || orient > 8)
+        orient = ORIENTATION_TOPLEFT;
+    db_format fmt = pg->gray_out ? DB_GRAY8 : DB_RGB8;
+    db_image *target = orient == ORIENTATION_TOPLEFT ? out : &d->turned;
+    DB_TRY(db_image_ensure(ctx, target, (int)pg->w, (int)pg->h, fmt));
     size_t ubytes;
     if (!db_mul_size(pg->w, (size_t)pg->nused, &ubytes) ||
         !(pg->unpacked = db_malloc(ctx, ubytes)))
         return DB_ENOMEM;
     r->tiff_decoding = true;
-    int rc = TIFFIsTiled(tif) ? read_tiles(ctx, r, tif, d, out) : read_strips(ctx, r, tif, d, out);
+    int rc = TIFFIsTiled(tif) ? read_tiles(ctx, r, tif, d, target)
+                              : read_strips(ctx, r, tif, d, target);
     r->tiff_decoding = false;
-    return rc;
+    DB_TRY(rc);
+    if (target != out) {
+        bool swap = orient >= 5;
+        DB_TRY(db_image_ensure(ctx, out, swap ? (int)pg->h : (int)pg->w,
+                               swap ? (int)pg->w : (int)pg->h, fmt));
+        for (int y = 0; y < (int)pg->h; y++)
+            io_place_row(db_image_row(target, y), y, (int)pg->w, (int)pg->h,
+                         fmt == DB_RGB8 ? 3 : 1, orient, out);
+        double t = xdpi;
+        if (swap) {
+            xdpi = ydpi;
+            ydpi = t;
+        }
+    }
+    out->xdpi = xdpi > 0 && ydpi > 0 ? xdpi : 0;
+    out->ydpi = xdpi > 0 && ydpi > 0 ? ydpi : 0;
+    return 0;
 }
 
 int io_tiff_read(db_ctx *ctx, db_reader *r, int page_no, db_image *out)
@@ -601,207 +647,8 @@ int io_tiff_read(db_ctx *ctx, db_reader *r, int page_no, db_image *out)
         db_free(d->band[i]);
     db_free(d->tile);
     db_free(d->pg.unpacked);
+    db_image_free(&d->turned);
     db_free(d);
     return rc;
 }
 
-/* ---- writing ---- */
-
-struct io_tiff_writer {
-    TIFF *tif;
-    io_sink *sink;
-    db_ctx *ctx;
-    char msg[256];
-    int pages;
-};
-
-static tmsize_t sink_read(thandle_t h, void *buf, tmsize_t n)
-{
-    io_tiff_writer *w = h;
-    return n < 0 ? -1 : (tmsize_t)io_sink_read(w->sink, buf, (size_t)n);
-}
-
-static tmsize_t sink_write(thandle_t h, void *buf, tmsize_t n)
-{
-    io_tiff_writer *w = h;
-    return n < 0 || io_sink_write(w->sink, buf, (size_t)n) ? -1 : n;
-}
-
-static toff_t sink_seek(thandle_t h, toff_t off, int whence)
-{
-    io_tiff_writer *w = h;
-    uint64_t pos = w->sink->pos;
-    toff_t r = seek_to(&pos, w->sink->end, off, whence);
-    if (r != (toff_t)-1)
-        io_sink_seek(w->sink, pos);
-    return r;
-}
-
-static toff_t sink_size(thandle_t h) { return ((io_tiff_writer *)h)->sink->end; }
-
-static int sink_map(thandle_t h, void **base, toff_t *size)
-{
-    (void)h;
-    (void)base;
-    (void)size;
-    return 0;
-}
-
-static int writer_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
-{
-    (void)tif;
-    io_tiff_writer *w = user;
-    if (!w->msg[0]) {
-        char m[200];
-        vsnprintf(m, sizeof m, fmt, ap);
-        snprintf(w->msg, sizeof w->msg, "%s%s%s", module ? module : "", module ? ": " : "", m);
-        io_one_line(w->msg);
-    }
-    return 1;
-}
-
-static int writer_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
-{
-    (void)tif;
-    (void)module;
-    io_tiff_writer *w = user;
-    char m[200];
-    vsnprintf(m, sizeof m, fmt, ap);
-    io_one_line(m);
-    db_warn(w->ctx, "libtiff: %s", m);
-    return 1;
-}
-
-static int writer_fail(db_ctx *ctx, io_tiff_writer *w, const char *what)
-{
-    if (w->sink->err_no)
-        return io_sink_fail(w->sink);
-    if (db_ctx_code(ctx))
-        return db_ctx_code(ctx);
-    if (w->msg[0])
-        return db_fail(ctx, DB_EIO, "%s (libtiff: %s)", what, w->msg);
-    return db_fail(ctx, DB_EIO, "%s", what);
-}
-
-int io_tiff_writer_open(db_ctx *ctx, io_sink *s, const char *name, io_tiff_writer **out)
-{
-    *out = NULL;
-    io_tiff_writer *w = db_calloc(ctx, 1, sizeof *w);
-    if (!w)
-        return DB_ENOMEM;
-    w->sink = s;
-    w->ctx = ctx;
-    TIFFOpenOptions *o = open_options(ctx, w, writer_error, writer_warning);
-    if (!o) {
-        db_free(w);
-        return db_fail(ctx, DB_ENOMEM, "tiff: out of memory");
-    }
-    w->tif = TIFFClientOpenExt(name, "w", w, sink_read, sink_write, sink_seek, mem_close,
-                               sink_size, sink_map, mem_unmap, o);
-    TIFFOpenOptionsFree(o);
-    if (!w->tif) {
-        int rc = writer_fail(ctx, w, "tiff: cannot start the file");
-        db_free(w);
-        return rc;
-    }
-    *out = w;
-    return 0;
-}
-
-static int set_fields(db_ctx *ctx, TIFF *tif, const db_image *img, db_tiff_compression comp)
-{
-    bool bits = img->format == DB_BIT1;
-    if (comp == DB_TIFF_AUTO)
-        comp = bits ? DB_TIFF_G4 : DB_TIFF_DEFLATE;
-    if (comp == DB_TIFF_G4 && !bits)
-        return db_fail(ctx, DB_EINVAL, "tiff: G4 compression needs a 1-bit image");
-    static const uint16_t codes[] = {
-        [DB_TIFF_G4] = COMPRESSION_CCITTFAX4, [DB_TIFF_LZW] = COMPRESSION_LZW,
-        [DB_TIFF_DEFLATE] = COMPRESSION_ADOBE_DEFLATE, [DB_TIFF_PACKBITS] = COMPRESSION_PACKBITS,
-        [DB_TIFF_NONE] = COMPRESSION_NONE};
-    int spp = img->format == DB_RGB8 ? 3 : 1;
-    bool ok = TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, (uint32_t)img->width) &&
-              TIFFSetField(tif, TIFFTAG_IMAGELENGTH, (uint32_t)img->height) &&
-              TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, bits ? 1 : 8) &&
-              TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, spp) &&
-              TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG) &&
-              TIFFSetField(tif, TIFFTAG_COMPRESSION, codes[comp]) &&
-              TIFFSetField(tif, TIFFTAG_PHOTOMETRIC,
-                           bits ? PHOTOMETRIC_MINISWHITE
-                                : spp == 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK) &&
-              TIFFSetField(tif, TIFFTAG_FILLORDER, FILLORDER_MSB2LSB) &&
-              TIFFSetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
-    if (ok && comp == DB_TIFF_G4)
-        ok = TIFFSetField(tif, TIFFTAG_GROUP4OPTIONS, 0);
-    if (ok && !bits && (comp == DB_TIFF_LZW || comp == DB_TIFF_DEFLATE))
-        ok = TIFFSetField(tif, TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL);
-    /* 1-bit pages are one strip (what fax/OCR tools expect of G4); others in
-     * strips of about 64 KiB. */
-    uint32_t rps = bits ? (uint32_t)img->height : TIFFDefaultStripSize(tif, 0);
-    if (!bits) {
-        size_t row = db_format_row_bytes(img->format, img->width);
-        rps = (uint32_t)((65536 + row - 1) / row);
-        if (rps > (uint32_t)img->height)
-            rps = (uint32_t)img->height;
-    }
-    ok = ok && TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, rps);
-    if (ok && img->xdpi > 0 && img->ydpi > 0)
-        ok = TIFFSetField(tif, TIFFTAG_XRESOLUTION, (float)img->xdpi) &&
-             TIFFSetField(tif, TIFFTAG_YRESOLUTION, (float)img->ydpi) &&
-             TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
-    return ok ? 0 : db_fail(ctx, DB_EIO, "tiff: cannot set the tags");
-}
-
-int io_tiff_writer_add(db_ctx *ctx, io_tiff_writer *w, const db_image *img,
-                       db_tiff_compression comp)
-{
-    w->ctx = ctx;
-    w->msg[0] = '\0';
-    TIFF *tif = w->tif;
-    int rc = set_fields(ctx, tif, img, comp);
-    if (rc < 0)
-        return db_ctx_code(ctx) ? rc : writer_fail(ctx, w, "tiff: cannot set the tags");
-    TIFFSetField(tif, TIFFTAG_SUBFILETYPE, w->pages > 0 ? FILETYPE_PAGE : 0);
-    /* Rows go through a copy: libtiff's predictor encodes in place. */
-    size_t rowbytes = img->format == DB_BIT1 ? ((size_t)img->width + 7) / 8
-                                             : db_format_row_bytes(img->format, img->width);
-    uint8_t *row = db_malloc(ctx, rowbytes);
-    if (!row)
-        return DB_ENOMEM;
-    for (int y = 0; y < img->height; y++) {
-        if (img->format == DB_BIT1)
-            io_pack_bits(img, y, row, 1); /* min-is-white: 1 = black = ink */
-        else
-            memcpy(row, db_image_row(img, y), rowbytes);
-        if (TIFFWriteScanline(tif, row, (uint32_t)y, 0) < 0) {
-            db_free(row);
-            return writer_fail(ctx, w, "tiff: cannot write the image data");
-        }
-    }
-    db_free(row);
-    if (!TIFFWriteDirectory(tif))
-        return writer_fail(ctx, w, "tiff: cannot write the directory");
-    w->pages++;
-    return 0;
-}
-
-int io_tiff_writer_finish(db_ctx *ctx, io_tiff_writer *w)
-{
-    w->ctx = ctx;
-    w->msg[0] = '\0';
-    TIFF *tif = w->tif;
-    w->tif = NULL;
-    TIFFClose(tif);
-    if (w->msg[0] || w->sink->err_no)
-        return writer_fail(ctx, w, "tiff: cannot finish the file");
-    return 0;
-}
-
-void io_tiff_writer_free(io_tiff_writer *w)
-{
-    if (!w)
-        return;
-    if (w->tif)
-        TIFFCleanup(w->tif);
-    db_free(w);
-}

@@ -328,7 +328,8 @@ static int write_stdout(db_ctx *ctx, const uint8_t *p, size_t n)
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
-            return db_fail(ctx, DB_EIO, "write failed (%s)", k < 0 ? strerror(errno) : "no progress");
+            return db_fail(ctx, DB_EIO, "write failed (%s)",
+                           k < 0 ? strerror(errno) : "no progress");
         p += k;
         n -= (size_t)k;
     }

@@ -381,6 +381,47 @@ static void test_methods_match_naive_through_their_run(void **state)
     }
 }
 
+static void test_wolf_max_variance_pass_matches_on_every_isa(void **state)
+{
+    uint64_t rng = tu_seed();
+    static const int wins[] = {3, 15, 65, 259};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        db_image g = random_gray(&rng, shapes[si][0], shapes[si][1]);
+        for (size_t wi = 0; wi < sizeof wins / sizeof wins[0]; wi++) {
+            naive *tab = naive_table(&g, wins[wi]);
+            double want = 0;
+            for (size_t i = 0; i < (size_t)g.width * g.height; i++) {
+                double v = db_win_exact_var(tab[i].n, (int64_t)tab[i].s, tab[i].q);
+                want = v > want ? v : want;
+            }
+            free(tab);
+            db_ctx *ctx;
+            assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+            double got;
+            db_winpass pass = {"wolf", wins[wi], DB_WIN_SUMS, db_wolf_maxvar_row, NULL};
+            assert_int_equal(db_winstat_run_bands(ctx, &g, &pass, 2, NULL, &got), 0);
+            assert_true(got == want);
+            if (db_cpu_supports(DB_ISA_AVX512) && wins[wi] <= DB_WINDOW_NARROW) {
+                pass.row = db_wolf_maxvar_row_avx512;
+                assert_int_equal(db_winstat_run_bands(ctx, &g, &pass, 3, NULL, &got), 0);
+                assert_true(got == want);
+            }
+            db_ctx_free(ctx);
+        }
+        int lo, hi, wlo = 255, whi = 0;
+        db_gray_minmax(&g, &lo, &hi);
+        for (int y = 0; y < g.height; y++)
+            for (int x = 0; x < g.width; x++) {
+                int v = db_image_row(&g, y)[x];
+                wlo = v < wlo ? v : wlo;
+                whi = v > whi ? v : whi;
+            }
+        assert_int_equal(lo, wlo);
+        assert_int_equal(hi, whi);
+        db_image_free(&g);
+    }
+}
+
 static void test_engine_refuses_bad_windows_and_input(void **state)
 {
     db_ctx *ctx;
@@ -435,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_mean_variance_kernels_match_naive_on_every_isa),
         cmocka_unit_test(test_decisions_agree_with_textbook_formulas_in_long_double),
         cmocka_unit_test(test_methods_match_naive_through_their_run),
+        cmocka_unit_test(test_wolf_max_variance_pass_matches_on_every_isa),
         cmocka_unit_test(test_output_identical_for_any_pool_size),
         cmocka_unit_test(test_engine_refuses_bad_windows_and_input),
         cmocka_unit_test(test_engine_cleans_up_when_allocations_fail),

@@ -12,7 +12,10 @@
 
 static char dir[512]; /* tu_tmpdir returns a buffer reused by later calls */
 
-static void write_text(const char *path, const char *s) { assert_int_equal(tu_write_file(path, s, strlen(s)), 0); }
+static void write_text(const char *path, const char *s)
+{
+    assert_int_equal(tu_write_file(path, s, strlen(s)), 0);
+}
 
 static void test_pnm_reads_plain_and_raw_variants(void **state)
 {
@@ -73,7 +76,8 @@ static void test_pnm_round_trips_bit_gray_rgb(void **state)
     for (int i = 0; i < 2; i++) {
         assert_int_equal(db_image_ensure(ctx, &ref, 33, 7, fmts[i]), 0);
         tu_fill_random(&ref, &rng);
-        assert_int_equal(db_image_save(ctx, tu_path(path, sizeof path, dir, names[i]), NULL, &ref), 0);
+        tu_path(path, sizeof path, dir, names[i]);
+        assert_int_equal(db_image_save(ctx, path, NULL, &ref), 0);
         assert_int_equal(db_image_load(ctx, path, &back), 0);
         assert_int_equal(fx_max_diff(&back, &ref), 0);
     }
@@ -168,11 +172,13 @@ static void test_writer_refuses_existing_output_and_leaves_no_temp(void **state)
     assert_int_equal(db_writer_commit(ctx, w), DB_EINVAL);
     db_writer_free(w);
     db_ctx_clear_error(ctx);
-    assert_int_equal(db_image_save(ctx, tu_path(late, sizeof late, d, "x.gif"), NULL, &img), DB_EINVAL);
+    tu_path(late, sizeof late, d, "x.gif");
+    assert_int_equal(db_image_save(ctx, late, NULL, &img), DB_EINVAL);
     db_ctx_clear_error(ctx);
     db_image f32 = img;
     f32.format = DB_F32;
-    assert_int_equal(db_image_save(ctx, tu_path(late, sizeof late, d, "f.png"), NULL, &f32), DB_EINVAL);
+    tu_path(late, sizeof late, d, "f.png");
+    assert_int_equal(db_image_save(ctx, late, NULL, &f32), DB_EINVAL);
     db_ctx_clear_error(ctx);
     assert_int_equal(db_image_save(ctx, "/nonexistent-dir/x.png", NULL, &img), DB_EIO);
     assert_non_null(strstr(db_ctx_message(ctx), "/nonexistent-dir/x.png: "));
@@ -292,19 +298,25 @@ static void test_allocation_failures_are_clean(void **state)
     tu_fill_random(&rgb, &rng);
     fx_random_bits(ctx, &bits, 90, 20, &rng);
     const char *d = tu_tmpdir("io_fail");
-    char png[1024], tif[1024], g4[1024];
+    char png[1024], tif[1024], g4[1024], jpg[1024], pnm[1024];
     tu_path(png, sizeof png, d, "a.png");
     tu_path(tif, sizeof tif, d, "a.tif");
     tu_path(g4, sizeof g4, d, "g4.tif");
+    tu_path(jpg, sizeof jpg, d, "a.jpg");
+    tu_path(pnm, sizeof pnm, d, "a.ppm");
     assert_int_equal(db_image_save(ctx, png, NULL, &rgb), 0);
     assert_int_equal(db_image_save(ctx, tif, NULL, &rgb), 0);
     assert_int_equal(db_image_save(ctx, g4, NULL, &bits), 0);
-    fail_every_allocation(png, op_read, &out, NULL);
-    fail_every_allocation(tif, op_read, &out, NULL);
-    fail_every_allocation(g4, op_read, &out, NULL);
+    assert_int_equal(db_image_save(ctx, jpg, NULL, &rgb), 0);
+    assert_int_equal(db_image_save(ctx, pnm, NULL, &rgb), 0);
+    const char *reads[] = {png, tif, g4, jpg, pnm};
+    for (int i = 0; i < 5; i++)
+        fail_every_allocation(reads[i], op_read, &out, NULL);
     fail_every_allocation(png, op_write, &rgb, d);
     fail_every_allocation(tif, op_write, &rgb, d);
     fail_every_allocation(g4, op_write, &bits, d);
+    fail_every_allocation(jpg, op_write, &rgb, d);
+    fail_every_allocation(pnm, op_write, &bits, d);
     db_image_free(&rgb);
     db_image_free(&bits);
     db_image_free(&out);

@@ -34,7 +34,8 @@ static void compare(const db_image *img, db_format fmt, int w, int h, const uint
     int ch = fmt == DB_RGB8 ? 3 : 1;
     for (int y = 0; y < h; y++)
         for (int i = 0; i < w * ch; i++) {
-            int d = abs((int)db_image_row(img, y)[i] - (int)exp[(size_t)y * (size_t)(w * ch) + (size_t)i]);
+            int e = exp[(size_t)y * (size_t)(w * ch) + (size_t)i];
+            int d = abs((int)db_image_row(img, y)[i] - e);
             if (d > tol)
                 fail_msg("row %d byte %d: got %d, expected %d", y, i, db_image_row(img, y)[i],
                          exp[(size_t)y * (size_t)(w * ch) + (size_t)i]);

@@ -21,7 +21,8 @@ static uint16_t *random_samples(const fx_tiff *f, uint64_t seed)
 /* The expected GRAY8/RGB8 pixels of a fixture, computed independently. */
 static uint8_t *expected(const fx_tiff *f, db_format *fmt)
 {
-    bool gray = f->photometric == PHOTOMETRIC_MINISBLACK || f->photometric == PHOTOMETRIC_MINISWHITE;
+    bool gray = f->photometric == PHOTOMETRIC_MINISBLACK ||
+                f->photometric == PHOTOMETRIC_MINISWHITE;
     int ncol = gray ? 1 : f->photometric == PHOTOMETRIC_SEPARATED ? 4 : 3;
     if (f->photometric == PHOTOMETRIC_PALETTE) {
         gray = true;
@@ -197,6 +198,10 @@ static void test_tiff_reads_jpeg_gray_and_ycbcr(void **state)
                          .rps = 16, .compression = COMPRESSION_JPEG, .jpeg_rgb = true, .extra = -1,
                          .samples = smooth_samples(48, 32, 3)},
                12);
+    check_tiff((fx_tiff){.w = 48, .h = 40, .bps = 8, .spp = 3, .photometric = PHOTOMETRIC_YCBCR,
+                         .tw = 32, .th = 32, .compression = COMPRESSION_JPEG, .jpeg_rgb = true,
+                         .extra = -1, .samples = smooth_samples(48, 40, 3)},
+               12);
 }
 
 static void load_res(const char *name, float x, float y, uint16_t unit, double *xd, double *yd)
@@ -226,6 +231,46 @@ static void test_tiff_resolution_units(void **state)
     assert_true(x == 0 && y == 0);
     load_res("absent.tif", 0, 0, 0, &x, &y);
     assert_true(x == 0 && y == 0);
+}
+
+static void test_tiff_orientation_tag_is_applied(void **state)
+{
+    const int W = 5, H = 3;
+    uint16_t s[5 * 3 * 3];
+    for (int i = 0; i < W * H * 3; i++)
+        s[i] = (uint16_t)(i * 5);
+    db_ctx *ctx = fx_ctx();
+    for (int o = 1; o <= 8; o++) {
+        fx_tiff f = {.w = W, .h = H, .bps = 8, .spp = 3, .photometric = PHOTOMETRIC_RGB,
+                     .extra = -1, .samples = s, .orientation = (uint16_t)o, .xres = 100,
+                     .yres = 200, .resunit = RESUNIT_INCH, .rps = 2};
+        char path[1024], name[32];
+        snprintf(name, sizeof name, "orient%d.tif", o);
+        fx_write_tiff(tu_path(path, sizeof path, dir, name), &f, 1);
+        db_image img = {0};
+        assert_int_equal(db_image_load(ctx, path, &img), 0);
+        bool swap = o >= 5;
+        assert_int_equal(img.width, swap ? H : W);
+        assert_int_equal(img.height, swap ? W : H);
+        assert_true(img.xdpi == (swap ? 200 : 100) && img.ydpi == (swap ? 100 : 200));
+        for (int dy = 0; dy < img.height; dy++)
+            for (int dx = 0; dx < img.width; dx++) {
+                int sx = dx, sy = dy; /* where displayed pixel (dx,dy) is stored */
+                switch (o) {
+                case 2: sx = W - 1 - dx; break;
+                case 3: sx = W - 1 - dx; sy = H - 1 - dy; break;
+                case 4: sy = H - 1 - dy; break;
+                case 5: sx = dy; sy = dx; break;
+                case 6: sx = dy; sy = H - 1 - dx; break;
+                case 7: sx = W - 1 - dy; sy = H - 1 - dx; break;
+                case 8: sx = W - 1 - dy; sy = dx; break;
+                }
+                for (int c = 0; c < 3; c++)
+                    assert_int_equal(db_image_row(&img, dy)[3 * dx + c], s[(sy * W + sx) * 3 + c]);
+            }
+        db_image_free(&img);
+    }
+    db_ctx_free(ctx);
 }
 
 static void test_tiff_writes_1bit_as_g4_one_strip_min_is_white(void **state)
@@ -370,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_tiff_reads_tiles_with_partial_edges),
         cmocka_unit_test(test_tiff_reads_jpeg_gray_and_ycbcr),
         cmocka_unit_test(test_tiff_resolution_units),
+        cmocka_unit_test(test_tiff_orientation_tag_is_applied),
         cmocka_unit_test(test_tiff_writes_1bit_as_g4_one_strip_min_is_white),
         cmocka_unit_test(test_tiff_writes_gray_and_rgb_with_each_compression),
         cmocka_unit_test(test_tiff_multipage_round_trip_page_for_page),

@@ -19,6 +19,7 @@ typedef struct fx_tiff {
     float xres, yres;
     uint16_t resunit; /* 0: no resolution tags */
     bool jpeg_rgb;    /* YCbCr JPEG fed with RGB rows */
+    uint16_t orientation; /* 0: tag not written */
 } fx_tiff;
 
 /* Packs samples [x0, x0+n) of row y, plane p (or all samples when contiguous). */
@@ -31,9 +32,9 @@ static FX_UNUSED void fx_tiff_pack(const fx_tiff *f, int y, int p, int x0, int n
     for (int x = 0; x < n; x++)
         for (int c = 0; c < per; c++) {
             int s = sep ? p : c;
-            unsigned v = x0 + x < f->w ? f->samples[((size_t)y * (size_t)f->w + (size_t)(x0 + x)) *
-                                                        (size_t)f->spp + (size_t)s]
-                                       : 0;
+            /* tile padding repeats the edge (keeps JPEG tiles smooth) */
+            size_t sx = (size_t)(x0 + x < f->w ? x0 + x : f->w - 1);
+            unsigned v = f->samples[((size_t)y * (size_t)f->w + sx) * (size_t)f->spp + (size_t)s];
             size_t i = (size_t)x * (size_t)per + (size_t)c;
             if (f->bps == 16)
                 ((uint16_t *)(void *)out)[i] = (uint16_t)v;
@@ -53,7 +54,8 @@ static FX_UNUSED void fx_tiff_page(TIFF *tif, const fx_tiff *f)
     assert_true(TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, f->bps));
     assert_true(TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, f->spp));
     assert_true(TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, f->photometric));
-    assert_true(TIFFSetField(tif, TIFFTAG_PLANARCONFIG, f->planar ? f->planar : PLANARCONFIG_CONTIG));
+    uint16_t planar = f->planar ? f->planar : PLANARCONFIG_CONTIG;
+    assert_true(TIFFSetField(tif, TIFFTAG_PLANARCONFIG, planar));
     assert_true(TIFFSetField(tif, TIFFTAG_COMPRESSION, f->compression ? f->compression : 1));
     if (f->compression == COMPRESSION_JPEG) {
         TIFFSetField(tif, TIFFTAG_JPEGQUALITY, 95);
@@ -67,6 +69,8 @@ static FX_UNUSED void fx_tiff_page(TIFF *tif, const fx_tiff *f)
         uint16_t ex[1] = {(uint16_t)f->extra};
         assert_true(TIFFSetField(tif, TIFFTAG_EXTRASAMPLES, 1, ex));
     }
+    if (f->orientation)
+        assert_true(TIFFSetField(tif, TIFFTAG_ORIENTATION, f->orientation));
     if (f->resunit) {
         TIFFSetField(tif, TIFFTAG_XRESOLUTION, f->xres);
         TIFFSetField(tif, TIFFTAG_YRESOLUTION, f->yres);
@@ -83,8 +87,9 @@ static FX_UNUSED void fx_tiff_page(TIFF *tif, const fx_tiff *f)
             for (int ty = 0; ty < f->h; ty += f->th)
                 for (int tx = 0; tx < f->w; tx += f->tw) {
                     memset(tile, 0, rowb * (size_t)f->th);
-                    for (int k = 0; k < f->th && ty + k < f->h; k++)
-                        fx_tiff_pack(f, ty + k, p, tx, f->tw, tile + (size_t)k * rowb);
+                    for (int k = 0; k < f->th; k++)
+                        fx_tiff_pack(f, ty + k < f->h ? ty + k : f->h - 1, p, tx, f->tw,
+                                     tile + (size_t)k * rowb);
                     assert_true(TIFFWriteTile(tif, tile, (uint32_t)tx, (uint32_t)ty, 0,
                                               (uint16_t)p) > 0);
                 }

@@ -65,29 +65,40 @@ static void interp(const db_graph *g, const db_image *page, map *maps)
                                 int iy = y * n->stride - n->k / 2 + ky;
                                 bool inside = ix >= 0 && iy >= 0 && ix < a->w && iy < a->h;
                                 for (int ci = 0; ci < n->cin; ci++) {
-                                    float wv = n->w[(((size_t)c * (size_t)n->k + (size_t)ky) * (size_t)n->k + (size_t)kx) * (size_t)n->cin + (size_t)ci];
+                                    float wv = n->w[(((size_t)c * (size_t)n->k + (size_t)ky) *
+                                                         (size_t)n->k +
+                                                     (size_t)kx) *
+                                                        (size_t)n->cin +
+                                                    (size_t)ci];
                                     if (n->op == DB_OP_CONV_REAL) {
                                         if (inside)
                                             acc = acc + wv * at(a, ix, iy, ci);
                                     } else {
                                         /* +1 padding outside; -1 for a set bit */
-                                        int av = inside && db_rsign_bit(at(a, ix, iy, ci), n->p[0][ci]) ? -1 : 1;
+                                        int av =
+                                            inside && db_rsign_bit(at(a, ix, iy, ci), n->p[0][ci])
+                                                ? -1
+                                                : 1;
                                         int wb = db_sign_bit(wv) ? -1 : 1;
                                         iacc += av * wb;
                                     }
                                 }
                             }
-                        r = n->op == DB_OP_CONV_REAL ? acc + n->p[0][c] : db_bconv_out(iacc, n->p[1][c]);
+                        r = n->op == DB_OP_CONV_REAL ? acc + n->p[0][c]
+                                                     : db_bconv_out(iacc, n->p[1][c]);
                         break;
                     }
-                    case DB_OP_BATCHNORM: r = db_bn_out(at(a, x, y, c), n->p[0][c], n->p[1][c]); break;
+                    case DB_OP_BATCHNORM:
+                        r = db_bn_out(at(a, x, y, c), n->p[0][c], n->p[1][c]);
+                        break;
                     case DB_OP_RPRELU:
                         r = db_rprelu_out(at(a, x, y, c), n->p[0][c], n->p[1][c], n->p[2][c]);
                         break;
                     case DB_OP_ADD: r = at(a, x, y, c) + at(b, x, y, c); break;
                     case DB_OP_AVGPOOL2:
                     case DB_OP_HAAR2: {
-                        int x1 = 2 * x + 1 < a->w ? 2 * x + 1 : 2 * x, y1 = 2 * y + 1 < a->h ? 2 * y + 1 : 2 * y;
+                        int x1 = 2 * x + 1 < a->w ? 2 * x + 1 : 2 * x,
+                            y1 = 2 * y + 1 < a->h ? 2 * y + 1 : 2 * y;
                         int ci = n->op == DB_OP_HAAR2 ? c / 4 : c;
                         float p = at(a, 2 * x, 2 * y, ci), q = at(a, x1, 2 * y, ci);
                         float s = at(a, 2 * x, y1, ci), t = at(a, x1, y1, ci);
@@ -103,7 +114,9 @@ static void interp(const db_graph *g, const db_image *page, map *maps)
                     case DB_OP_UPSAMPLE2: r = at(a, x / 2, y / 2, c); break;
                     case DB_OP_CONCAT: r = c < a->c ? at(a, x, y, c) : at(b, x, y, c - a->c); break;
                     case DB_OP_CHANNEL_DUP: r = at(a, x, y, c % a->c); break;
-                    case DB_OP_CHANNEL_PAIR_MEAN: r = db_pair_mean(at(a, x, y, 2 * c), at(a, x, y, 2 * c + 1)); break;
+                    case DB_OP_CHANNEL_PAIR_MEAN:
+                        r = db_pair_mean(at(a, x, y, 2 * c), at(a, x, y, 2 * c + 1));
+                        break;
                     case DB_OP_SIGMOID: r = db_sigmoid_out(at(a, x, y, c)); break;
                     case DB_OP_DB_HEAD: r = at(a, x, y, 0) - at(a, x, y, 1); break;
                     default: break;

@@ -61,7 +61,8 @@ static void test_bconv_matches_pm1_dot_product_and_all_isas(void **state)
         size_t in_row = (size_t)in_w * (size_t)words + (size_t)tu_rand_range(&st, 0, 3);
         uint64_t *in = calloc(in_row * (size_t)in_h + 1, 8);
         uint64_t *w = calloc((size_t)(k * k * words) * (size_t)cout8, 8);
-        int32_t *ref = malloc((size_t)n * (size_t)cout * 4), *got = malloc((size_t)n * (size_t)cout * 4);
+        int32_t *ref = malloc((size_t)n * (size_t)cout * 4),
+                *got = malloc((size_t)n * (size_t)cout * 4);
         assert_non_null(in);
         assert_non_null(w);
         for (int y = 0; y < in_h; y++)
@@ -82,11 +83,15 @@ static void test_bconv_matches_pm1_dot_product_and_all_isas(void **state)
                 int32_t dot = 0;
                 for (int ky = 0; ky < k; ky++)
                     for (int kx = 0; kx < k; kx++) {
-                        const uint64_t *a = in + (size_t)ky * in_row +
-                                            (size_t)(j * stride + kx) * (size_t)words;
+                        const uint64_t *a =
+                            in + (size_t)ky * in_row + (size_t)(j * stride + kx) * (size_t)words;
                         for (int ch = 0; ch < cin; ch++) {
-                            int wb = (int)((w[((size_t)(ky * k + kx) * (size_t)words + (size_t)(ch >> 6)) *
-                                                  (size_t)cout8 + (size_t)o] >> (ch & 63)) & 1);
+                            int wb = (int)((w[((size_t)(ky * k + kx) * (size_t)words +
+                                               (size_t)(ch >> 6)) *
+                                                  (size_t)cout8 +
+                                              (size_t)o] >>
+                                            (ch & 63)) &
+                                           1);
                             int av = bit_at(a, ch) ? -1 : 1, wv = wb ? -1 : 1;
                             dot += av * wv;
                         }
@@ -156,7 +161,8 @@ static void test_bpost_all_isas_bit_identical(void **state)
         size_t m = (size_t)n * (size_t)c;
         int32_t *acc = malloc(m * 4);
         float *res = malloc(m * 4), *o1 = malloc(m * 4), *o2 = malloc(m * 4);
-        uint64_t *b1 = calloc((size_t)n * (size_t)words, 8), *b2 = calloc((size_t)n * (size_t)words, 8);
+        uint64_t *b1 = calloc((size_t)n * (size_t)words, 8),
+                 *b2 = calloc((size_t)n * (size_t)words, 8);
         for (size_t i = 0; i < m; i++) {
             acc[i] = tu_rand_range(&st, -9 * 130, 9 * 130);
             res[i] = tu_rand_range(&st, 0, 5) == 0 ? -0.0f : rnd_f(&st, -4, 4);
@@ -208,7 +214,8 @@ static void test_bthresh_equals_float_chain_for_every_acc(void **state)
         for (int j = 0; j < n; j++)
             for (int o = 0; o < c; o++)
                 acc[(size_t)j * (size_t)c + (size_t)o] = -K + 2 * j;
-        uint64_t *b1 = calloc((size_t)n * (size_t)words, 8), *b2 = calloc((size_t)n * (size_t)words, 8);
+        uint64_t *b1 = calloc((size_t)n * (size_t)words, 8),
+                 *b2 = calloc((size_t)n * (size_t)words, 8);
         db_kernels_ref.bpost(&pc->p, acc, n, NULL, NULL, b1);
         for (int i = 0; i < nisa; i++) {
             memset(b2, 0xa5, (size_t)n * (size_t)words * 8);
@@ -224,8 +231,8 @@ static void test_bthresh_equals_float_chain_for_every_acc(void **state)
     }
     /* a hand-made non-monotone channel: slope < 0 makes a V shape */
     float one = 1, zero = 0, neg = -1, thr = -2.0f;
-    db_bpost v = {.cout = 1, .alpha = &one, .rp_s1 = &zero, .rp_slope = &neg, .rp_s2 = &zero,
-                  .thr = &thr};
+    db_bpost v = {
+        .cout = 1, .alpha = &one, .rp_s1 = &zero, .rp_slope = &neg, .rp_s2 = &zero, .thr = &thr};
     db_bthresh t;
     assert_int_equal(db_bthresh_build(ctx, &v, 9, &t), 0);
     assert_non_null(t.table);
@@ -262,12 +269,14 @@ static void test_pack_all_isas_bit_identical(void **state)
         for (int o = 0; o < c; o++)
             thr[o] = tu_rand_range(&st, 0, 3) == 0 ? 0.0f : rnd_f(&st, -0.5f, 0.5f);
         bool use_thr = tu_rand_range(&st, 0, 1);
-        uint64_t *b1 = calloc((size_t)n * (size_t)words, 8), *b2 = calloc((size_t)n * (size_t)words, 8);
+        uint64_t *b1 = calloc((size_t)n * (size_t)words, 8),
+                 *b2 = calloc((size_t)n * (size_t)words, 8);
         db_kernels_ref.pack(x, n, c, use_thr ? thr : NULL, b1);
         for (int j = 0; j < n; j++)
             for (int o = 0; o < c; o++)
                 assert_int_equal(bit_at(b1 + (size_t)j * (size_t)words, o),
-                                 x[(size_t)j * (size_t)c + (size_t)o] + (use_thr ? thr[o] : 0.0f) < 0.0f);
+                                 x[(size_t)j * (size_t)c + (size_t)o] + (use_thr ? thr[o] : 0.0f) <
+                                     0.0f);
         for (int i = 1; i < nisa; i++) {
             memset(b2, 0xa5, (size_t)n * (size_t)words * 8);
             isa_tables[i]->pack(x, n, c, use_thr ? thr : NULL, b2);
@@ -279,6 +288,49 @@ static void test_pack_all_isas_bit_identical(void **state)
     }
 }
 
+/* CONV_REAL rows: every ISA equals the reference bit for bit (same sum
+ * order), including the gathered single-output-channel path and edges. */
+static void test_conv_real_all_isas_bit_identical(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0xc0;
+    static const int couts[] = {1, 3, 16, 17, 32, 40};
+    for (int iter = 0; iter < 80; iter++) {
+        int cin = chans[tu_rand_range(&st, 0, 5)];
+        int cout = couts[tu_rand_range(&st, 0, 5)];
+        int k = 2 * tu_rand_range(&st, 0, 2) + 1, stride = tu_rand_range(&st, 1, 2);
+        int in_w = tu_rand_range(&st, 1, 40), n = (in_w + stride - 1) / stride;
+        size_t nin = (size_t)in_w * (size_t)cin;
+        float *rowbuf = malloc((size_t)k * nin * 4 + 4);
+        const float *rows[5];
+        for (int ky = 0; ky < k; ky++) {
+            for (size_t i = 0; i < nin; i++)
+                rowbuf[(size_t)ky * nin + i] = rnd_f(&st, -1, 1);
+            rows[ky] = tu_rand_range(&st, 0, 3) == 0 ? NULL : rowbuf + (size_t)ky * nin;
+        }
+        size_t nw = (size_t)(k * k) * (size_t)cin * (size_t)cout;
+        float *wt = malloc(nw * 4), bias[40];
+        for (size_t i = 0; i < nw; i++)
+            wt[i] = rnd_f(&st, -1, 1);
+        for (int o = 0; o < cout; o++)
+            bias[o] = rnd_f(&st, -1, 1);
+        float *o1 = malloc((size_t)n * (size_t)cout * 4),
+              *o2 = malloc((size_t)n * (size_t)cout * 4);
+        db_conv_real_ref(rows, in_w, cin, k, stride, n, wt, bias, cout, o1);
+        for (int i = 1; i < nisa; i++) {
+            memset(o2, 0x7f, (size_t)n * (size_t)cout * 4);
+            isa_tables[i]->conv_real(rows, in_w, cin, k, stride, n, wt, bias, cout, o2);
+            if (memcmp(o1, o2, (size_t)n * (size_t)cout * 4) != 0)
+                fail_msg("conv_real %s differs: cin %d cout %d k %d stride %d w %d",
+                         db_isa_name(isa_tables[i]->isa), cin, cout, k, stride, in_w);
+        }
+        free(rowbuf);
+        free(wt);
+        free(o1);
+        free(o2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_bpost_all_isas_bit_identical),
         cmocka_unit_test(test_bthresh_equals_float_chain_for_every_acc),
         cmocka_unit_test(test_pack_all_isas_bit_identical),
+        cmocka_unit_test(test_conv_real_all_isas_bit_identical),
     };
     return cmocka_run_group_tests(tests, setup_isas, NULL);
 }

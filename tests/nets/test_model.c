@@ -34,7 +34,8 @@ static void expect_refusal(db_ctx *ctx, const uint8_t *data, size_t size, const 
     assert_null(m);
     assert_true(rc < 0);
     assert_true(strlen(db_ctx_message(ctx)) > 0);
-    assert_non_null(strstr(db_ctx_message(ctx), "model") ? "" : strstr(db_ctx_message(ctx), "graph"));
+    assert_non_null(strstr(db_ctx_message(ctx), "model") ? ""
+                                                         : strstr(db_ctx_message(ctx), "graph"));
     db_ctx_clear_error(ctx);
 }
 
@@ -67,7 +68,8 @@ static void test_loader_refuses_every_flipped_byte_and_truncation(void **state)
 
 static void reseal_header(uint8_t *b)
 {
-    uint32_t hdr = (uint32_t)b[16] | (uint32_t)b[17] << 8 | (uint32_t)b[18] << 16 | (uint32_t)b[19] << 24;
+    uint32_t hdr =
+        (uint32_t)b[16] | (uint32_t)b[17] << 8 | (uint32_t)b[18] << 16 | (uint32_t)b[19] << 24;
     uint32_t crc = db_crc32(0, b, hdr - 4);
     for (int i = 0; i < 4; i++)
         b[hdr - 4 + (uint32_t)i] = (uint8_t)(crc >> (8 * i));

@@ -369,11 +369,13 @@ static void test_gradients_do_not_depend_on_threads(void **s)
         grads[run] = malloc(np * sizeof(float));
         size_t off = 0;
         for (int i = 0; i < net.nnodes; i++) {
-            memcpy(grads[run] + off, net.nodes[i].gw, net.nodes[i].nw * sizeof(float));
+            if (net.nodes[i].nw)
+                memcpy(grads[run] + off, net.nodes[i].gw, net.nodes[i].nw * sizeof(float));
             off += net.nodes[i].nw;
             for (int j = 0; j < TN_MAXP; j++) {
-                memcpy(grads[run] + off, net.nodes[i].g[j],
-                       (size_t)net.nodes[i].np[j] * sizeof(float));
+                if (net.nodes[i].np[j])
+                    memcpy(grads[run] + off, net.nodes[i].g[j],
+                           (size_t)net.nodes[i].np[j] * sizeof(float));
                 off += (size_t)net.nodes[i].np[j];
             }
         }

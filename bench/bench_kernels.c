@@ -75,8 +75,9 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) static double peak_avx512(lon
     __m512i w = _mm512_set1_epi64((long long)rnd());
     double t0 = now_s();
     for (long it = 0; it < iters; it++) {
-        _Pragma("GCC unroll 12") for (int i = 0; i < 12; i++) s[i] =
-            _mm512_add_epi64(s[i], _mm512_popcnt_epi64(_mm512_xor_si512(a[i], w)));
+#pragma GCC unroll 12
+        for (int i = 0; i < 12; i++)
+            s[i] = _mm512_add_epi64(s[i], _mm512_popcnt_epi64(_mm512_xor_si512(a[i], w)));
         __asm__ volatile("" : "+v"(w)); /* keep the loop from being folded */
     }
     double t = now_s() - t0;
@@ -96,8 +97,9 @@ static double peak_scalar(long iters)
         a[i] = rnd();
     double t0 = now_s();
     for (long it = 0; it < iters; it++) {
-        _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) s[i] +=
-            (uint64_t)__builtin_popcountll(a[i] ^ w);
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++)
+            s[i] += (uint64_t)__builtin_popcountll(a[i] ^ w);
         __asm__ volatile("" : "+r"(w));
     }
     double t = now_s() - t0;

@@ -20,6 +20,16 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU seconds of the whole process (all threads): on a shared machine the
+ * wall clock measures the neighbours too; patches per CPU-second times the
+ * cores is the throughput the machine gives when it is ours. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -86,7 +96,12 @@ int main(int argc, char **argv)
     double *step_t = calloc((size_t)iters, sizeof *step_t);
     double kind_t[K_N] = {0};
     tn_node *out = tnet_out(&net);
+    double cpu0 = 0, wall0 = 0;
     for (int it = 0; it <= iters; it++) { /* iteration 0 warms up */
+        if (it == 1) {
+            cpu0 = cpu_s();
+            wall0 = now_s();
+        }
         double k0[K_N] = {0};
         double t0 = now_s();
         memcpy(net.nodes[0].y, x, npx * TR_IN_CHANNELS * sizeof *x);
@@ -117,6 +132,7 @@ int main(int argc, char **argv)
                 kind_t[k] += k0[k];
         }
     }
+    double cpu_per_step = (cpu_s() - cpu0) / iters, wall_per_step = (now_s() - wall0) / iters;
     qsort(step_t, (size_t)iters, sizeof *step_t, cmp_d);
     double med = step_t[iters / 2];
 
@@ -145,6 +161,11 @@ int main(int argc, char **argv)
                100.0 * kind_t[k] / tot);
     printf("step (median of %d): %.1f ms, %.2f patches/s, %.2f GFLOP/s\n", iters, 1e3 * med,
            batch / med, flop_step / med / 1e9);
+    printf("CPU time: %.2f CPU-s per step (%.0f%% of %d threads busy): %.2f patches per CPU-s, "
+           "%.2f patches/s on %d idle cores\n",
+           cpu_per_step, 100.0 * cpu_per_step / wall_per_step / db_pool_size(pool),
+           db_pool_size(pool), batch / cpu_per_step, batch / cpu_per_step * db_pool_size(pool),
+           db_pool_size(pool));
     printf("reference sgemm %dx%dx%d on 1 thread: %.2f GFLOP/s; training reaches %.2f of it per "
            "thread\n",
            M, N, K, gemm_gflops, flop_step / med / 1e9 / db_pool_size(pool) / gemm_gflops);

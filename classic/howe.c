@@ -11,12 +11,16 @@
  *    0.6, thresholds tlo/thi) is the darker pixel of the pair;
  *  - graph cut (maxflow.c), ink = sink side; the last row and column repeated;
  *    ink pixels with paper above and to the left removed;
- *  - tuning (IJDAR Alg. 1): 33 cuts with c = 20..5120 (log-spaced), solved
- *    incrementally; the c in the middle of the most stable stretch of the
- *    smoothed pixel-change curve wins; Alg. 2 repeats it for thi = 0.15..0.65
- *    and keeps the thi whose result changes least; Alg. 3 picks thi 0.25 or
- *    0.5, whichever is closer to the result at 0.375.
- * The thi values of a tuning run are independent jobs on the ctx pool.
+ *  - tuning (IJDAR Alg. 1): 33 cuts with c = 20..5120 (log-spaced); the c in
+ *    the middle of the most stable stretch of the smoothed pixel-change curve
+ *    wins; Alg. 2 (default) repeats it for thi = 0.15..0.65 and keeps the thi
+ *    whose result changes least; Alg. 3 picks thi 0.25 or 0.5, whichever is
+ *    closer to the result at 0.375.
+ * Speed: the 363 cuts of Alg. 2 are one walk of a graph through the (thi, c)
+ * grid, each cut starting from the previous flow (see howe_job_run); blocks
+ * of thi values run as jobs on the ctx pool, with identical results.
+ * Memory: about 40 bytes per pixel per job plus 1 bit per pixel per cut kept
+ * (363 for Alg. 2).
  */
 #include "canny.h"
 #include "classic.h"
@@ -50,6 +54,9 @@ typedef struct howe_work {
     db_maxflow *graph;
     uint8_t *edges;    /* w*h */
     int32_t *stack;    /* w*h */
+    int t0;            /* first thi of the job's block */
+    int32_t *diff;     /* nodes whose links differ between thi t and t+1, t in the block */
+    int32_t diff_start[HOWE_MAX_THI + 1];
 } howe_work;
 
 /* ---- Gaussian smoothing as Howe's gsmooth.m ---- */
@@ -304,23 +311,53 @@ typedef struct howe_job {
     howe_page *pg;
     howe_work *work;
     int njobs;
+    int phase; /* 0: link maps of the block's thi values, 1: the cuts */
 } howe_job;
 
-static void howe_goto_thi(const howe_page *pg, db_maxflow *gr, int from, int to, float c)
+/* Moves gr from thi `from` to the neighbouring thi `to` at weight c: only the
+ * links in the difference list of the pair (nodes whose link bits differ). */
+static void howe_goto_thi(const howe_page *pg, const howe_work *wk, db_maxflow *gr, int from,
+                          int to, float c)
 {
-    const uint8_t *a = pg->links + (size_t)from * pg->gn, *b = pg->links + (size_t)to * pg->gn;
-    for (int y = 0; y < pg->gh; y++)
-        for (int x = 0; x < pg->gw; x++) {
-            size_t k = (size_t)y * pg->gw + x;
-            uint8_t diff = a[k] ^ b[k];
-            if (!diff)
-                continue;
-            if ((diff & DB_MF_LINK_DOWN) && y + 1 < pg->gh)
-                db_maxflow_change_edge(gr, x, y, DB_MF_DOWN, (b[k] & DB_MF_LINK_DOWN) ? c : 0.0f);
-            if ((diff & DB_MF_LINK_RIGHT) && x + 1 < pg->gw)
-                db_maxflow_change_edge(gr, x, y, DB_MF_RIGHT,
-                                       (b[k] & DB_MF_LINK_RIGHT) ? c : 0.0f);
-        }
+    const int lo = from < to ? from : to;
+    const uint8_t *b = pg->links + (size_t)to * pg->gn;
+    const int32_t *list = wk->diff + wk->diff_start[lo - wk->t0];
+    const int32_t count = wk->diff_start[lo - wk->t0 + 1] - wk->diff_start[lo - wk->t0];
+    const uint8_t *a = pg->links + (size_t)from * pg->gn;
+    for (int32_t k = 0; k < count; k++) {
+        int32_t i = list[k];
+        int x = (int)(i % pg->gw), y = (int)(i / pg->gw);
+        uint8_t diff = a[i] ^ b[i];
+        if ((diff & DB_MF_LINK_DOWN) && y + 1 < pg->gh)
+            db_maxflow_change_edge(gr, x, y, DB_MF_DOWN, (b[i] & DB_MF_LINK_DOWN) ? c : 0.0f);
+        if ((diff & DB_MF_LINK_RIGHT) && x + 1 < pg->gw)
+            db_maxflow_change_edge(gr, x, y, DB_MF_RIGHT, (b[i] & DB_MF_LINK_RIGHT) ? c : 0.0f);
+    }
+}
+
+/* Difference lists between consecutive thi of the block [t0, t1). */
+static int howe_diffs(db_ctx *ctx, const howe_page *pg, howe_work *wk, int t0, int t1)
+{
+    size_t total = 0;
+    for (int t = t0; t + 1 < t1; t++) {
+        const uint8_t *a = pg->links + (size_t)t * pg->gn, *b = a + pg->gn;
+        for (size_t i = 0; i < pg->gn; i++)
+            total += a[i] != b[i];
+    }
+    wk->t0 = t0;
+    wk->diff = db_malloc(ctx, (total ? total : 1) * sizeof(int32_t));
+    if (!wk->diff)
+        return DB_ENOMEM;
+    size_t k = 0;
+    wk->diff_start[0] = 0;
+    for (int t = t0; t + 1 < t1; t++) {
+        const uint8_t *a = pg->links + (size_t)t * pg->gn, *b = a + pg->gn;
+        for (size_t i = 0; i < pg->gn; i++)
+            if (a[i] != b[i])
+                wk->diff[k++] = (int32_t)i;
+        wk->diff_start[t - t0 + 1] = (int32_t)k;
+    }
+    return 0;
 }
 
 static void howe_job_run(void *arg, int job, int worker)
@@ -332,10 +369,13 @@ static void howe_job_run(void *arg, int job, int worker)
     const int t1 = (int)((int64_t)pg->nthi * (job + 1) / j->njobs);
     if (t0 >= t1)
         return;
-    for (int t = t0; t < t1; t++) {
-        db_canny_edges(pg->w, pg->h, pg->mag, pg->maxima, pg->tlo, pg->thi[t], true, wk->stack,
-                       wk->edges);
-        howe_links(pg, wk->edges, pg->links + (size_t)t * pg->gn);
+    if (j->phase == 0) {
+        for (int t = t0; t < t1; t++) {
+            db_canny_edges(pg->w, pg->h, pg->mag, pg->maxima, pg->tlo, pg->thi[t], true,
+                           wk->stack, wk->edges);
+            howe_links(pg, wk->edges, pg->links + (size_t)t * pg->gn);
+        }
+        return;
     }
     db_maxflow *gr = wk->graph;
     db_maxflow_reset(gr);
@@ -355,7 +395,7 @@ static void howe_job_run(void *arg, int job, int worker)
         for (int k = 0; k < t1 - t0; k++) {
             int next = step > 0 ? t0 + k : t1 - 1 - k;
             if (next != t)
-                howe_goto_thi(pg, gr, t, next, c);
+                howe_goto_thi(pg, wk, gr, t, next, c);
             t = next;
             db_maxflow_solve(gr);
             howe_extract(pg, gr, pg->planes + ((size_t)t * pg->nc + ic) * pg->plane);
@@ -368,6 +408,7 @@ static void work_free(howe_work *wk)
     db_maxflow_free(wk->graph);
     db_free(wk->edges);
     db_free(wk->stack);
+    db_free(wk->diff);
 }
 
 static int work_alloc(db_ctx *ctx, const howe_page *pg, howe_work *wk)
@@ -426,8 +467,14 @@ static int howe_select(db_ctx *ctx, howe_page *pg, int tune, uint64_t *result)
         rc = DB_ENOMEM;
     for (int i = 0; rc == 0 && i < njobs; i++)
         rc = work_alloc(ctx, pg, &work[i]);
-    if (rc == 0) {
-        howe_job job = {.pg = pg, .work = work, .njobs = njobs};
+    howe_job job = {.pg = pg, .work = work, .njobs = njobs};
+    for (job.phase = 0; rc == 0 && job.phase < 2; job.phase++) {
+        /* between the phases, on this thread: the difference lists */
+        for (int i = 0; rc == 0 && job.phase == 1 && i < njobs; i++)
+            rc = howe_diffs(ctx, pg, &work[i], (int)((int64_t)pg->nthi * i / njobs),
+                            (int)((int64_t)pg->nthi * (i + 1) / njobs));
+        if (rc != 0)
+            break;
         if (njobs == 1)
             howe_job_run(&job, 0, 0);
         else

@@ -22,7 +22,7 @@ enum { PARENT_TERMINAL = 4, PARENT_ORPHAN = 5, PARENT_NONE = 6 };
 
 /* 32 bytes: two nodes per cache line, never split. */
 typedef struct mf_node {
-    float cap[4];   /* residual capacity of the arc to neighbour d (0 right, 1 left, 2 down, 3 up) */
+    float cap[4];   /* residual capacity of the arc to neighbour d (0 R, 1 L, 2 down, 3 up) */
     float tr;       /* residual terminal capacity: > 0 from the source, < 0 to the sink */
     int32_t next;   /* active list: -1 = not active, self = last */
     uint32_t ts;    /* time stamp of the last distance check */
@@ -215,7 +215,8 @@ static inline bool in_sink(const uint8_t *S, int32_t i)
  * both trees stay valid; an arc that was saturated may let a tree grow across
  * the cut, so its tree end is woken (source tree: the tail, sink tree: the
  * head). Arcs inside one tree or already open change nothing. */
-static inline __attribute__((always_inline)) void raise_arcs(db_maxflow *g, int32_t i, int dir, float delta)
+static inline __attribute__((always_inline)) void raise_arcs(db_maxflow *g, int32_t i, int dir,
+                                                             float delta)
 {
     int32_t j = i + g->off[dir];
     mf_node *a = &g->nodes[i], *b = &g->nodes[j];

@@ -120,7 +120,8 @@ static void su_threshold(const db_image *g, const db_maskstat *ms, int window, i
  * and the other paper. The paper names both the horizontal and the vertical
  * pair; applied to both, the pair running along the edge is split too, which
  * costs 1.9 points of FM on DIBCO 2009 (87.9 vs 89.8), so only the pair with
- * the larger intensity difference (across the edge) is used. Then single-pixel artifacts go: ink with no
+ * the larger intensity difference (across the edge) is used. Then single-pixel
+ * artifacts go: ink with no
  * 4-neighbour ink, and paper holes whose four neighbours are ink. */
 static void su_postprocess(const db_image *g, const uint8_t *edge, uint8_t *ink, uint8_t *tmp)
 {

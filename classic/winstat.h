@@ -123,48 +123,56 @@ void db_gray_minmax(const db_image *gray, int *min, int *max);
 
 /* ---- the mean/variance methods: decisions (the specification) ----
  * Each returns true for ink. g is the pixel, n > 0 the window count, s and q
- * the window sum and sum of squares. */
-
-/* Niblack: T = m + k s. */
-typedef struct db_niblack_params { double k; } db_niblack_params;
-static inline bool db_niblack_ink(const db_niblack_params *p, int g, double inv, double s,
-                                  double q)
+ * the window sum and sum of squares (exact integers held in doubles). The
+ * textbook threshold T(m, sd) with m = s / n, sd = sqrt(D) / n and
+ * D = n q - s^2 is compared after multiplying both sides by n (or n^2): no
+ * division at all, and D is an exact integer (below 2^53 for windows up to
+ * about 600), so flat windows (D = 0) and T exactly equal to g behave exactly
+ * ("<=": equal is ink). D is clamped at 0 against rounding for huger windows.
+ * The SIMD kernels repeat these operations in this order, without FMA. */
+static inline double db_win_d(double n, double s, double q)
 {
-    double m, v;
-    db_win_meanvar(inv, s, q, &m, &v);
-    return (double)g <= m + p->k * sqrt(v);
+    double d = n * q - s * s;
+    return d < 0.0 ? 0.0 : d;
 }
 
-/* Sauvola: T = m (1 + k (s / R - 1)) = m (a + b s), a = 1 - k, b = k / R. */
+/* Niblack: T = m + k sd  <=>  g n <= s + k sqrt(D). */
+typedef struct db_niblack_params { double k; } db_niblack_params;
+static inline bool db_niblack_ink(const db_niblack_params *p, int g, double n, double s,
+                                  double q)
+{
+    return (double)g * n <= s + p->k * sqrt(db_win_d(n, s, q));
+}
+
+/* Sauvola: T = m (1 + k (sd / R - 1)) = m (a + b sd), a = 1 - k, b = k / R
+ * <=>  g n^2 <= s (a n + b sqrt(D)). */
 typedef struct db_sauvola_params { double a, b; } db_sauvola_params;
 static inline db_sauvola_params db_sauvola_params_make(double k, double R)
 {
     return (db_sauvola_params){.a = 1.0 - k, .b = k / R};
 }
-static inline bool db_sauvola_ink(const db_sauvola_params *p, int g, double inv, double s,
+static inline bool db_sauvola_ink(const db_sauvola_params *p, int g, double n, double s,
                                   double q)
 {
-    double m, v;
-    db_win_meanvar(inv, s, q, &m, &v);
-    return (double)g <= m * (p->a + p->b * sqrt(v));
+    return (double)g * n * n <= s * (p->a * n + p->b * sqrt(db_win_d(n, s, q)));
 }
 
-/* Wolf-Jolion: T = m - k (1 - s / Rmax) (m - M), Rmax the largest window
- * standard deviation of the page, M the page minimum. inv_rmax = 1 / Rmax. */
+/* Wolf-Jolion: T = m - k (1 - sd / Rmax) (m - M), Rmax the largest window
+ * standard deviation of the page, M the page minimum; inv_rmax = 1 / Rmax.
+ * <=>  g n <= s - k (1 - sqrt(D) (inv_rmax / n)) (s - M n). */
 typedef struct db_wolf_params { double k, inv_rmax, mmin; } db_wolf_params;
-static inline bool db_wolf_ink(const db_wolf_params *p, int g, double inv, double s, double q)
+static inline bool db_wolf_ink(const db_wolf_params *p, int g, double n, double s, double q)
 {
-    double m, v;
-    db_win_meanvar(inv, s, q, &m, &v);
-    return (double)g <= m - p->k * (1.0 - sqrt(v) * p->inv_rmax) * (m - p->mmin);
+    double c = p->inv_rmax / n;
+    return (double)g * n <=
+           s - p->k * (1.0 - sqrt(db_win_d(n, s, q)) * c) * (s - p->mmin * n);
 }
 
-/* NICK: T = m + k sqrt(sum(g^2) / n) = m + k sqrt(v + m^2). */
+/* NICK: T = m + k sqrt(sum(g^2) / n)  <=>  g n <= s + k sqrt(n q). */
 typedef struct db_nick_params { double k; } db_nick_params;
-static inline bool db_nick_ink(const db_nick_params *p, int g, double inv, double s, double q)
+static inline bool db_nick_ink(const db_nick_params *p, int g, double n, double s, double q)
 {
-    double m = s * inv;
-    return (double)g <= m + p->k * sqrt(q * inv);
+    return (double)g * n <= s + p->k * sqrt(n * q);
 }
 
 /* Bradley-Roth: ink when g is t percent below the window mean, in integers

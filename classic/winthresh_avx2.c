@@ -9,47 +9,52 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-INLINE bool decide1(db_winmethod m, const void *p, int g, double inv, double s, double q)
+INLINE bool decide1(db_winmethod m, const void *p, int g, double n, double s, double q)
 {
     switch (m) {
     case DB_WM_NIBLACK:
-        return db_niblack_ink(p, g, inv, s, q);
+        return db_niblack_ink(p, g, n, s, q);
     case DB_WM_SAUVOLA:
-        return db_sauvola_ink(p, g, inv, s, q);
+        return db_sauvola_ink(p, g, n, s, q);
     case DB_WM_WOLF:
-        return db_wolf_ink(p, g, inv, s, q);
+        return db_wolf_ink(p, g, n, s, q);
     default:
-        return db_nick_ink(p, g, inv, s, q);
+        return db_nick_ink(p, g, n, s, q);
     }
 }
 
-INLINE int decide4(db_winmethod m, const void *p, __m256d g, __m256d inv, __m256d s, __m256d q)
+/* Per-row constants of the interior: n, and Wolf's inv_rmax / n and M n,
+ * computed once exactly as the scalar decision computes them per pixel. */
+typedef struct rowc {
+    __m256d n, c, mn;
+} rowc;
+
+INLINE int decide4(db_winmethod m, const void *p, __m256d g, const rowc *k, __m256d s, __m256d q)
 {
-    __m256d mean = _mm256_mul_pd(s, inv), t;
+    __m256d lhs = _mm256_mul_pd(g, k->n), rhs;
     if (m == DB_WM_NICK) {
         const db_nick_params *P = p;
-        t = _mm256_add_pd(mean, _mm256_mul_pd(_mm256_set1_pd(P->k),
-                                              _mm256_sqrt_pd(_mm256_mul_pd(q, inv))));
-        return _mm256_movemask_pd(_mm256_cmp_pd(g, t, _CMP_LE_OQ));
+        rhs = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(P->k), _mm256_sqrt_pd(_mm256_mul_pd(k->n, q))));
+        return _mm256_movemask_pd(_mm256_cmp_pd(lhs, rhs, _CMP_LE_OQ));
     }
-    __m256d var = _mm256_sub_pd(_mm256_mul_pd(q, inv), _mm256_mul_pd(mean, mean));
-    /* max(var, 0) equals "var < 0 ? 0 : var": var is never -0 (see avx512). */
-    __m256d sd = _mm256_sqrt_pd(_mm256_max_pd(var, _mm256_setzero_pd()));
+    /* max(D, 0) equals "D < 0 ? 0 : D": D is never -0 (x - x = +0) */
+    __m256d d = _mm256_max_pd(_mm256_sub_pd(_mm256_mul_pd(k->n, q), _mm256_mul_pd(s, s)), _mm256_setzero_pd());
+    __m256d sd = _mm256_sqrt_pd(d);
     if (m == DB_WM_NIBLACK) {
         const db_niblack_params *P = p;
-        t = _mm256_add_pd(mean, _mm256_mul_pd(_mm256_set1_pd(P->k), sd));
+        rhs = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(P->k), sd));
     } else if (m == DB_WM_SAUVOLA) {
         const db_sauvola_params *P = p;
-        t = _mm256_mul_pd(mean, _mm256_add_pd(_mm256_set1_pd(P->a),
-                                              _mm256_mul_pd(_mm256_set1_pd(P->b), sd)));
+        lhs = _mm256_mul_pd(lhs, k->n);
+        rhs = _mm256_mul_pd(s, _mm256_add_pd(_mm256_mul_pd(_mm256_set1_pd(P->a), k->n),
+                                        _mm256_mul_pd(_mm256_set1_pd(P->b), sd)));
     } else {
         const db_wolf_params *P = p;
         __m256d f = _mm256_mul_pd(_mm256_set1_pd(P->k),
-                                  _mm256_sub_pd(_mm256_set1_pd(1.0),
-                                                _mm256_mul_pd(sd, _mm256_set1_pd(P->inv_rmax))));
-        t = _mm256_sub_pd(mean, _mm256_mul_pd(f, _mm256_sub_pd(mean, _mm256_set1_pd(P->mmin))));
+                              _mm256_sub_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(sd, k->c)));
+        rhs = _mm256_sub_pd(s, _mm256_mul_pd(f, _mm256_sub_pd(s, k->mn)));
     }
-    return _mm256_movemask_pd(_mm256_cmp_pd(g, t, _CMP_LE_OQ));
+    return _mm256_movemask_pd(_mm256_cmp_pd(lhs, rhs, _CMP_LE_OQ));
 }
 
 INLINE void put_bits(uint64_t *bits, int x, uint64_t mask, int nbits)
@@ -74,7 +79,7 @@ INLINE void scalar_cols(db_winmethod m, const void *p, const db_winrow *row, int
         uint32_t s;
         uint64_t q;
         db_winrow_stats(row, x, &n, &s, &q);
-        if (decide1(m, p, row->g[x], 1.0 / n, s, (double)q))
+        if (decide1(m, p, row->g[x], n, s, (double)q))
             bits[x >> 6] |= (uint64_t)1 << (x & 63);
     }
 }
@@ -91,7 +96,17 @@ INLINE void row_meanvar(db_winmethod m, const void *p, const db_winrow *row, uin
     int lo, hi, r = row->r;
     interior(row, &lo, &hi);
     scalar_cols(m, p, row, 0, lo, bits);
-    const __m256d inv = _mm256_set1_pd(1.0 / ((2 * r + 1) * row->ny));
+    rowc k;
+    {
+        double n = (double)((2 * r + 1) * row->ny);
+        k.n = _mm256_set1_pd(n);
+        k.c = k.mn = k.n;
+        if (m == DB_WM_WOLF) {
+            const db_wolf_params *W = p;
+            k.c = _mm256_set1_pd(W->inv_rmax / n);
+            k.mn = _mm256_set1_pd(W->mmin * n);
+        }
+    }
     const uint32_t *ps = row->ps, *pq = row->pq;
     int x = lo;
     for (; x + 8 <= hi; x += 8) {
@@ -100,10 +115,10 @@ INLINE void row_meanvar(db_winmethod m, const void *p, const db_winrow *row, uin
         __m256i q32 = _mm256_sub_epi32(_mm256_loadu_si256((const void *)(pq + x + r + 1)),
                                        _mm256_loadu_si256((const void *)(pq + x - r)));
         __m256i g32 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const void *)(row->g + x)));
-        int k0 = decide4(m, p, _mm256_cvtepi32_pd(_mm256_castsi256_si128(g32)), inv,
+        int k0 = decide4(m, p, _mm256_cvtepi32_pd(_mm256_castsi256_si128(g32)), &k,
                          u32_to_pd(_mm256_castsi256_si128(s32)),
                          u32_to_pd(_mm256_castsi256_si128(q32)));
-        int k1 = decide4(m, p, _mm256_cvtepi32_pd(_mm256_extracti128_si256(g32, 1)), inv,
+        int k1 = decide4(m, p, _mm256_cvtepi32_pd(_mm256_extracti128_si256(g32, 1)), &k,
                          u32_to_pd(_mm256_extracti128_si256(s32, 1)),
                          u32_to_pd(_mm256_extracti128_si256(q32, 1)));
         put_bits(bits, x, (uint64_t)(k0 | k1 << 4), 8);

@@ -11,49 +11,52 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-INLINE bool decide1(db_winmethod m, const void *p, int g, double inv, double s, double q)
+INLINE bool decide1(db_winmethod m, const void *p, int g, double n, double s, double q)
 {
     switch (m) {
     case DB_WM_NIBLACK:
-        return db_niblack_ink(p, g, inv, s, q);
+        return db_niblack_ink(p, g, n, s, q);
     case DB_WM_SAUVOLA:
-        return db_sauvola_ink(p, g, inv, s, q);
+        return db_sauvola_ink(p, g, n, s, q);
     case DB_WM_WOLF:
-        return db_wolf_ink(p, g, inv, s, q);
+        return db_wolf_ink(p, g, n, s, q);
     default:
-        return db_nick_ink(p, g, inv, s, q);
+        return db_nick_ink(p, g, n, s, q);
     }
 }
 
-INLINE __mmask8 decide8(db_winmethod m, const void *p, __m512d g, __m512d inv, __m512d s,
-                        __m512d q)
+/* Per-row constants of the interior: n, and Wolf's inv_rmax / n and M n,
+ * computed once exactly as the scalar decision computes them per pixel. */
+typedef struct rowc {
+    __m512d n, c, mn;
+} rowc;
+
+INLINE __mmask8 decide8(db_winmethod m, const void *p, __m512d g, const rowc *k, __m512d s, __m512d q)
 {
-    __m512d mean = _mm512_mul_pd(s, inv), t;
+    __m512d lhs = _mm512_mul_pd(g, k->n), rhs;
     if (m == DB_WM_NICK) {
         const db_nick_params *P = p;
-        t = _mm512_add_pd(mean, _mm512_mul_pd(_mm512_set1_pd(P->k),
-                                              _mm512_sqrt_pd(_mm512_mul_pd(q, inv))));
-        return _mm512_cmp_pd_mask(g, t, _CMP_LE_OQ);
+        rhs = _mm512_add_pd(s, _mm512_mul_pd(_mm512_set1_pd(P->k), _mm512_sqrt_pd(_mm512_mul_pd(k->n, q))));
+        return _mm512_cmp_pd_mask(lhs, rhs, _CMP_LE_OQ);
     }
-    __m512d var = _mm512_sub_pd(_mm512_mul_pd(q, inv), _mm512_mul_pd(mean, mean));
-    /* max(var, 0): the difference of two rounded equal values is +0, never
-     * -0, so this matches the scalar "var < 0 ? 0 : var" exactly. */
-    __m512d sd = _mm512_sqrt_pd(_mm512_max_pd(var, _mm512_setzero_pd()));
+    /* max(D, 0) equals "D < 0 ? 0 : D": D is never -0 (x - x = +0) */
+    __m512d d = _mm512_max_pd(_mm512_sub_pd(_mm512_mul_pd(k->n, q), _mm512_mul_pd(s, s)), _mm512_setzero_pd());
+    __m512d sd = _mm512_sqrt_pd(d);
     if (m == DB_WM_NIBLACK) {
         const db_niblack_params *P = p;
-        t = _mm512_add_pd(mean, _mm512_mul_pd(_mm512_set1_pd(P->k), sd));
+        rhs = _mm512_add_pd(s, _mm512_mul_pd(_mm512_set1_pd(P->k), sd));
     } else if (m == DB_WM_SAUVOLA) {
         const db_sauvola_params *P = p;
-        t = _mm512_mul_pd(mean, _mm512_add_pd(_mm512_set1_pd(P->a),
-                                              _mm512_mul_pd(_mm512_set1_pd(P->b), sd)));
+        lhs = _mm512_mul_pd(lhs, k->n);
+        rhs = _mm512_mul_pd(s, _mm512_add_pd(_mm512_mul_pd(_mm512_set1_pd(P->a), k->n),
+                                        _mm512_mul_pd(_mm512_set1_pd(P->b), sd)));
     } else {
         const db_wolf_params *P = p;
         __m512d f = _mm512_mul_pd(_mm512_set1_pd(P->k),
-                                  _mm512_sub_pd(_mm512_set1_pd(1.0),
-                                                _mm512_mul_pd(sd, _mm512_set1_pd(P->inv_rmax))));
-        t = _mm512_sub_pd(mean, _mm512_mul_pd(f, _mm512_sub_pd(mean, _mm512_set1_pd(P->mmin))));
+                              _mm512_sub_pd(_mm512_set1_pd(1.0), _mm512_mul_pd(sd, k->c)));
+        rhs = _mm512_sub_pd(s, _mm512_mul_pd(f, _mm512_sub_pd(s, k->mn)));
     }
-    return _mm512_cmp_pd_mask(g, t, _CMP_LE_OQ);
+    return _mm512_cmp_pd_mask(lhs, rhs, _CMP_LE_OQ);
 }
 
 /* ORs an nbits-wide mask into the row bits at column x (may span 2 words). */
@@ -80,7 +83,7 @@ INLINE void scalar_cols(db_winmethod m, const void *p, const db_winrow *row, int
         uint32_t s;
         uint64_t q;
         db_winrow_stats(row, x, &n, &s, &q);
-        if (decide1(m, p, row->g[x], 1.0 / n, s, (double)q))
+        if (decide1(m, p, row->g[x], n, s, (double)q))
             bits[x >> 6] |= (uint64_t)1 << (x & 63);
     }
 }
@@ -90,7 +93,17 @@ INLINE void row_meanvar(db_winmethod m, const void *p, const db_winrow *row, uin
     int lo, hi, r = row->r;
     interior(row, &lo, &hi);
     scalar_cols(m, p, row, 0, lo, bits);
-    const __m512d inv = _mm512_set1_pd(1.0 / ((2 * r + 1) * row->ny));
+    rowc k;
+    {
+        double n = (double)((2 * r + 1) * row->ny);
+        k.n = _mm512_set1_pd(n);
+        k.c = k.mn = k.n;
+        if (m == DB_WM_WOLF) {
+            const db_wolf_params *W = p;
+            k.c = _mm512_set1_pd(W->inv_rmax / n);
+            k.mn = _mm512_set1_pd(W->mmin * n);
+        }
+    }
     const uint32_t *ps = row->ps, *pq = row->pq;
     int x = lo;
     for (; x + 8 <= hi; x += 8) {
@@ -100,8 +113,8 @@ INLINE void row_meanvar(db_winmethod m, const void *p, const db_winrow *row, uin
                                        _mm256_loadu_si256((const void *)(pq + x - r)));
         __m512d g = _mm512_cvtepi32_pd(
             _mm256_cvtepu8_epi32(_mm_loadl_epi64((const void *)(row->g + x))));
-        __mmask8 k = decide8(m, p, g, inv, _mm512_cvtepu32_pd(s32), _mm512_cvtepu32_pd(q32));
-        put_bits(bits, x, k, 8);
+        __mmask8 ink = decide8(m, p, g, &k, _mm512_cvtepu32_pd(s32), _mm512_cvtepu32_pd(q32));
+        put_bits(bits, x, ink, 8);
     }
     scalar_cols(m, p, row, x, row->width, bits);
 }
@@ -174,8 +187,9 @@ void db_wolf_maxvar_row_avx512(const void *params, const db_winrow *row, uint64_
     *acc = best;
 }
 
-/* Bradley is integer: g * (100 n) <= s * (100 - t), exact in int32 for
- * windows <= DB_WINDOW_NARROW (both sides < 255 * 66049 * 100 < 2^31). */
+/* Bradley is integer: g * (100 n) <= s * (100 - t), exact in int32 while
+ * 255 * 100 n < 2^31 (windows up to about 289), in int64 lanes beyond: it
+ * needs only the sums, exact for any window, so every window is vectorised. */
 void db_bradley_row_avx512(const void *params, const db_winrow *row, uint64_t *bits,
                            double *acc)
 {
@@ -190,11 +204,26 @@ void db_bradley_row_avx512(const void *params, const db_winrow *row, uint64_t *b
         if (db_bradley_ink(p, row->g[x], n, s))
             bits[x >> 6] |= (uint64_t)1 << (x & 63);
     }
-    const __m512i n100 = _mm512_set1_epi32((2 * r + 1) * row->ny * 100);
-    const __m512i f = _mm512_set1_epi32(100 - p->t);
+    const int64_t n = (int64_t)(2 * r + 1) * row->ny;
     const uint32_t *ps = row->ps;
     int x = lo;
-    for (; x + 16 <= hi; x += 16) {
+    if (n * 100 * 255 >= ((int64_t)1 << 31)) {
+        /* wide windows (the paper's default is width / 8): int64 lanes */
+        const __m512i n100w = _mm512_set1_epi64(n * 100);
+        const __m512i fw = _mm512_set1_epi64(100 - p->t);
+        for (; x + 8 <= hi; x += 8) {
+            __m512i s = _mm512_cvtepu32_epi64(
+                _mm256_sub_epi32(_mm256_loadu_si256((const void *)(ps + x + r + 1)),
+                                 _mm256_loadu_si256((const void *)(ps + x - r))));
+            __m512i g = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const void *)(row->g + x)));
+            __mmask8 k = _mm512_cmp_epi64_mask(_mm512_mullo_epi64(g, n100w),
+                                               _mm512_mullo_epi64(s, fw), _MM_CMPINT_LE);
+            put_bits(bits, x, k, 8);
+        }
+    }
+    const __m512i n100 = _mm512_set1_epi32((int)(n * 100));
+    const __m512i f = _mm512_set1_epi32(100 - p->t);
+    for (; x + 16 <= hi && n * 100 * 255 < ((int64_t)1 << 31); x += 16) {
         __m512i s = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(ps + x + r + 1)),
                                      _mm512_loadu_si512((const void *)(ps + x - r)));
         __m512i g = _mm512_cvtepu8_epi32(_mm_loadu_si128((const void *)(row->g + x)));
@@ -203,11 +232,11 @@ void db_bradley_row_avx512(const void *params, const db_winrow *row, uint64_t *b
         put_bits(bits, x, k, 16);
     }
     for (; x < row->width; x++) {
-        int n;
+        int nx;
         uint32_t s;
         uint64_t q;
-        db_winrow_stats(row, x, &n, &s, &q);
-        if (db_bradley_ink(p, row->g[x], n, s))
+        db_winrow_stats(row, x, &nx, &s, &q);
+        if (db_bradley_ink(p, row->g[x], nx, s))
             bits[x >> 6] |= (uint64_t)1 << (x & 63);
     }
 }

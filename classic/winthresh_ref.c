@@ -14,7 +14,7 @@ void db_niblack_row_ref(const void *params, const db_winrow *row, uint64_t *bits
         uint32_t s;
         uint64_t q;
         db_winrow_stats(row, x, &n, &s, &q);
-        if (db_niblack_ink(params, row->g[x], 1.0 / n, s, (double)q))
+        if (db_niblack_ink(params, row->g[x], n, s, (double)q))
             SET_BIT(bits, x);
     }
 }
@@ -26,7 +26,7 @@ void db_sauvola_row_ref(const void *params, const db_winrow *row, uint64_t *bits
         uint32_t s;
         uint64_t q;
         db_winrow_stats(row, x, &n, &s, &q);
-        if (db_sauvola_ink(params, row->g[x], 1.0 / n, s, (double)q))
+        if (db_sauvola_ink(params, row->g[x], n, s, (double)q))
             SET_BIT(bits, x);
     }
 }
@@ -38,7 +38,7 @@ void db_wolf_row_ref(const void *params, const db_winrow *row, uint64_t *bits, d
         uint32_t s;
         uint64_t q;
         db_winrow_stats(row, x, &n, &s, &q);
-        if (db_wolf_ink(params, row->g[x], 1.0 / n, s, (double)q))
+        if (db_wolf_ink(params, row->g[x], n, s, (double)q))
             SET_BIT(bits, x);
     }
 }
@@ -50,7 +50,7 @@ void db_nick_row_ref(const void *params, const db_winrow *row, uint64_t *bits, d
         uint32_t s;
         uint64_t q;
         db_winrow_stats(row, x, &n, &s, &q);
-        if (db_nick_ink(params, row->g[x], 1.0 / n, s, (double)q))
+        if (db_nick_ink(params, row->g[x], n, s, (double)q))
             SET_BIT(bits, x);
     }
 }
@@ -92,6 +92,11 @@ db_winrow_fn db_winthresh_select(db_isa isa, db_winmethod m, int window)
          db_bradley_row_avx512},
     };
     int i = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    /* Bradley reads only the window sums, exact for any window */
+    if (m == DB_WM_BRADLEY && isa == DB_ISA_AVX512)
+        return table[2][m];
+#endif
     if (window <= DB_WINDOW_NARROW) {
 #if defined(__x86_64__) || defined(__i386__)
         if (isa == DB_ISA_AVX512)

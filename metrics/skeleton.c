@@ -239,23 +239,27 @@ static int vec_push(db_ctx *ctx, u32vec *a, uint32_t x)
 }
 
 /* Parallel two-sub-iteration thinning to a fixed point. Only boundary pixels
- * can ever be deleted (an interior pixel has 8 set neighbours), so each
- * sub-iteration tests a frontier: every boundary pixel, plus the neighbours a
- * deletion exposes. Deletions of a sub-iteration are applied together, so the
- * result equals the full-image parallel algorithm. */
+ * can ever be deleted (an interior pixel has 8 set neighbours), and a pixel
+ * that survived a rule keeps surviving it until a neighbour changes. So each
+ * pixel carries two "test me" bits (one per sub-iteration rule), set on the
+ * initial boundary and on the neighbours of every deletion, cleared when it
+ * survives that rule; a sub-iteration tests only the listed pixels with its
+ * bit. Deletions of a sub-iteration are applied together, so the result equals
+ * the full-image parallel algorithm, in time linear in the deletions (the
+ * background of a page needs hundreds of sub-iterations). */
 static int thin_parallel(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h,
                          const uint8_t del1[256], const uint8_t del2[256], uint16_t *when)
 {
     uint16_t step = 0;
     size_t n = (size_t)w * h;
-    uint8_t *queued = db_calloc(ctx, n ? n : 1, 1);
+    uint8_t *todo = db_calloc(ctx, n ? n : 1, 1); /* bit 0: rule 1, bit 1: rule 2 */
     u32vec front = {0}, dead = {0}, next = {0};
-    int rc = queued ? 0 : DB_ENOMEM;
+    int rc = todo ? 0 : DB_ENOMEM;
     for (int y = 0; y < h && !rc; y++)
         for (int x = 0; x < w && !rc; x++) {
             size_t i = (size_t)y * w + x;
             if ((m[i] & bit) && nb_code(m, bit, w, h, x, y) != 0xFF) {
-                queued[i] = 1;
+                todo[i] = 3;
                 rc = vec_push(ctx, &front, (uint32_t)i);
             }
         }
@@ -264,28 +268,33 @@ static int thin_parallel(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h,
         changed = false;
         for (int sub = 1; sub <= 2 && !rc; sub++) {
             const uint8_t *del = sub == 1 ? del1 : del2;
+            uint8_t rb = (uint8_t)sub;
             dead.n = 0;
             for (size_t k = 0; k < front.n && !rc; k++) {
                 uint32_t i = front.v[k];
+                if (!(m[i] & bit) || !(todo[i] & rb))
+                    continue;
                 int x = (int)(i % (uint32_t)w), y = (int)(i / (uint32_t)w);
-                if ((m[i] & bit) && del[nb_code(m, bit, w, h, x, y)])
+                if (del[nb_code(m, bit, w, h, x, y)])
                     rc = vec_push(ctx, &dead, i);
+                else
+                    todo[i] &= (uint8_t)~rb;
             }
             /* steps count every sub-iteration: odd = first, even = second */
             if (step < UINT16_MAX - 1)
                 step++;
-            if (rc || !dead.n)
-                continue;
-            changed = true;
+            if (rc)
+                break;
+            changed |= dead.n > 0;
             for (size_t k = 0; k < dead.n; k++) {
                 m[dead.v[k]] &= (uint8_t)~bit;
-                queued[dead.v[k]] = 0;
+                todo[dead.v[k]] = 0;
                 if (when)
                     when[dead.v[k]] = step;
             }
             next.n = 0;
             for (size_t k = 0; k < front.n && !rc; k++)
-                if (m[front.v[k]] & bit)
+                if ((m[front.v[k]] & bit) && todo[front.v[k]])
                     rc = vec_push(ctx, &next, front.v[k]);
             for (size_t k = 0; k < dead.n && !rc; k++) {
                 int x = (int)(dead.v[k] % (uint32_t)w), y = (int)(dead.v[k] / (uint32_t)w);
@@ -295,10 +304,11 @@ static int thin_parallel(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h,
                         if (xx < 0 || xx >= w || yy < 0 || yy >= h)
                             continue;
                         size_t j = (size_t)yy * w + xx;
-                        if ((m[j] & bit) && !queued[j] && !rc) {
-                            queued[j] = 1;
+                        if (!(m[j] & bit))
+                            continue;
+                        if (!todo[j] && !rc)
                             rc = vec_push(ctx, &next, (uint32_t)j);
-                        }
+                        todo[j] = 3;
                     }
             }
             u32vec t = front;
@@ -306,7 +316,7 @@ static int thin_parallel(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h,
             next = t;
         }
     }
-    db_free(queued);
+    db_free(todo);
     db_free(front.v);
     db_free(dead.v);
     db_free(next.v);

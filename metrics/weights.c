@@ -520,8 +520,11 @@ int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out)
     if (!gt || !out)
         return db_fail(ctx, DB_EINVAL, "weights: missing ground truth or output");
     DB_TRY(db_check_dimensions(ctx, "weights", gt->width, gt->height));
-    if ((uint64_t)gt->width * gt->height > UINT32_MAX - 1)
-        return db_fail(ctx, DB_ETOOBIG, "weights: %dx%d is too large", gt->width, gt->height);
+    /* pixel indices are 32-bit and ring radii 16-bit */
+    if ((uint64_t)gt->width * gt->height > UINT32_MAX - 1 || gt->width > 65535 ||
+        gt->height > 65535)
+        return db_fail(ctx, DB_ETOOBIG, "weights: %dx%d is too large (sides up to 65535)",
+                       gt->width, gt->height);
     db_mask mask = {0};
     DB_TRY(db_mask_from_image(ctx, gt, true, "weights", &mask));
     gen g = {.w = gt->width, .h = gt->height, .n = (size_t)gt->width * gt->height};

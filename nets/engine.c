@@ -652,6 +652,10 @@ int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_i
     int cw = net->tw + 2 * net->halo < W ? net->tw + 2 * net->halo : W;
     int ch = net->th + 2 * net->halo < H ? net->th + 2 * net->halo : H;
     DB_TRY(place_buffers(ctx, net, cw, ch, net->workers[0].hw));
+    if (net->arena_size > ((size_t)1 << 32))
+        return db_fail(ctx, DB_ETOOBIG,
+                       "net: %zu MiB of scratch per thread for %dx%d tiles (limit 4096 MiB)",
+                       net->arena_size >> 20, cw, ch);
     int nw = net->nworkers;
     for (int i = 0; i < nw; i++) {
         worker *w = &net->workers[i];

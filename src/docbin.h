@@ -525,6 +525,8 @@ void db_trainer_free(db_trainer *t);
 /* Restores a checkpoint written by this trainer's options (same network);
  * corrupt or mismatching files are DB_ECORRUPT / DB_EINVAL, t unchanged. */
 int db_trainer_resume(db_ctx *ctx, db_trainer *t, const char *path);
+/* Steps done so far (after a resume: the checkpoint's). */
+long db_trainer_step(const db_trainer *t);
 /* Trains up to opts.steps. Polls the ctx cancel flag between steps: on
  * cancel it writes the checkpoint (when set) and returns DB_ECANCELED. */
 int db_trainer_run(db_ctx *ctx, db_trainer *t, db_train_progress_fn fn, void *user);

@@ -15,42 +15,49 @@ ALWAYS_INLINE void bconv_block(const uint64_t *in, size_t in_row, int words, int
                                int32_t *acc, const int P, const int G, const int KS)
 {
     __m512i s[4][8];
-    _Pragma("GCC unroll 8") for (int p = 0; p < P; p++)
-        _Pragma("GCC unroll 8") for (int g = 0; g < G; g++) s[p][g] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 8
+        for (int g = 0; g < G; g++)
+            s[p][g] = _mm512_setzero_si512();
     size_t pstep = (size_t)stride * (size_t)words;
     int kk = KS ? KS : k; /* KS: kernel size known at compile time (0 = runtime) */
-    _Pragma("GCC unroll 3") for (int ky = 0; ky < kk; ky++)
-    {
-        _Pragma("GCC unroll 3") for (int kx = 0; kx < kk; kx++)
-        {
+#pragma GCC unroll 3
+    for (int ky = 0; ky < kk; ky++) {
+#pragma GCC unroll 3
+        for (int kx = 0; kx < kk; kx++) {
             const uint64_t *a = in + (size_t)ky * in_row + (size_t)kx * (size_t)words;
             const uint64_t *wt =
                 w + (size_t)(ky * kk + kx) * (size_t)words * cout8 + (size_t)og * 8;
             for (int q = 0; q < words; q++) {
                 __m512i av[4];
-                _Pragma("GCC unroll 8") for (int p = 0; p < P; p++) av[p] =
-                    _mm512_set1_epi64((long long)a[(size_t)p * pstep + (size_t)q]);
-                _Pragma("GCC unroll 8") for (int g = 0; g < G; g++)
-                {
+#pragma GCC unroll 8
+                for (int p = 0; p < P; p++)
+                    av[p] = _mm512_set1_epi64((long long)a[(size_t)p * pstep + (size_t)q]);
+#pragma GCC unroll 8
+                for (int g = 0; g < G; g++) {
                     __m512i wv =
                         _mm512_loadu_si512((const void *)(wt + (size_t)q * cout8 + (size_t)g * 8));
-                    _Pragma("GCC unroll 8") for (int p = 0; p < P; p++) s[p][g] =
-                        _mm512_add_epi64(s[p][g], _mm512_popcnt_epi64(_mm512_xor_si512(av[p], wv)));
+#pragma GCC unroll 8
+                    for (int p = 0; p < P; p++)
+                        s[p][g] = _mm512_add_epi64(
+                            s[p][g], _mm512_popcnt_epi64(_mm512_xor_si512(av[p], wv)));
                 }
             }
         }
     }
     __m256i kv = _mm256_set1_epi32(K);
-    _Pragma("GCC unroll 8") for (int p = 0; p < P; p++)
-        _Pragma("GCC unroll 8") for (int g = 0; g < G; g++)
-    {
-        int o0 = (og + g) * 8;
-        __m256i pc = _mm512_cvtepi64_epi32(s[p][g]);
-        __m256i r = _mm256_sub_epi32(kv, _mm256_slli_epi32(pc, 1));
-        int left = cout - o0;
-        __mmask8 m = left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1u);
-        _mm256_mask_storeu_epi32(acc + (size_t)p * (size_t)cout + (size_t)o0, m, r);
-    }
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 8
+        for (int g = 0; g < G; g++) {
+            int o0 = (og + g) * 8;
+            __m256i pc = _mm512_cvtepi64_epi32(s[p][g]);
+            __m256i r = _mm256_sub_epi32(kv, _mm256_slli_epi32(pc, 1));
+            int left = cout - o0;
+            __mmask8 m = left >= 8 ? (__mmask8)0xff : (__mmask8)((1u << left) - 1u);
+            _mm256_mask_storeu_epi32(acc + (size_t)p * (size_t)cout + (size_t)o0, m, r);
+        }
 }
 
 /* Blocks of P pixels x G channel groups; P*G <= 16 accumulators plus the
@@ -264,7 +271,10 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
                 }
             }
             acc = _mm512_add_ps(acc, _mm512_set1_ps(bias[0]));
-            _mm512_mask_storeu_ps(out + j, live, acc);
+            if (live == 0xffff)
+                _mm512_storeu_ps(out + j, acc);
+            else
+                _mm512_mask_storeu_ps(out + j, live, acc);
         }
         return;
     }
@@ -283,14 +293,16 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
                     const float *wp =
                         wt + (size_t)(ky * k + kx) * (size_t)cin * (size_t)cout + (size_t)o;
                     for (int ci = 0; ci < cin; ci++)
-                        acc = _mm512_add_ps(
-                            acc,
-                            _mm512_mul_ps(_mm512_maskz_loadu_ps(m, wp + (size_t)ci * (size_t)cout),
-                                          _mm512_set1_ps(xp[ci])));
+                        acc = _mm512_add_ps(acc,
+                                            _mm512_mul_ps(ld16(m, wp + (size_t)ci * (size_t)cout),
+                                                          _mm512_set1_ps(xp[ci])));
                 }
             }
-            acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, bias + o));
-            _mm512_mask_storeu_ps(out + (size_t)j * (size_t)cout + (size_t)o, m, acc);
+            acc = _mm512_add_ps(acc, ld16(m, bias + o));
+            if (m == 0xffff)
+                _mm512_storeu_ps(out + (size_t)j * (size_t)cout + (size_t)o, acc);
+            else
+                _mm512_mask_storeu_ps(out + (size_t)j * (size_t)cout + (size_t)o, m, acc);
         }
     }
 }

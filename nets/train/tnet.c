@@ -362,12 +362,27 @@ void tnet_zero_grad(tnet *net)
     }
 }
 
+typedef struct zero_job {
+    tnet *net;
+    int from;
+} zero_job;
+
+/* Clears sample b's gradient of every node before `from` (the layers
+ * accumulate into them); on the pool, as it is pure memory bandwidth. */
+static void zero_grad_job(void *arg, int b, int worker)
+{
+    zero_job *z = arg;
+    for (int i = 0; i < z->from; i++) {
+        tn_node *nd = &z->net->nodes[i];
+        size_t per = (size_t)nd->h * nd->w * nd->c;
+        memset(nd->gy + (size_t)b * per, 0, per * sizeof(float));
+    }
+}
+
 void tnet_backward_from(tnet *net, int from)
 {
-    for (int i = 0; i < from; i++) {
-        tn_node *nd = &net->nodes[i];
-        memset(nd->gy, 0, (size_t)net->n * nd->h * nd->w * nd->c * sizeof(float));
-    }
+    zero_job z = {net, from};
+    db_pool_run(net->pool, net->n, zero_grad_job, &z);
     for (int i = from; i >= 1; i--)
         tl_backward(net, i);
 }

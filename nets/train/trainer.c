@@ -319,6 +319,11 @@ int db_trainer_export(db_ctx *ctx, db_trainer *t, const char *path)
     return rc;
 }
 
+long db_trainer_step(const db_trainer *t)
+{
+    return t->step;
+}
+
 int db_trainer_run(db_ctx *ctx, db_trainer *t, db_train_progress_fn fn, void *user)
 {
     const db_train_options *o = &t->o;

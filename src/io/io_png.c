@@ -143,6 +143,17 @@ static int png_decode(png_job *job, png_structp png, png_infop info, db_reader *
      * pixel allocation; these only keep libpng's own row buffers sane. */
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     png_set_chunk_malloc_max(png, 16u << 20);
+    /* Text, ICC, EXIF and the other ancillary chunks of unbounded size are of
+     * no use here, and libpng allocates a buffer of a text chunk's declared
+     * length before reading it, whatever the chunk limit: 104 bytes declaring
+     * a 1.6 GB tEXt cost 1.6 GB and a minute (tests/fuzz/corpus/png/
+     * regress-text-length.png, found by fuzz_png). Skipped chunks are read
+     * through in small steps and end at the file's end like any truncation. */
+    static const png_byte ignored[] = {
+        't', 'E', 'X', 't', 0, 'z', 'T', 'X', 't', 0, 'i', 'T', 'X', 't', 0, 'i', 'C', 'C', 'P', 0,
+        's', 'P', 'L', 'T', 0, 'e', 'X', 'I', 'f', 0, 'p', 'C', 'A', 'L', 0, 's', 'C', 'A', 'L', 0,
+        'h', 'I', 'S', 'T', 0, 't', 'I', 'M', 'E', 0};
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, ignored, (int)(sizeof ignored / 5));
     png_read_info(png, info);
     png_uint_32 w, h;
     int depth, ctype, interlace;

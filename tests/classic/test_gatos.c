@@ -82,7 +82,8 @@ static void test_gatos_odd_sizes_never_crash(void **state)
     db_ctx *ctx;
     assert_int_equal(db_ctx_create(NULL, &ctx), 0);
     uint64_t st = tu_seed();
-    const int sizes[][2] = {{1, 1}, {1, 37}, {37, 1}, {2, 2}, {2, 9}, {9, 2}, {3, 3}, {5, 70}, {65, 4}};
+    const int sizes[][2] = {{1, 1}, {1, 37}, {37, 1}, {2, 2},  {2, 9},
+                            {9, 2}, {3, 3},  {5, 70}, {65, 4}};
     const char *specs[] = {"gatos", "gatos:post=3", "gatos:glyph=15,window=31"};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         db_image page = {0}, out = {0};
@@ -111,7 +112,8 @@ static void test_gatos_rejects_bad_parameters(void **state)
     db_ctx *ctx;
     assert_int_equal(db_ctx_create(NULL, &ctx), 0);
     db_method m;
-    const char *bad[] = {"gatos:q=0", "gatos:p1=1", "gatos:p2=1.5", "gatos:post=-1", "gatos:window=1", "gatos:glyph=0", "gatos:foo=1"};
+    const char *bad[] = {"gatos:q=0",      "gatos:p1=1",     "gatos:p2=1.5", "gatos:post=-1",
+                         "gatos:window=1", "gatos:glyph=0", "gatos:foo=1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (db_method_parse(ctx, bad[i], &m) != DB_EINVAL)
             fail_msg("%s was accepted", bad[i]);

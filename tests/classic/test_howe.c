@@ -175,7 +175,8 @@ static void test_howe_odd_sizes_never_crash(void **state)
     db_ctx *ctx;
     assert_int_equal(db_ctx_create(NULL, &ctx), 0);
     uint64_t st = tu_seed();
-    const int sizes[][2] = {{1, 1}, {1, 37}, {37, 1}, {2, 2}, {2, 9}, {9, 2}, {3, 3}, {5, 70}, {65, 4}};
+    const int sizes[][2] = {{1, 1}, {1, 37}, {37, 1}, {2, 2},  {2, 9},
+                            {9, 2}, {3, 3},  {5, 70}, {65, 4}};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         db_image page = {0}, out = {0};
         assert_int_equal(db_image_ensure(ctx, &page, sizes[i][0], sizes[i][1], DB_GRAY8), 0);
@@ -226,6 +227,38 @@ static void test_howe_rejects_bad_parameters(void **state)
     db_ctx_free(ctx);
 }
 
+/* Allocation number n fails, n = 1, 2, ... until the run succeeds: each
+ * failure is a clean DB_ENOMEM (ASan checks that nothing leaks). */
+static void test_doc_methods_clean_up_after_allocation_failure(void **state)
+{
+    db_ctx *ctx;
+    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_image page = {0}, truth = {0};
+    synth_page(ctx, 90, 70, 3, &page, &truth);
+    const char *specs[] = {"howe", "howe:tune=3", "su", "su2013", "gatos:post=3"};
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        db_method m;
+        assert_int_equal(db_method_parse(ctx, specs[k], &m), 0);
+        for (long n = 1;; n++) {
+            db_image out = {0};
+            db_ctx_fail_alloc_after(ctx, n);
+            int rc = db_method_run(ctx, &m, &page, &out);
+            db_ctx_fail_alloc_after(ctx, 0);
+            db_image_free(&out);
+            if (rc == 0)
+                break;
+            if (rc != DB_ENOMEM)
+                fail_msg("%s: allocation %ld failing gave %d (%s)", specs[k], n, rc,
+                         db_ctx_message(ctx));
+            db_ctx_clear_error(ctx);
+            assert_true(n < 1000);
+        }
+    }
+    db_image_free(&page);
+    db_image_free(&truth);
+    db_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_canny_finds_a_step_edge_once),
         cmocka_unit_test(test_howe_odd_sizes_never_crash),
         cmocka_unit_test(test_howe_rejects_bad_parameters),
+        cmocka_unit_test(test_doc_methods_clean_up_after_allocation_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

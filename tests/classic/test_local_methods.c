@@ -107,7 +107,7 @@ static void test_wolf_matches_direct_definition(void **state)
         int window = 9, r = 4, w = g.width, h = g.height;
         double maxvar = 0;
         int mn = 255;
-        double *m = malloc(sizeof(double) * (size_t)w * h), *inv = malloc(sizeof(double) * w * h);
+        double *m = malloc(sizeof(double) * (size_t)w * h), *cnt = malloc(sizeof(double) * w * h);
         double *sq = malloc(sizeof(double) * (size_t)w * h), *sm = malloc(sizeof(double) * w * h);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
@@ -121,11 +121,11 @@ static void test_wolf_matches_direct_definition(void **state)
                             q += (uint64_t)v * v;
                         }
                 size_t i = (size_t)y * w + x;
-                inv[i] = 1.0 / (double)n;
+                cnt[i] = (double)n;
                 sm[i] = (double)su;
                 sq[i] = (double)q;
                 double var = db_win_exact_var((int64_t)n, (int64_t)su, q);
-                m[i] = sm[i] * inv[i];
+                m[i] = sm[i] / cnt[i];
                 maxvar = var > maxvar ? var : maxvar;
                 int v = db_image_row(&g, y)[x];
                 mn = v < mn ? v : mn;
@@ -138,7 +138,7 @@ static void test_wolf_matches_direct_definition(void **state)
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
                 size_t i = (size_t)y * w + x;
-                bool want = db_wolf_ink(&p, db_image_row(&g, y)[x], inv[i], sm[i], sq[i]);
+                bool want = db_wolf_ink(&p, db_image_row(&g, y)[x], cnt[i], sm[i], sq[i]);
                 if (want != db_bit_get(&out, x, y))
                     print_error("wolf %dx%d: (%d,%d) want %d g %d\n", w, h, x, y, want,
                                 db_image_row(&g, y)[x]);
@@ -146,7 +146,7 @@ static void test_wolf_matches_direct_definition(void **state)
             }
         assert_int_equal(d, 0);
         free(m);
-        free(inv);
+        free(cnt);
         free(sq);
         free(sm);
         db_image_free(&out);

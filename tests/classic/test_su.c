@@ -82,7 +82,8 @@ static void test_su_odd_sizes_never_crash(void **state)
     db_ctx *ctx;
     assert_int_equal(db_ctx_create(NULL, &ctx), 0);
     uint64_t st = tu_seed();
-    const int sizes[][2] = {{1, 1}, {1, 37}, {37, 1}, {2, 2}, {2, 9}, {9, 2}, {3, 3}, {5, 70}, {65, 4}};
+    const int sizes[][2] = {{1, 1}, {1, 37}, {37, 1}, {2, 2},  {2, 9},
+                            {9, 2}, {3, 3},  {5, 70}, {65, 4}};
     const char *specs[] = {"su", "su2013", "su2013:post=0", "su:window=21,nmin=10"};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         db_image page = {0}, out = {0};
@@ -111,7 +112,8 @@ static void test_su_rejects_bad_parameters(void **state)
     db_ctx *ctx;
     assert_int_equal(db_ctx_create(NULL, &ctx), 0);
     db_method m;
-    const char *bad[] = {"su:window=-1", "su:nmin=1.5", "su2013:gamma=0", "su2013:post=2", "su2013:wind=3"};
+    const char *bad[] = {"su:window=-1", "su:nmin=1.5", "su2013:gamma=0", "su2013:post=2",
+                         "su2013:wind=3"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (db_method_parse(ctx, bad[i], &m) != DB_EINVAL)
             fail_msg("%s was accepted", bad[i]);

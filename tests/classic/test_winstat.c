@@ -155,16 +155,16 @@ typedef struct mcase {
 
 static bool naive_decide(const mcase *mc, int g, naive e)
 {
-    double inv = 1.0 / e.n;
+    double n = e.n;
     switch (mc->m) {
     case DB_WM_NIBLACK:
-        return db_niblack_ink(mc->params, g, inv, (double)e.s, (double)e.q);
+        return db_niblack_ink(mc->params, g, n, (double)e.s, (double)e.q);
     case DB_WM_SAUVOLA:
-        return db_sauvola_ink(mc->params, g, inv, (double)e.s, (double)e.q);
+        return db_sauvola_ink(mc->params, g, n, (double)e.s, (double)e.q);
     case DB_WM_WOLF:
-        return db_wolf_ink(mc->params, g, inv, (double)e.s, (double)e.q);
+        return db_wolf_ink(mc->params, g, n, (double)e.s, (double)e.q);
     case DB_WM_NICK:
-        return db_nick_ink(mc->params, g, inv, (double)e.s, (double)e.q);
+        return db_nick_ink(mc->params, g, n, (double)e.s, (double)e.q);
     default:
         return db_bradley_ink(mc->params, g, e.n, (int64_t)e.s);
     }
@@ -252,9 +252,9 @@ static void test_decisions_agree_with_textbook_formulas_in_long_double(void **st
             long double sd = sqrtl(var);
             long double t[3] = {m * (1 + k * (sd / R - 1)), m - 0.2L * sd,
                                 m - 0.2L * sqrtl((long double)e.q / e.n)};
-            bool got[3] = {db_sauvola_ink(&sau, v, 1.0 / e.n, (double)e.s, (double)e.q),
-                           db_niblack_ink(&nib, v, 1.0 / e.n, (double)e.s, (double)e.q),
-                           db_nick_ink(&nick, v, 1.0 / e.n, (double)e.s, (double)e.q)};
+            bool got[3] = {db_sauvola_ink(&sau, v, e.n, (double)e.s, (double)e.q),
+                           db_niblack_ink(&nib, v, e.n, (double)e.s, (double)e.q),
+                           db_nick_ink(&nick, v, e.n, (double)e.s, (double)e.q)};
             for (int i = 0; i < 3; i++) {
                 bool want = v <= t[i];
                 if (want != got[i]) {
@@ -327,15 +327,15 @@ static bool naive_method(const char *name, const double *v, int g, naive e)
     }
     if (strcmp(name, "sauvola") == 0) {
         db_sauvola_params p = db_sauvola_params_make(v[1], v[2]);
-        return db_sauvola_ink(&p, g, inv, (double)e.s, (double)e.q);
+        return db_sauvola_ink(&p, g, e.n, (double)e.s, (double)e.q);
     }
     if (strcmp(name, "niblack") == 0) {
         db_niblack_params p = {.k = v[1]};
-        return db_niblack_ink(&p, g, inv, (double)e.s, (double)e.q);
+        return db_niblack_ink(&p, g, e.n, (double)e.s, (double)e.q);
     }
     if (strcmp(name, "nick") == 0) {
         db_nick_params p = {.k = v[1]};
-        return db_nick_ink(&p, g, inv, (double)e.s, (double)e.q);
+        return db_nick_ink(&p, g, e.n, (double)e.s, (double)e.q);
     }
     db_bradley_params p = {.t = (int)v[1]};
     return db_bradley_ink(&p, g, e.n, (int64_t)e.s);
@@ -422,6 +422,75 @@ static void test_wolf_max_variance_pass_matches_on_every_isa(void **state)
     }
 }
 
+/* Wide windows: Bradley's int64 lanes (n * 25500 >= 2^31) against the
+ * portable kernel, which the naive tests above pin down on small windows. */
+static void test_bradley_wide_window_vectors_match_portable_kernel(void **state)
+{
+    if (!db_cpu_supports(DB_ISA_AVX512))
+        skip();
+    uint64_t rng = tu_seed();
+    db_image g = random_gray(&rng, 777, 330);
+    db_bradley_params brad = {.t = 15};
+    for (int window = 291; window <= 331; window += 40) {
+        db_image a = {0}, b = {0};
+        db_ctx *ctx;
+        assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+        db_winpass pass = {"bradley", window, DB_WIN_SUMS, db_bradley_row_ref, &brad};
+        assert_int_equal(db_winstat_run_bands(ctx, &g, &pass, 1, &a, NULL), 0);
+        pass.row = db_winthresh_select(DB_ISA_AVX512, DB_WM_BRADLEY, window);
+        assert_true(pass.row == db_bradley_row_avx512);
+        assert_int_equal(db_winstat_run_bands(ctx, &g, &pass, 2, &b, NULL), 0);
+        long ink = 0;
+        for (int y = 0; y < g.height; y++) {
+            assert_memory_equal(db_image_row(&a, y), db_image_row(&b, y),
+                                db_format_row_bytes(DB_BIT1, g.width));
+            for (int x = 0; x < g.width; x++)
+                ink += db_bit_get(&a, x, y);
+        }
+        assert_true(ink > 0 && ink < (long)g.width * g.height);
+        db_image_free(&a);
+        db_image_free(&b);
+        db_ctx_free(ctx);
+    }
+    db_image_free(&g);
+}
+
+/* g == T is ink (the "<=" of every decision): on a flat page Niblack with
+ * k = 0 and Bradley with t = 0 put T exactly on the pixel value. */
+static void test_equality_is_ink_on_every_isa(void **state)
+{
+    db_ctx *ctx;
+    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_image g = {0};
+    assert_int_equal(db_image_ensure(ctx, &g, 700, 40, DB_GRAY8), 0);
+    memset(g.data, 173, g.stride * (size_t)g.height);
+    db_niblack_params nib = {.k = 0};
+    db_bradley_params brad = {.t = 0};
+    db_nick_params nick = {.k = 0};
+    const db_isa isas[] = {DB_ISA_REF, DB_ISA_AVX2, DB_ISA_AVX512};
+    for (int window = 3; window <= 301; window += 298)
+        for (size_t i = 0; i < 3; i++) {
+            if (!db_cpu_supports(isas[i]))
+                continue;
+            const struct {
+                db_winmethod m;
+                const void *p;
+            } cases[] = {{DB_WM_NIBLACK, &nib}, {DB_WM_BRADLEY, &brad}, {DB_WM_NICK, &nick}};
+            for (size_t c = 0; c < 3; c++) {
+                db_winpass pass = {"test", window, DB_WIN_SUMS,
+                                   db_winthresh_select(isas[i], cases[c].m, window), cases[c].p};
+                db_image out = {0};
+                assert_int_equal(db_winstat_run(ctx, &g, &pass, &out, NULL), 0);
+                for (int y = 0; y < g.height; y++)
+                    for (int x = 0; x < g.width; x++)
+                        assert_int_equal(db_bit_get(&out, x, y), 1);
+                db_image_free(&out);
+            }
+        }
+    db_image_free(&g);
+    db_ctx_free(ctx);
+}
+
 static void test_engine_refuses_bad_windows_and_input(void **state)
 {
     db_ctx *ctx;
@@ -477,6 +546,8 @@ int main(void)
         cmocka_unit_test(test_decisions_agree_with_textbook_formulas_in_long_double),
         cmocka_unit_test(test_methods_match_naive_through_their_run),
         cmocka_unit_test(test_wolf_max_variance_pass_matches_on_every_isa),
+        cmocka_unit_test(test_bradley_wide_window_vectors_match_portable_kernel),
+        cmocka_unit_test(test_equality_is_ink_on_every_isa),
         cmocka_unit_test(test_output_identical_for_any_pool_size),
         cmocka_unit_test(test_engine_refuses_bad_windows_and_input),
         cmocka_unit_test(test_engine_cleans_up_when_allocations_fail),

@@ -226,6 +226,66 @@ static void test_engine_equals_interpreter(void **state)
     db_ctx_free(ctx);
 }
 
+/* Every op of the table that the U-Net lacks: a bits-only BCONV chain (integer
+ * thresholds), 1x1 stride-2 BCONV, CONCAT, 66 channels, pair mean, SIGMOID,
+ * DB_HEAD; engine (tiled, every ISA) against the interpreter. */
+static void test_op_zoo_equals_interpreter(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0xe4;
+    db_ctx *ctx;
+    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_graph g = {0};
+    int in = db_graph_input(ctx, &g, 1, DB_NORM_UNIT);
+    int c1 = db_graph_conv_real(ctx, &g, in, 8, 3, 1);
+    int b1 = db_graph_bconv(ctx, &g, c1, 16, 3, 1);
+    int r1 = db_graph_unary(ctx, &g, DB_OP_RPRELU, db_graph_unary(ctx, &g, DB_OP_BATCHNORM, b1));
+    int b2 = db_graph_bconv(ctx, &g, r1, 16, 1, 2);
+    int n2 = db_graph_unary(ctx, &g, DB_OP_BATCHNORM, b2);
+    int up = db_graph_binary(ctx, &g, DB_OP_UPSAMPLE2, n2, c1);
+    int cat = db_graph_binary(ctx, &g, DB_OP_CONCAT, up, c1);
+    int b3 = db_graph_bconv(ctx, &g, cat, 66, 3, 1);
+    int pm = db_graph_unary(ctx, &g, DB_OP_CHANNEL_PAIR_MEAN, b3);
+    int sg = db_graph_unary(ctx, &g, DB_OP_SIGMOID, pm);
+    int c2 = db_graph_conv_real(ctx, &g, sg, 2, 1, 1);
+    assert_true(db_graph_unary(ctx, &g, DB_OP_DB_HEAD, c2) > 0);
+    assert_int_equal(db_graph_validate(ctx, &g), 0);
+    db_graph_randomize(&g, tu_rand(&st));
+    db_model *m;
+    assert_int_equal(db_model_from_graph(ctx, &g, &m), 0);
+    db_image page = {0};
+    make_page(&page, 93, 71, &st);
+    map *maps = calloc((size_t)g.nnodes, sizeof(map));
+    interp(&g, &page, maps);
+    const map *o = &maps[g.nnodes - 1];
+    db_isa isas[3] = {DB_ISA_REF, DB_ISA_AVX2, DB_ISA_AVX512};
+    for (int i = 0; i < 3; i++) {
+        if (!db_cpu_supports(isas[i]))
+            continue;
+        assert_int_equal(db_ctx_set_isa(ctx, isas[i]), 0);
+        for (int tile = 0; tile <= 64; tile += 64) {
+            run_out r = {0};
+            run_net(ctx, m, &page, tile, &r);
+            for (int y = 0; y < page.height; y++)
+                for (int x = 0; x < page.width; x++) {
+                    float e = o->v[(size_t)y * (size_t)o->w + (size_t)x];
+                    float got = ((float *)(void *)db_image_row(&r.logits, y))[x];
+                    if (memcmp(&e, &got, 4) != 0)
+                        fail_msg("%s tile %d: logit (%d,%d) engine %.9g interpreter %.9g",
+                                 db_isa_name(isas[i]), tile, x, y, (double)got, (double)e);
+                }
+            free_out(&r);
+        }
+    }
+    for (int i = 0; i < g.nnodes; i++)
+        free(maps[i].v);
+    free(maps);
+    db_image_free(&page);
+    db_model_free(m);
+    db_graph_free(&g);
+    db_ctx_free(ctx);
+}
+
 static void test_tiled_equals_untiled_any_threads_any_isa(void **state)
 {
     (void)state;
@@ -350,6 +410,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_equals_interpreter),
+        cmocka_unit_test(test_op_zoo_equals_interpreter),
         cmocka_unit_test(test_tiled_equals_untiled_any_threads_any_isa),
         cmocka_unit_test(test_model_file_round_trip_gives_same_output),
         cmocka_unit_test(test_networks_md_unet_has_the_documented_size),

@@ -389,6 +389,36 @@ static void test_gradients_do_not_depend_on_threads(void **s)
     db_ctx_free(ctx);
 }
 
+/* HAAR2 is orthonormal, so its backward (the transpose) is its inverse: the
+ * DWT round trip gives the page back exactly (8-bit values: every sum is an
+ * exact float). */
+static void test_haar2_round_trip_is_exact(void **s)
+{
+    db_ctx *ctx = NULL;
+    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    tnet net;
+    tnet_init(&net);
+    assert_int_equal(tnet_input(ctx, &net, 3), 0);
+    assert_int_equal(tnet_unary(ctx, &net, DB_OP_HAAR2, 0), 1);
+    const int w = 10, h = 6;
+    assert_int_equal(tnet_prepare(ctx, &net, NULL, 2, w, h), 0);
+    float x[2 * 10 * 6 * 3];
+    uint64_t rng = tu_seed();
+    for (size_t i = 0; i < sizeof x / sizeof *x; i++)
+        x[i] = (float)tu_rand_range(&rng, 0, 255);
+    tnet_forward(&net, x, TN_TRAIN);
+    tn_node *o = tnet_out(&net);
+    assert_int_equal(o->c, 12);
+    /* LL of channel 1 at (0,0): (x00 + x01 + x10 + x11) / 2 */
+    float ll = (x[1] + x[3 + 1] + x[w * 3 + 1] + x[w * 3 + 3 + 1]) * 0.5f;
+    assert_float_equal(o->y[4 * 1 + 0], ll, 0);
+    memcpy(o->gy, o->y, (size_t)2 * o->h * o->w * o->c * sizeof(float));
+    tnet_backward(&net);
+    assert_memory_equal(net.nodes[0].gy, x, sizeof x);
+    tnet_free(&net);
+    db_ctx_free(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_db_threshold_target_peaks_at_border),
         cmocka_unit_test(test_estimators_follow_their_formulas),
         cmocka_unit_test(test_bconv_pads_with_plus_one),
+        cmocka_unit_test(test_haar2_round_trip_is_exact),
         cmocka_unit_test(test_gradients_do_not_depend_on_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

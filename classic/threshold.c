@@ -1,7 +1,8 @@
 /* threshold.c - the global-threshold machinery shared by Otsu, Kittler and
  * Kapur (the page histogram, the threshold-and-pack pass, both in row bands
- * on the pool) and the fixed-threshold method "threshold:t=N". The AVX-512
- * packer is in threshold_avx512.c; the pickers in otsu.c, kittler.c, kapur.c. */
+ * on the pool) and the fixed-threshold method "threshold:t=N". The SIMD
+ * packers are in threshold_avx2.c and threshold_avx512.c; the pickers in
+ * otsu.c, kittler.c, kapur.c. */
 #include "classic.h"
 #include "db_internal.h"
 
@@ -111,8 +112,13 @@ int db_threshold_global(db_ctx *ctx, const db_image *gray, int t, db_image *out)
         return db_fail(ctx, DB_EINVAL, "threshold: input must be gray");
     DB_TRY(db_image_ensure(ctx, out, gray->width, gray->height, DB_BIT1));
     gjob J = {.gray = gray, .out = out, .bands = bands_for(ctx, gray), .t = t,
-              .row = db_ctx_resolved_isa(ctx) == DB_ISA_AVX512 ? db_threshold_row_avx512
-                                                               : db_threshold_row_ref};
+              .row = db_threshold_row_ref};
+#if defined(__x86_64__) || defined(__i386__)
+    if (db_ctx_resolved_isa(ctx) == DB_ISA_AVX512)
+        J.row = db_threshold_row_avx512;
+    else if (db_ctx_resolved_isa(ctx) == DB_ISA_AVX2)
+        J.row = db_threshold_row_avx2;
+#endif
     db_pool_run(db_ctx_pool(ctx), J.bands, thresh_job, &J);
     out->xdpi = gray->xdpi;
     out->ydpi = gray->ydpi;
@@ -154,7 +160,7 @@ static int threshold_run(db_ctx *ctx, const db_image *gray, const double *v, db_
 const db_method_info db_threshold_method = {
     .name = "threshold",
     .summary = "fixed global threshold: ink where gray <= t",
-    .reference = "none (the baseline every method is compared with)",
+    .reference = "no paper: the baseline every method is compared with",
     .nparams = 1,
     .params = params,
     .run = threshold_run,

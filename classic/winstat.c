@@ -394,8 +394,13 @@ int db_winstat_run_bands(db_ctx *ctx, const db_image *gray, const db_winpass *pa
                       pass->window, pass->need);
     job J = {.gray = gray, .pass = pass, .out = out, .workers = workers,
              .band_acc = band_acc, .bands = bands, .ctx = ctx,
-             .step = db_ctx_resolved_isa(ctx) == DB_ISA_AVX512 ? db_winsum_step_avx512
-                                                               : db_winsum_step_ref};
+             .step = db_winsum_step_ref};
+#if defined(__x86_64__) || defined(__i386__)
+    if (db_ctx_resolved_isa(ctx) == DB_ISA_AVX512)
+        J.step = db_winsum_step_avx512;
+    else if (db_ctx_resolved_isa(ctx) == DB_ISA_AVX2)
+        J.step = db_winsum_step_avx2;
+#endif
     atomic_init(&J.canceled, 0);
     db_pool_run(pool, bands, band_run, &J);
     double m = 0;

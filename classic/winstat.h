@@ -78,12 +78,15 @@ static inline void db_win_meanvar(double inv, double s, double q, double *m, dou
 
 /* One step of the running column sums: adds row gin and removes row gout
  * (either may be NULL) to the per-column sums, then writes the row prefix
- * sums ps[0..w] and pq[0..w] (modulo 2^32). The AVX-512 twin gives the same
- * integers (exact arithmetic); tests/classic/test_winstat.c runs both. */
+ * sums ps[0..w] and pq[0..w] (modulo 2^32). The AVX2 / AVX-512 twins
+ * (winstat_avx2.c, winstat_avx512.c) give the same integers (exact
+ * arithmetic); tests/classic/test_winstat.c runs all three. */
 void db_winsum_step_ref(const uint8_t *gin, const uint8_t *gout, uint32_t *col_s,
                         uint32_t *col_q, uint32_t *ps, uint32_t *pq, int w);
 void db_winsum_step_avx512(const uint8_t *gin, const uint8_t *gout, uint32_t *col_s,
                            uint32_t *col_q, uint32_t *ps, uint32_t *pq, int w);
+void db_winsum_step_avx2(const uint8_t *gin, const uint8_t *gout, uint32_t *col_s,
+                         uint32_t *col_q, uint32_t *ps, uint32_t *pq, int w);
 
 /* A row kernel: writes the row's bits (bit x of bits[x / 64] = ink, zero
  * padding) and may fold a value into *acc (a per-band maximum, started at 0). */

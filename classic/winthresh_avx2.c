@@ -34,11 +34,13 @@ INLINE int decide4(db_winmethod m, const void *p, __m256d g, const rowc *k, __m2
     __m256d lhs = _mm256_mul_pd(g, k->n), rhs;
     if (m == DB_WM_NICK) {
         const db_nick_params *P = p;
-        rhs = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(P->k), _mm256_sqrt_pd(_mm256_mul_pd(k->n, q))));
+        __m256d root = _mm256_sqrt_pd(_mm256_mul_pd(k->n, q));
+        rhs = _mm256_add_pd(s, _mm256_mul_pd(_mm256_set1_pd(P->k), root));
         return _mm256_movemask_pd(_mm256_cmp_pd(lhs, rhs, _CMP_LE_OQ));
     }
     /* max(D, 0) equals "D < 0 ? 0 : D": D is never -0 (x - x = +0) */
-    __m256d d = _mm256_max_pd(_mm256_sub_pd(_mm256_mul_pd(k->n, q), _mm256_mul_pd(s, s)), _mm256_setzero_pd());
+    __m256d d = _mm256_sub_pd(_mm256_mul_pd(k->n, q), _mm256_mul_pd(s, s));
+    d = _mm256_max_pd(d, _mm256_setzero_pd());
     __m256d sd = _mm256_sqrt_pd(d);
     if (m == DB_WM_NIBLACK) {
         const db_niblack_params *P = p;

@@ -31,16 +31,19 @@ typedef struct rowc {
     __m512d n, c, mn;
 } rowc;
 
-INLINE __mmask8 decide8(db_winmethod m, const void *p, __m512d g, const rowc *k, __m512d s, __m512d q)
+INLINE __mmask8 decide8(db_winmethod m, const void *p, __m512d g, const rowc *k, __m512d s,
+                        __m512d q)
 {
     __m512d lhs = _mm512_mul_pd(g, k->n), rhs;
     if (m == DB_WM_NICK) {
         const db_nick_params *P = p;
-        rhs = _mm512_add_pd(s, _mm512_mul_pd(_mm512_set1_pd(P->k), _mm512_sqrt_pd(_mm512_mul_pd(k->n, q))));
+        __m512d root = _mm512_sqrt_pd(_mm512_mul_pd(k->n, q));
+        rhs = _mm512_add_pd(s, _mm512_mul_pd(_mm512_set1_pd(P->k), root));
         return _mm512_cmp_pd_mask(lhs, rhs, _CMP_LE_OQ);
     }
     /* max(D, 0) equals "D < 0 ? 0 : D": D is never -0 (x - x = +0) */
-    __m512d d = _mm512_max_pd(_mm512_sub_pd(_mm512_mul_pd(k->n, q), _mm512_mul_pd(s, s)), _mm512_setzero_pd());
+    __m512d d = _mm512_sub_pd(_mm512_mul_pd(k->n, q), _mm512_mul_pd(s, s));
+    d = _mm512_max_pd(d, _mm512_setzero_pd());
     __m512d sd = _mm512_sqrt_pd(d);
     if (m == DB_WM_NIBLACK) {
         const db_niblack_params *P = p;

@@ -406,6 +406,8 @@ int db_net_create(db_ctx *ctx, const db_model *model, db_net **out)
     return 0;
 }
 
+size_t db_net_scratch_size(const db_net *net) { return net->arena_size; }
+
 int db_net_set_tile(db_ctx *ctx, db_net *net, int tile)
 {
     if (tile < 0 || tile > (1 << 20))

@@ -312,8 +312,12 @@ typedef struct db_weights {
 } db_weights;
 
 /* Generates both maps from a ground truth the way the official BinEvalWeights
- * tool does (equal to its files to 1e-6 per pixel; values rounded to the 6
- * decimals the tool prints). Reuses out's buffers when large enough. */
+ * tool does: equal to all 20 official files we have to 1e-6 per pixel (values
+ * rounded to the 6 decimals the tool prints); a blob that thinning erases
+ * completely gets its seed by our best reconstruction of the tool's rule (one
+ * known page, DIBCO 2013 PR06, differs by 0.02 in pseudo-recall). Reuses out's
+ * buffers when large enough. Single-threaded; about 4 CPU-seconds for a
+ * 3000x4000 page. Sides up to 65535 (DB_ETOOBIG beyond). */
 int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out);
 /* Reads official weight files (ASCII, one "%f" value per pixel, row-major;
  * gzip-compressed files are read transparently). Each file must hold exactly
@@ -438,6 +442,9 @@ int db_net_set_tile(db_ctx *ctx, db_net *net, int tile);
  * logits (optional, may be NULL) becomes F32 with the output logit map.
  * Tiles run on the ctx pool; results are identical for any thread count. */
 int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_image *logits);
+/* Scratch bytes per worker thread that the last db_net_run needed (0 before
+ * the first run); bounded by the tile size, not the page size. */
+size_t db_net_scratch_size(const db_net *net);
 
 /* ------------------------------------------------------------------- train */
 

@@ -364,6 +364,64 @@ static void remove_leftovers(const char *out)
     free(dir);
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* --resume: remove_leftovers for every output at once, reading each output
+ * folder once (a per-file scan would be quadratic in a folder of 10^5 pages). */
+static void remove_all_leftovers(batch *b)
+{
+    char **outs = malloc((b->n ? b->n : 1) * sizeof *outs);
+    char **dirs = malloc((b->n ? b->n : 1) * sizeof *dirs);
+    if (!outs || !dirs) {
+        cli_error("out of memory");
+        exit(CLI_EXIT_DATA);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].status == ITEM_PENDING) {
+            char *out = b->items[i].out;
+            const char *slash = strrchr(out, '/');
+            outs[n] = out;
+            dirs[n++] = strndup(out, slash ? (size_t)(slash - out) : 0);
+        }
+    qsort(outs, n, sizeof *outs, cmp_str_ptr);
+    qsort(dirs, n, sizeof *dirs, cmp_str_ptr);
+    for (size_t i = 0; i < n; i++) {
+        if (!dirs[i] || (i && dirs[i - 1] && strcmp(dirs[i], dirs[i - 1]) == 0))
+            continue;
+        DIR *d = opendir(dirs[i][0] ? dirs[i] : "/");
+        if (!d)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            const char *nm = e->d_name;
+            size_t ln = strlen(nm);
+            if (nm[0] != '.' || ln < 9 || nm[ln - 7] != '.')
+                continue;
+            /* ".<base>.XXXXXX" belongs to "<dir>/<base>" */
+            size_t ld = strlen(dirs[i]);
+            char *cand = malloc(ld + ln);
+            if (!cand)
+                break;
+            snprintf(cand, ld + ln, "%s/%.*s", dirs[i], (int)(ln - 8), nm + 1);
+            if (bsearch(&cand, outs, n, sizeof *outs, cmp_str_ptr)) {
+                char *tmp = path_join(dirs[i][0] ? dirs[i] : "/", nm);
+                unlink(tmp);
+                free(tmp);
+            }
+            free(cand);
+        }
+        closedir(d);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(dirs[i]);
+    free(dirs);
+    free(outs);
+}
+
 /* --resume: the output exists and is strictly newer than the input. */
 static bool output_is_fresh(const batch_item *it)
 {
@@ -880,14 +938,11 @@ int cmd_batch(int argc, char **argv)
     for (size_t i = 0; i < b.n; i++)
         name_output(&o, &b.items[i]);
     mark_collisions(&b);
-    for (size_t i = 0; i < b.n; i++) {
-        batch_item *it = &b.items[i];
-        if (o.resume && it->status == ITEM_PENDING) {
-            remove_leftovers(it->out);
-            if (output_is_fresh(it))
-                it->status = ITEM_SKIPPED;
-        }
-    }
+    if (o.resume && !o.dry_run)
+        remove_all_leftovers(&b);
+    for (size_t i = 0; o.resume && i < b.n; i++)
+        if (b.items[i].status == ITEM_PENDING && output_is_fresh(&b.items[i]))
+            b.items[i].status = ITEM_SKIPPED;
     if (o.dry_run) {
         for (size_t i = 0; i < b.n; i++)
             if (b.items[i].status == ITEM_PENDING)

@@ -354,7 +354,8 @@ int cmd_train(int argc, char **argv)
         sigaction(SIGTERM, &sa, NULL);
         db_ctx_set_cancel_flag(ctx, &g_train_signal);
         if (db_trainer_step(t) >= c.o.steps && !c.quiet)
-            fprintf(stderr, "docbin: train: the checkpoint is at step %ld of %ld: nothing to train\n",
+            fprintf(stderr,
+                    "docbin: train: the checkpoint is at step %ld of %ld: nothing to train\n",
                     db_trainer_step(t), c.o.steps);
         else if (db_trainer_step(t) > 0 && !c.quiet)
             fprintf(stderr, "docbin: train: resuming at step %ld of %ld\n", db_trainer_step(t),

@@ -95,6 +95,10 @@ static void test_histogram_and_packing_match_plain_loops(void **state)
                     db_threshold_row_avx512(r, w, t, b);
                     assert_memory_equal(a, b, words * 8);
                 }
+                if (db_cpu_supports(DB_ISA_AVX2)) {
+                    db_threshold_row_avx2(r, w, t, b);
+                    assert_memory_equal(a, b, words * 8);
+                }
                 for (int x = 0; x < w; x++)
                     assert_int_equal((int)((a[x / 64] >> (x % 64)) & 1), r[x] <= t);
                 if (w % 64)

@@ -264,6 +264,7 @@ typedef struct db_method_param {
 } db_method_param;
 
 typedef struct db_method_info db_method_info;
+typedef struct db_model db_model; /* a loaded network (section "networks") */
 /* Runs the method on a GRAY8 page (or RGB8 when info->wants_color), filling
  * out as DB_BIT1 of the same size. params has info->nparams values. */
 typedef int (*db_method_run_fn)(db_ctx *ctx, const db_image *in, const double *params,
@@ -276,11 +277,17 @@ struct db_method_info {
     const db_method_param *params;
     db_method_run_fn run;
     bool wants_color; /* run receives RGB8 when the input is colour */
+    /* Network methods (section "network methods"): run is NULL, run_net gets
+     * the model; model_name names its file, "<model_name>.dbm". */
+    const char *model_name;
+    int (*run_net)(db_ctx *ctx, const db_model *model, const db_image *in,
+                   const double *params, db_image *out);
 };
 
 typedef struct db_method {
     const db_method_info *info;
     double values[DB_METHOD_MAX_PARAMS];
+    const db_model *model; /* network methods: borrowed (db_method_set_model) */
 } db_method;
 
 int db_method_count(void);
@@ -616,6 +623,28 @@ int db_drop_color_parse(db_ctx *ctx, const char *list, unsigned *hues);
  * channel, so it is kept. *ndropped (may be NULL) counts the pixels changed. */
 int db_drop_color(db_ctx *ctx, const db_image *page, const db_drop_color_options *opts,
                   db_image *out, uint64_t *ndropped);
+
+/* --------------------------------------------------------- network methods */
+
+/* `-m gan` (the 1-bit U-Net generator: ink where its logit > threshold) and
+ * `-m db` (the DB-style head: ink where P > T) are methods like the classic
+ * ones, but need a model (src/pipeline/net_methods.c). The caller loads it
+ * (db_model_load), attaches it with db_method_set_model, and frees it after
+ * the last db_method_run that uses it; the model is immutable, so one model
+ * may serve any number of methods and threads. Running a network method
+ * without a model is DB_EINVAL "<name>: no model". */
+bool db_method_needs_model(const db_method_info *info);
+/* Attaches (borrows) model; NULL detaches. The model's output must suit the
+ * method: `db` needs a DB head (DB_EINVAL otherwise). */
+int db_method_set_model(db_ctx *ctx, db_method *method, const db_model *model);
+/* The folder the build installs models into (${datadir}/docbin). */
+const char *db_model_default_dir(void);
+/* The probability maps behind a network method's mask, as GRAY8 of the
+ * page's size (value = round(255 * sigmoid(logit))): a DB-head model gives
+ * maps[0] = P and maps[1] = T (*nmaps = 2), any other maps[0] = P(ink)
+ * (*nmaps = 1). Zero-initialise maps; free with db_image_free. */
+int db_method_maps(db_ctx *ctx, const db_method *method, const db_image *in, db_image maps[2],
+                   int *nmaps);
 
 #ifdef __cplusplus
 }

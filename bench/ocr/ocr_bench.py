@@ -125,6 +125,7 @@ def configs(methods):
         cs.append(("%s clean-gray" % m, ["-m", m, "--output", "clean-gray"], []))
     cs.append(("sauvola clean-gray norm",
                ["-m", "sauvola", "--output", "clean-gray", "--normalize"], []))
+    cs.append(("sauvola mask drop-red", ["-m", "sauvola", "--drop-color", "red"], []))
     cs.append(("sauvola clean-gray drop-red",
                ["-m", "sauvola", "--output", "clean-gray", "--drop-color", "red"], []))
     return cs
@@ -162,6 +163,8 @@ def main():
     ap.add_argument("--work", required=True, help="scratch folder for pages and transcripts")
     ap.add_argument("--pages-per-degradation", type=int, default=1)
     ap.add_argument("--methods", default="otsu,sauvola,wolf,su")
+    ap.add_argument("--configs", default="",
+                    help="comma list of config names to run (default: all)")
     ap.add_argument("--jobs", type=int, default=1, help="pages x configs run concurrently")
     ap.add_argument("--degradations", default=",".join(DEGRADATIONS))
     args = ap.parse_args()
@@ -171,7 +174,9 @@ def main():
     docbin = os.path.join(build, "docbin")
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     pages = make_pages(args, build)
-    tasks = [(p, c) for p in pages for c in configs(args.methods)]
+    wanted = [c for c in args.configs.split(",") if c]
+    tasks = [(p, c) for p in pages for c in configs(args.methods)
+             if not wanted or c[0] in wanted]
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
         rows = list(ex.map(lambda t: run_one(args, build, docbin, env, t[0], t[1]), tasks))
     with open(os.path.join(args.work, "results.csv"), "w", newline="") as f:

@@ -55,6 +55,23 @@ int cli_parse_drop_color(const char *s, unsigned *hues);
  * --normalize, --drop-color), for each command's --help. */
 void cli_print_output_usage(FILE *f);
 
+/* ---- model.c: the model of a network method (search order in model.c) ---- */
+/* Finds "<name>.dbm": $DOCBIN_MODEL_DIR, the install prefix, the executable's
+ * ../share/docbin, the source tree's data/. 0 with path filled, or
+ * CLI_EXIT_DATA after one line naming every place searched. */
+int cli_find_model(const char *name, char *path, size_t size);
+/* For a network method: loads model_opt (--model) or the found file and
+ * attaches it; *owned is the model to db_model_free after the last run
+ * (NULL for classic methods). --model with a classic method: CLI_EXIT_USAGE;
+ * missing or bad file: CLI_EXIT_DATA; both after a message. */
+int cli_method_attach_model(db_ctx *ctx, db_method *method, const char *model_opt,
+                            db_model **owned);
+/* --save-maps: writes the method's maps of page as PREFIX_P.png (and
+ * PREFIX_T.png for a DB head; "_pN" before "_P" for multi-page input).
+ * 0 or a DB_E* code with the reason in ctx. */
+int cli_save_maps(db_ctx *ctx, const db_method *method, const db_image *page, const char *prefix,
+                  int page_index, int npages, bool overwrite);
+
 /* ---- process.c: one file through the pipeline ---- */
 typedef struct cli_process_opts {
     const db_method *method;
@@ -66,6 +83,7 @@ typedef struct cli_process_opts {
     db_clean_options clean; /* --margin, --normalize; used by the clean modes.
                                Zeroed (margin 0, block 0) means the defaults */
     unsigned drop_hues;     /* --drop-color: db_hue bits, 0 = none */
+    const char *save_maps;  /* --save-maps PREFIX (network methods), or NULL */
 } cli_process_opts;
 /* Reads in, binarizes every selected page, writes out atomically. 0, or -1
  * with the reason in ctx (prefixed with the file name). Pass a ctx whose

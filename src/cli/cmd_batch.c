@@ -39,6 +39,7 @@ typedef struct batch_item {
 
 typedef struct batch_opts {
     const char *method_spec, *outdir, *ext, *suffix, *report, *shard_spec;
+    const char *model; /* --model FILE (network methods) */
     cli_process_opts po;
     db_method method;
     long jobs, shard_count;
@@ -87,7 +88,8 @@ static void usage(FILE *f)
           "  -n, --dry-run          print 'IN<TAB>OUT' for the pages that would run\n"
           "\n"
           "options of the single-page command (docbin --help):\n"
-          "  -m, --method SPEC, --list-methods, -f, --format FMT, --compression C,\n"
+          "  -m, --method SPEC, --list-methods, --model FILE, -f, --format FMT,\n"
+          "  --compression C,\n"
           "  --page N, -y, --overwrite, --max-pixels N, --isa ISA,\n"
           "  -q, --quiet (failures and their summary only), -v, --verbose\n"
           "\n"
@@ -697,7 +699,7 @@ static int parse_args(int argc, char **argv, batch_opts *o, int *first_in)
 {
     enum {
         OPT_LIST = 256, OPT_COMPRESSION, OPT_PAGE, OPT_MAXPX, OPT_ISA, OPT_EXT, OPT_SUFFIX,
-        OPT_RESUME, OPT_REPORT, OPT_SHARD, OPT_SHARD_COUNT, OPT_ISOLATE
+        OPT_RESUME, OPT_REPORT, OPT_SHARD, OPT_SHARD_COUNT, OPT_ISOLATE, OPT_MODEL
     };
     static const struct option longopts[] = {
         {"method", required_argument, 0, 'm'},
@@ -722,6 +724,7 @@ static int parse_args(int argc, char **argv, batch_opts *o, int *first_in)
         {"shard", required_argument, 0, OPT_SHARD},
         {"shard-count", required_argument, 0, OPT_SHARD_COUNT},
         {"isolate", no_argument, 0, OPT_ISOLATE},
+        {"model", required_argument, 0, OPT_MODEL},
         {"dry-run", no_argument, 0, 'n'},
         {0, 0, 0, 0},
     };
@@ -787,6 +790,7 @@ static int parse_args(int argc, char **argv, batch_opts *o, int *first_in)
                 return CLI_EXIT_USAGE;
             break;
         case OPT_ISOLATE: o->isolate = true; break;
+        case OPT_MODEL: o->model = optarg; break;
         case 'n': o->dry_run = true; break;
         case ':': cli_error("option %s needs a value", argv[optind - 1]); return CLI_EXIT_USAGE;
         default:
@@ -910,10 +914,14 @@ int cmd_batch(int argc, char **argv)
         cli_error_ctx(ctx0, NULL);
         rc = CLI_EXIT_USAGE;
     }
+    db_model *model = NULL; /* shared by every worker, freed at the end */
+    if (rc == 0)
+        rc = cli_method_attach_model(ctx0, &o.method, o.model, &model);
     o.po.method = &o.method;
     if (rc == 0)
         rc = list_inputs(&b, argc - first_in, argv + first_in);
     if (rc) {
+        db_model_free(model);
         db_ctx_free(ctx0);
         free_batch(&b);
         return rc;
@@ -947,11 +955,13 @@ int cmd_batch(int argc, char **argv)
         for (size_t i = 0; i < b.n; i++)
             if (b.items[i].status == ITEM_PENDING)
                 printf("%s\t%s\n", b.items[i].in, b.items[i].out);
+        db_model_free(model);
         db_ctx_free(ctx0);
         free_batch(&b);
         return fflush(stdout) == 0 && !ferror(stdout) ? CLI_EXIT_OK : CLI_EXIT_DATA;
     }
     if (o.report && report_open(&b, o.report) != 0) {
+        db_model_free(model);
         db_ctx_free(ctx0);
         free_batch(&b);
         return CLI_EXIT_DATA;
@@ -998,6 +1008,7 @@ int cmd_batch(int argc, char **argv)
             db_ctx_free(b.ctxs[w]);
         free(b.ctxs);
     }
+    db_model_free(model);
     db_ctx_free(ctx0);
 
     if (rc == 0) {

@@ -27,6 +27,12 @@ static void usage(FILE *f)
           "  -m, --method SPEC      method and parameters, e.g. sauvola:window=31,k=0.2\n"
           "                         (default otsu; see --list-methods)\n"
           "      --list-methods     list methods with their parameters and defaults\n"
+          "      --model FILE       model of a network method (-m gan, -m db); default:\n"
+          "                         <name>.dbm in $DOCBIN_MODEL_DIR, then the install\n"
+          "                         prefix's share/docbin, then ../share/docbin and the\n"
+          "                         source tree's data/ beside the program\n"
+          "      --save-maps PREFIX network methods: also write the probability maps as\n"
+          "                         8-bit PNGs, PREFIX_P.png (and PREFIX_T.png for db)\n"
           "  -f, --format FMT       output format: png, tiff, pnm (default: from OUT's\n"
           "                         extension; png when OUT is '-')\n"
           "      --compression C    TIFF compression: g4 (1-bit default), lzw, deflate,\n"
@@ -64,13 +70,14 @@ typedef struct binarize_opts {
     db_output_mode output;
     db_clean_options clean;
     unsigned drop_hues;
+    const char *model, *save_maps;
 } binarize_opts;
 
 /* Returns -1 to continue, or an exit code (help, version, errors). */
 static int parse_args(int argc, char **argv, binarize_opts *o)
 {
     enum { OPT_LIST = 256, OPT_COMPRESSION, OPT_PAGE, OPT_MAXPX, OPT_ISA, OPT_OUTPUT,
-           OPT_MARGIN, OPT_NORMALIZE, OPT_DROP };
+           OPT_MARGIN, OPT_NORMALIZE, OPT_DROP, OPT_MODEL, OPT_SAVE_MAPS };
     static const struct option longopts[] = {
         {"method", required_argument, 0, 'm'},
         {"list-methods", no_argument, 0, OPT_LIST},
@@ -85,6 +92,8 @@ static int parse_args(int argc, char **argv, binarize_opts *o)
         {"margin", required_argument, 0, OPT_MARGIN},
         {"normalize", no_argument, 0, OPT_NORMALIZE},
         {"drop-color", required_argument, 0, OPT_DROP},
+        {"model", required_argument, 0, OPT_MODEL},
+        {"save-maps", required_argument, 0, OPT_SAVE_MAPS},
         {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
@@ -146,6 +155,8 @@ static int parse_args(int argc, char **argv, binarize_opts *o)
             if (cli_parse_drop_color(optarg, &o->drop_hues))
                 return CLI_EXIT_USAGE;
             break;
+        case OPT_MODEL: o->model = optarg; break;
+        case OPT_SAVE_MAPS: o->save_maps = optarg; break;
         case 'q': o->quiet = true; break;
         case 'v': o->verbose = true; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
@@ -212,6 +223,14 @@ int cmd_binarize(int argc, char **argv)
         cli_error_ctx(ctx, NULL);
         rc = CLI_EXIT_USAGE;
     }
+    if (rc == 0 && o.save_maps && !db_method_needs_model(method.info)) {
+        cli_error("--save-maps: method %s has no maps (network methods only)",
+                  method.info->name);
+        rc = CLI_EXIT_USAGE;
+    }
+    db_model *model = NULL;
+    if (rc == 0)
+        rc = cli_method_attach_model(ctx, &method, o.model, &model);
     if (rc == 0 && strcmp(o.in, "-") != 0 && strcmp(o.out, "-") != 0 &&
         db_path_same_file(o.in, o.out)) {
         cli_error("%s: output would overwrite the input", o.out);
@@ -225,13 +244,14 @@ int cmd_binarize(int argc, char **argv)
         db_ctx_set_cancel_flag(ctx, &g_stop_signal);
         cli_process_opts po = {.method = &method, .wopts = o.wopts, .page = o.page,
                                .verbose = o.verbose, .output = o.output, .clean = o.clean,
-                               .drop_hues = o.drop_hues};
+                               .drop_hues = o.drop_hues, .save_maps = o.save_maps};
         if (cli_process_file(ctx, &po, o.in, o.out) != 0) {
             if (db_ctx_code(ctx) != DB_ECANCELED)
                 cli_error_ctx(ctx, NULL);
             rc = CLI_EXIT_DATA;
         }
     }
+    db_model_free(model);
     db_ctx_free(ctx);
     db_pool_free(pool);
     int sig = atomic_load(&g_stop_signal);

@@ -43,6 +43,8 @@ static void usage(FILE *f)
           "      --generate-weights ignore weight files, always generate the maps\n"
           "  -m, --method SPEC      binarize DATA_DIR's pages with SPEC (see docbin\n"
           "                         --list-methods)\n"
+          "      --model FILE       model of a network method (-m gan, -m db; default:\n"
+          "                         found as by docbin --help)\n"
           "  -j, --threads N        score N images at once (folder modes; default 1)\n"
           "  -h, --help             this help\n"
           "\n"
@@ -56,6 +58,7 @@ typedef struct eval_opts {
     db_report_format fmt;
     const char *rw, *pw;
     const char *method_spec;
+    const char *model; /* --model FILE */
     bool generate;
     long threads;
     const char *a, *b; /* positional arguments */
@@ -63,13 +66,14 @@ typedef struct eval_opts {
 
 static int parse_args(int argc, char **argv, eval_opts *o)
 {
-    enum { OPT_CSV = 256, OPT_JSON, OPT_WEIGHTS, OPT_GENERATE };
+    enum { OPT_CSV = 256, OPT_JSON, OPT_WEIGHTS, OPT_GENERATE, OPT_MODEL };
     static const struct option longopts[] = {
         {"csv", no_argument, 0, OPT_CSV},
         {"json", no_argument, 0, OPT_JSON},
         {"weights", required_argument, 0, OPT_WEIGHTS},
         {"generate-weights", no_argument, 0, OPT_GENERATE},
         {"method", required_argument, 0, 'm'},
+        {"model", required_argument, 0, OPT_MODEL},
         {"threads", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -94,6 +98,7 @@ static int parse_args(int argc, char **argv, eval_opts *o)
             break;
         case OPT_GENERATE: o->generate = true; break;
         case 'm': o->method_spec = optarg; break;
+        case OPT_MODEL: o->model = optarg; break;
         case 'j':
             if (cli_parse_int("--threads", optarg, 1, 1024, &o->threads))
                 return CLI_EXIT_USAGE;
@@ -462,6 +467,16 @@ int cmd_eval(int argc, char **argv)
         cli_error_ctx(ctxs[0], NULL);
         rc = CLI_EXIT_USAGE;
     }
+    if (rc < 0 && o.model && !o.method_spec) {
+        cli_error("eval: --model needs -m");
+        rc = CLI_EXIT_USAGE;
+    }
+    db_model *model = NULL; /* shared by the workers */
+    if (rc < 0 && o.method_spec) {
+        int r = cli_method_attach_model(ctxs[0], &method, o.model, &model);
+        if (r)
+            rc = r;
+    }
     pair *pairs = NULL;
     int n = 0;
     if (rc < 0 && dirs) {
@@ -525,6 +540,7 @@ int cmd_eval(int argc, char **argv)
     for (int i = 0; i < n; i++)
         pair_free(&pairs[i]);
     free(pairs);
+    db_model_free(model);
     for (int k = 0; k < workers; k++)
         db_ctx_free(ctxs[k]);
     free(ctxs);

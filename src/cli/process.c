@@ -79,6 +79,13 @@ int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, con
             db_ctx_prefix_message(ctx, in);
             goto done;
         }
+        if (o->save_maps &&
+            cli_save_maps(ctx, o->method, o->drop_hues && page.format == DB_RGB8 ? &seen : &page,
+                          o->save_maps, p, last - first + 1,
+                          (o->wopts.flags & DB_WRITE_OVERWRITE) != 0) != 0) {
+            db_ctx_prefix_message(ctx, "--save-maps");
+            goto done;
+        }
         if (db_writer_add(ctx, writer, o->output == DB_OUTPUT_MASK ? &mask : &clean) != 0)
             goto done;
         if (o->verbose)

@@ -2,15 +2,33 @@
  * "name:key=value,..." parser shared by the CLI, batch and eval. */
 #include "classic/classic.h"
 #include "db_internal.h"
+#include "pipeline/net_methods.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int db_method_count(void) { return db_classic_method_count(); }
+/* Classic methods first, then the network methods (net_methods.c). */
+int db_method_count(void) { return db_classic_method_count() + db_net_method_count(); }
 
-const db_method_info *db_method_at(int index) { return db_classic_method_at(index); }
+const db_method_info *db_method_at(int index)
+{
+    int nc = db_classic_method_count();
+    return index < nc ? db_classic_method_at(index) : db_net_method_at(index - nc);
+}
+
+/* info->run, or run_net with the attached model. */
+static int run_info(db_ctx *ctx, const db_method *method, const db_image *in, db_image *out)
+{
+    const db_method_info *info = method->info;
+    if (!info->run_net)
+        return info->run(ctx, in, method->values, out);
+    if (!method->model)
+        return db_fail(ctx, DB_EINVAL, "%s: no model (db_method_set_model)",
+                       info->name);
+    return info->run_net(ctx, method->model, in, method->values, out);
+}
 
 const db_method_info *db_method_find(const char *name)
 {
@@ -100,7 +118,7 @@ int db_method_run(db_ctx *ctx, const db_method *method, const db_image *in, db_i
         db_image gray = {0};
         int rc = db_image_to_gray(ctx, in, &gray);
         if (rc == 0)
-            rc = method->info->run(ctx, &gray, method->values, out);
+            rc = run_info(ctx, method, &gray, out);
         db_image_free(&gray);
         if (rc == 0) {
             out->xdpi = in->xdpi;
@@ -108,7 +126,7 @@ int db_method_run(db_ctx *ctx, const db_method *method, const db_image *in, db_i
         }
         return rc;
     }
-    DB_TRY(method->info->run(ctx, in, method->values, out));
+    DB_TRY(run_info(ctx, method, in, out));
     out->xdpi = in->xdpi;
     out->ydpi = in->ydpi;
     return 0;

@@ -338,6 +338,40 @@ static void test_tiled_equals_untiled_any_threads_any_isa(void **state)
     db_ctx_free(ctx);
 }
 
+/* Scratch memory depends on the tile, not on the page. */
+static void test_scratch_is_bounded_by_the_tile(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0xe5;
+    db_ctx *ctx;
+    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_graph g;
+    small_unet(ctx, &g, false, 3, tu_rand(&st));
+    db_model *m;
+    assert_int_equal(db_model_from_graph(ctx, &g, &m), 0);
+    db_net *net;
+    assert_int_equal(db_net_create(ctx, m, &net), 0);
+    assert_int_equal(db_net_set_tile(ctx, net, 64), 0);
+    db_image small = {0}, large = {0}, out = {0};
+    make_page(&small, 300, 200, &st);
+    make_page(&large, 700, 500, &st);
+    assert_int_equal(db_net_run(ctx, net, &small, &out, NULL), 0);
+    size_t s1 = db_net_scratch_size(net);
+    assert_int_equal(db_net_run(ctx, net, &large, &out, NULL), 0);
+    assert_true(s1 > 0);
+    assert_int_equal(db_net_scratch_size(net), s1);
+    assert_int_equal(db_net_set_tile(ctx, net, 0), 0); /* untiled: grows with the page */
+    assert_int_equal(db_net_run(ctx, net, &large, &out, NULL), 0);
+    assert_true(db_net_scratch_size(net) > 2 * s1);
+    db_image_free(&small);
+    db_image_free(&large);
+    db_image_free(&out);
+    db_net_free(net);
+    db_model_free(m);
+    db_graph_free(&g);
+    db_ctx_free(ctx);
+}
+
 static void test_model_file_round_trip_gives_same_output(void **state)
 {
     (void)state;
@@ -412,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_engine_equals_interpreter),
         cmocka_unit_test(test_op_zoo_equals_interpreter),
         cmocka_unit_test(test_tiled_equals_untiled_any_threads_any_isa),
+        cmocka_unit_test(test_scratch_is_bounded_by_the_tile),
         cmocka_unit_test(test_model_file_round_trip_gives_same_output),
         cmocka_unit_test(test_networks_md_unet_has_the_documented_size),
     };

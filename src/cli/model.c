@@ -1,0 +1,134 @@
+/* model.c - finding, loading and attaching the model of a network method
+ * (`-m gan`, `-m db`) for binarize, batch and eval, and `--save-maps`.
+ *
+ * Search order for "<name>.dbm" (the first existing file wins):
+ *   1. --model FILE (only that file; no search)
+ *   2. $DOCBIN_MODEL_DIR/<name>.dbm
+ *   3. the install prefix: db_model_default_dir() = ${datadir}/docbin
+ *   4. <folder of the executable>/../share/docbin (a relocated install)
+ *   5. <folder of the executable>/../data when that parent is the source tree
+ *      (a build folder inside the source tree: build/docbin -> data/)
+ * The library never reads the environment; this file does (cli.h). */
+#include "cli.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The folder holding the running executable ("" when unknown). */
+static void exe_dir(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return;
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    snprintf(buf, size, "%s", path);
+}
+
+/* Tries dir/<name>.dbm: true (path filled) when it exists. Appends dir to
+ * the searched list either way. */
+static bool try_dir(const char *dir, const char *name, char *path, size_t size, char *searched,
+                    size_t ssize)
+{
+    size_t used = strlen(searched);
+    snprintf(searched + used, ssize - used, "%s%s", used ? ", " : "", dir);
+    int n = snprintf(path, size, "%s/%s.dbm", dir, name);
+    return n > 0 && (size_t)n < size && is_file(path);
+}
+
+int cli_find_model(const char *name, char *path, size_t size)
+{
+    char searched[4096] = "";
+    const char *env = getenv("DOCBIN_MODEL_DIR");
+    if (env && *env && try_dir(env, name, path, size, searched, sizeof searched))
+        return 0;
+    if (!env || !*env)
+        snprintf(searched, sizeof searched, "$DOCBIN_MODEL_DIR (unset)");
+    if (try_dir(db_model_default_dir(), name, path, size, searched, sizeof searched))
+        return 0;
+    char exe[PATH_MAX], dir[PATH_MAX + 32];
+    exe_dir(exe, sizeof exe);
+    if (exe[0]) {
+        snprintf(dir, sizeof dir, "%s/../share/docbin", exe);
+        if (try_dir(dir, name, path, size, searched, sizeof searched))
+            return 0;
+        snprintf(dir, sizeof dir, "%s/../CMakeLists.txt", exe);
+        if (is_file(dir)) {
+            snprintf(dir, sizeof dir, "%s/../data", exe);
+            if (try_dir(dir, name, path, size, searched, sizeof searched))
+                return 0;
+        }
+    }
+    cli_error("%s: no model: %s.dbm not found in %s; give one with --model FILE", name, name,
+              searched);
+    return CLI_EXIT_DATA;
+}
+
+int cli_method_attach_model(db_ctx *ctx, db_method *method, const char *model_opt,
+                            db_model **owned)
+{
+    *owned = NULL;
+    if (!db_method_needs_model(method->info)) {
+        if (model_opt) {
+            cli_error("--model: method %s takes no model", method->info->name);
+            return CLI_EXIT_USAGE;
+        }
+        return 0;
+    }
+    char found[PATH_MAX + 64];
+    const char *path = model_opt;
+    if (!path) {
+        int rc = cli_find_model(method->info->model_name, found, sizeof found);
+        if (rc)
+            return rc;
+        path = found;
+    }
+    if (db_model_load(ctx, path, owned) != 0) { /* the loader names the file */
+        cli_error_ctx(ctx, NULL);
+        return CLI_EXIT_DATA;
+    }
+    if (db_method_set_model(ctx, method, *owned) != 0) {
+        cli_error_ctx(ctx, path);
+        db_model_free(*owned);
+        *owned = NULL;
+        return CLI_EXIT_DATA;
+    }
+    return 0;
+}
+
+int cli_save_maps(db_ctx *ctx, const db_method *method, const db_image *page, const char *prefix,
+                  int page_index, int npages, bool overwrite)
+{
+    db_image maps[2] = {{0}, {0}};
+    int n = 0;
+    int rc = db_method_maps(ctx, method, page, maps, &n);
+    static const char *const names[2][2] = {{"P", ""}, {"P", "T"}};
+    db_write_options wo = {0};
+    wo.format = DB_FILE_PNG;
+    wo.flags = overwrite ? DB_WRITE_OVERWRITE : 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        char path[PATH_MAX + 64], pg[32] = "";
+        if (npages > 1)
+            snprintf(pg, sizeof pg, "_p%d", page_index + 1);
+        snprintf(path, sizeof path, "%s%s_%s.png", prefix, pg, names[n - 1][i]);
+        rc = db_image_save(ctx, path, &wo, &maps[i]);
+    }
+    db_image_free(&maps[0]);
+    db_image_free(&maps[1]);
+    return rc;
+}

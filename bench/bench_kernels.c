@@ -4,8 +4,9 @@
  *  - binary 3x3 conv 64->64 and 128->128 on 512x512 (accumulators only, and
  *    with the fused float+bits output transform), % of peak;
  *  - the same conv in float: im2col + OpenBLAS sgemm (one thread), speedup;
- *  - end to end: the networks.md U-Net (random weights) on an A4 300-dpi page
- *    on 1 and 2 threads.
+ *  - end to end, on an A4 300-dpi page on 1 and 2 threads: the networks.md
+ *    U-Net and the trainer's architecture (nets/train/arch.c, HAAR2 front end,
+ *    width 32, 4 levels), both with random weights; CPU seconds per page.
  *
  *   bench_kernels [--isa ref|avx2|avx512] [--runs N] [--size WxH] [--tile T]
  *                 [--no-e2e] [--no-float]
@@ -14,6 +15,7 @@
 
 #include "nets/kernels/kernels.h"
 #include "nets/model.h"
+#include "nets/train/train_internal.h"
 #include "nets/unet.h"
 
 #include <stdio.h>
@@ -256,6 +258,43 @@ static double e2e(db_ctx *ctx, const db_model *m, const db_image *page, int tile
     return median(t, runs);
 }
 
+/* One end-to-end table: g with random weights on page, 1 and 2 threads. The
+ * CPU time (all threads of the process) per page is the number to compare
+ * on this shared VM; wall time and binary MAC/s follow it. */
+static void e2e_table(db_ctx *ctx, db_isa isa, db_graph *g, const db_image *page, int tile,
+                      int runs, double peak)
+{
+    db_graph_randomize(g, 42);
+    db_model *model;
+    if (db_model_from_graph(ctx, g, &model)) {
+        fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
+        exit(1);
+    }
+    db_model_info info;
+    db_model_get_info(model, &info);
+    double mp = (double)page->width * page->height / 1e6;
+    printf("\nend to end: %s, %.2f G binary MACs/MP, halo %d, tile %d, %dx%d (%.2f MP)\n",
+           info.name, info.binary_macs_per_mp / 1e9, info.halo, tile, page->width, page->height,
+           mp);
+    double c1, c2;
+    double t1 = e2e(ctx, model, page, tile, runs, &c1);
+    printf("%-34s %10.0f %12.0f %8.1f   cpu %.0f ms/page, scratch %.0f MiB/thread\n", "1 thread",
+           t1 * 1e3, info.binary_macs_per_mp * mp / t1 / 1e9,
+           100.0 * info.binary_macs_per_mp * mp / t1 / peak, c1 * 1e3, scratch_mib);
+    db_pool *pool;
+    db_ctx *pctx;
+    db_pool_create(2, &pool);
+    db_ctx_create(pool, &pctx);
+    if (isa != DB_ISA_AUTO)
+        db_ctx_set_isa(pctx, isa);
+    double t2 = e2e(pctx, model, page, tile, runs, &c2);
+    printf("%-34s %10.0f %12.0f %8s   cpu %.0f ms/page, wall speedup %.2fx\n", "2 threads",
+           t2 * 1e3, info.binary_macs_per_mp * mp / t2 / 1e9, "-", c2 * 1e3, t1 / t2);
+    db_ctx_free(pctx);
+    db_pool_free(pool);
+    db_model_free(model);
+}
+
 int main(int argc, char **argv)
 {
     db_isa isa = DB_ISA_AUTO;
@@ -360,44 +399,33 @@ int main(int argc, char **argv)
     db_ctx_create(NULL, &ctx);
     if (isa != DB_ISA_AUTO)
         db_ctx_set_isa(ctx, isa);
+    db_image page = {0};
+    db_image_ensure(ctx, &page, pw, ph, DB_GRAY8);
+    for (int y = 0; y < ph; y++)
+        for (int x = 0; x < pw; x++)
+            db_image_row(&page, y)[x] = (uint8_t)(((x / 9 + y / 13) % 4 ? 220 : 40) + (rnd() & 15));
     db_graph g = {0};
     db_unet_spec sp = db_unet_spec_default();
     if (db_unet_build(ctx, &sp, &g)) {
         fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
         return 1;
     }
-    db_graph_randomize(&g, 42);
-    db_model *model;
-    db_model_from_graph(ctx, &g, &model);
-    db_model_info info;
-    db_model_get_info(model, &info);
-    db_image page = {0};
-    db_image_ensure(ctx, &page, pw, ph, DB_GRAY8);
-    for (int y = 0; y < ph; y++)
-        for (int x = 0; x < pw; x++)
-            db_image_row(&page, y)[x] = (uint8_t)(((x / 9 + y / 13) % 4 ? 220 : 40) + (rnd() & 15));
-    double mp = (double)pw * ph / 1e6;
-    printf("\nend to end: %s, %.1f G binary MACs/MP, halo %d, tile %d, %dx%d (%.2f MP)\n",
-           info.name, info.binary_macs_per_mp / 1e9, info.halo, tile, pw, ph, mp);
-    double c1, c2;
-    double t1 = e2e(ctx, model, &page, tile, runs, &c1);
-    printf("%-34s %10.0f %12.0f %8.1f   cpu %.0f ms, scratch %.0f MiB/thread\n", "unet 1 thread",
-           t1 * 1e3, info.binary_macs_per_mp * mp / t1 / 1e9,
-           100.0 * info.binary_macs_per_mp * mp / t1 / peak, c1 * 1e3, scratch_mib);
-    db_pool *pool;
-    db_ctx *pctx;
-    db_pool_create(2, &pool);
-    db_ctx_create(pool, &pctx);
-    if (isa != DB_ISA_AUTO)
-        db_ctx_set_isa(pctx, isa);
-    double t2 = e2e(pctx, model, &page, tile, runs, &c2);
-    printf("%-34s %10.0f %12.0f %8s   cpu %.0f ms, wall speedup %.2fx\n", "unet 2 threads",
-           t2 * 1e3, info.binary_macs_per_mp * mp / t2 / 1e9, "-", c2 * 1e3, t1 / t2);
-    db_ctx_free(pctx);
-    db_pool_free(pool);
-    db_image_free(&page);
-    db_model_free(model);
+    e2e_table(ctx, isa, &g, &page, tile, runs, peak);
     db_graph_free(&g);
+    /* the trainer's network (nets/train/arch.c defaults), exported */
+    tnet tn;
+    tnet_init(&tn);
+    tr_rng trng;
+    tr_rng_seed(&trng, 7);
+    tr_arch arch = {32, 4, TR_HEAD_MASK};
+    if (tr_arch_build(ctx, &tn, &arch, &trng) || tnet_to_graph(ctx, &tn, "train-w32-l4", &g)) {
+        fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
+        return 1;
+    }
+    tnet_free(&tn);
+    e2e_table(ctx, isa, &g, &page, tile, runs, peak);
+    db_graph_free(&g);
+    db_image_free(&page);
     db_ctx_free(ctx);
     return 0;
 }

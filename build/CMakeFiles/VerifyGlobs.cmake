@@ -5,6 +5,7 @@ cmake_policy(SET CMP0009 NEW)
 # model_files at CMakeLists.txt:134 (file)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/data/*.dbm")
 set(OLD_GLOB
+  "/work/main/data/gan.dbm"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
@@ -16,10 +17,12 @@ file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/src/cli/*.c")
 set(OLD_GLOB
   "/work/main/src/cli/cmd_batch.c"
   "/work/main/src/cli/cmd_binarize.c"
+  "/work/main/src/cli/cmd_eval.c"
   "/work/main/src/cli/cmd_model_info.c"
   "/work/main/src/cli/cmd_train.c"
   "/work/main/src/cli/commands.c"
   "/work/main/src/cli/main.c"
+  "/work/main/src/cli/model.c"
   "/work/main/src/cli/opts.c"
   "/work/main/src/cli/process.c"
   "/work/main/src/cli/progress.c"
@@ -61,6 +64,8 @@ endif()
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/cli/test_*.c")
 set(OLD_GLOB
   "/work/main/tests/cli/test_cli.c"
+  "/work/main/tests/cli/test_cli_net.c"
+  "/work/main/tests/cli/test_cli_output.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
@@ -82,13 +87,14 @@ endif()
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/core/test_*.c")
 set(OLD_GLOB
   "/work/main/tests/core/test_core.c"
+  "/work/main/tests/core/test_dwt.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
   file(TOUCH_NOCREATE "/work/main/build/CMakeFiles/cmake.verify_globs")
 endif()
 
-# fuzzers at tests/fuzz/CMakeLists.txt:6 (file)
+# fuzzers at tests/fuzz/CMakeLists.txt:8 (file)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/fuzz/fuzz_*.c")
 set(OLD_GLOB
   "/work/main/tests/fuzz/fuzz_jpeg.c"
@@ -120,6 +126,7 @@ endif()
 # tests at tests/CMakeLists.txt:57 (file)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/metrics/test_*.c")
 set(OLD_GLOB
+  "/work/main/tests/metrics/test_metrics.c"
   "/work/main/tests/metrics/test_metrics_reference.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
@@ -150,6 +157,7 @@ set(OLD_GLOB
   "/work/main/tests/pipeline/test_clean.c"
   "/work/main/tests/pipeline/test_dropcolor.c"
   "/work/main/tests/pipeline/test_method.c"
+  "/work/main/tests/pipeline/test_net_methods.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")
@@ -179,10 +187,12 @@ set(OLD_GLOB
   "/work/main/classic/sauvola.c"
   "/work/main/classic/su.c"
   "/work/main/classic/threshold.c"
+  "/work/main/classic/threshold_avx2.c"
   "/work/main/classic/threshold_avx512.c"
   "/work/main/classic/trsingh.c"
   "/work/main/classic/wan.c"
   "/work/main/classic/winstat.c"
+  "/work/main/classic/winstat_avx2.c"
   "/work/main/classic/winstat_avx512.c"
   "/work/main/classic/winthresh_avx2.c"
   "/work/main/classic/winthresh_avx512.c"
@@ -252,6 +262,7 @@ set(OLD_GLOB
   "/work/main/src/core/alloc.c"
   "/work/main/src/core/cpu.c"
   "/work/main/src/core/ctx.c"
+  "/work/main/src/core/dwt.c"
   "/work/main/src/core/err.c"
   "/work/main/src/core/image.c"
   "/work/main/src/core/pool.c"
@@ -284,6 +295,7 @@ set(OLD_GLOB
   "/work/main/src/pipeline/clean.c"
   "/work/main/src/pipeline/dropcolor.c"
   "/work/main/src/pipeline/method.c"
+  "/work/main/src/pipeline/net_methods.c"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")
   message("-- GLOB mismatch!")

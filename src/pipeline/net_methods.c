@@ -147,7 +147,7 @@ int db_method_set_model(db_ctx *ctx, db_method *method, const db_model *model)
     if (model && !db_method_needs_model(method->info))
         return db_fail(ctx, DB_EINVAL, "%s: not a network method, it takes no model",
                        method->info->name);
-    if (model && strcmp(method->info->name, "db") == 0 && !has_db_head(model))
+    if (model && method->info->run_net == db_run && !has_db_head(model))
         return db_fail(ctx, DB_EINVAL, "db: the model has no DB head (P, T maps)");
     method->model = model;
     return 0;

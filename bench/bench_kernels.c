@@ -9,7 +9,7 @@
  *    width 32, 4 levels), both with random weights; CPU seconds per page.
  *
  *   bench_kernels [--isa ref|avx2|avx512] [--runs N] [--size WxH] [--tile T]
- *                 [--no-e2e] [--no-float]
+ *                 [--no-e2e] [--no-float] [--arch unet|train|both]
  */
 #include "docbin.h"
 
@@ -227,6 +227,7 @@ static double float_conv(int w, int h, int cin, int cout)
 #endif
 
 static double scratch_mib; /* of the last e2e net, per thread */
+static double first_cpu;   /* CPU time of its first page (net fresh: scratch first touched) */
 
 /* Median wall time; *cpu gets the median process CPU time (on a loaded VM
  * the CPU time of the one-thread run is the steadier number). */
@@ -249,6 +250,8 @@ static double e2e(db_ctx *ctx, const db_model *m, const db_image *page, int tile
         if (r) {
             t[r - 1] = now_s() - t0;
             c[r - 1] = cpu_s() - c0;
+        } else {
+            first_cpu = cpu_s() - c0;
         }
     }
     db_image_free(&out);
@@ -273,14 +276,19 @@ static void e2e_table(db_ctx *ctx, db_isa isa, db_graph *g, const db_image *page
     db_model_info info;
     db_model_get_info(model, &info);
     double mp = (double)page->width * page->height / 1e6;
-    printf("\nend to end: %s, %.2f G binary MACs/MP, halo %d, tile %d, %dx%d (%.2f MP)\n",
-           info.name, info.binary_macs_per_mp / 1e9, info.halo, tile, page->width, page->height,
+    char tl[16] = "auto";
+    if (tile >= 0)
+        snprintf(tl, sizeof tl, "%d", tile);
+    printf("\nend to end: %s, %.2f G binary MACs/MP, halo %d, tile %s, %dx%d (%.2f MP)\n",
+           info.name, info.binary_macs_per_mp / 1e9, info.halo, tl, page->width, page->height,
            mp);
     double c1, c2;
     double t1 = e2e(ctx, model, page, tile, runs, &c1);
-    printf("%-34s %10.0f %12.0f %8.1f   cpu %.0f ms/page, scratch %.0f MiB/thread\n", "1 thread",
-           t1 * 1e3, info.binary_macs_per_mp * mp / t1 / 1e9,
-           100.0 * info.binary_macs_per_mp * mp / t1 / peak, c1 * 1e3, scratch_mib);
+    printf("%-34s %10.0f %12.0f %8.1f   cpu %.0f ms/page (first page %.0f), scratch %.0f "
+           "MiB/thread\n",
+           "1 thread", t1 * 1e3, info.binary_macs_per_mp * mp / t1 / 1e9,
+           100.0 * info.binary_macs_per_mp * mp / t1 / peak, c1 * 1e3, first_cpu * 1e3,
+           scratch_mib);
     db_pool *pool;
     db_ctx *pctx;
     db_pool_create(2, &pool);
@@ -298,8 +306,9 @@ static void e2e_table(db_ctx *ctx, db_isa isa, db_graph *g, const db_image *page
 int main(int argc, char **argv)
 {
     db_isa isa = DB_ISA_AUTO;
-    int runs = 3, pw = 2480, ph = 3508, tile = 512;
+    int runs = 3, pw = 2480, ph = 3508, tile = -1; /* -1: the engine chooses */
     bool do_e2e = true, do_float = true;
+    const char *arch_sel = "both";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--isa") && i + 1 < argc) {
             if (db_isa_parse(argv[++i], &isa)) {
@@ -320,9 +329,11 @@ int main(int argc, char **argv)
             do_e2e = false;
         } else if (!strcmp(argv[i], "--no-float")) {
             do_float = false;
+        } else if (!strcmp(argv[i], "--arch") && i + 1 < argc) {
+            arch_sel = argv[++i];
         } else {
             fprintf(stderr, "usage: bench_kernels [--isa I] [--runs N] [--size WxH] [--tile T] "
-                            "[--no-e2e] [--no-float]\n");
+                            "[--no-e2e] [--no-float] [--arch unet|train|both]\n");
             return 2;
         }
     }
@@ -410,7 +421,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
         return 1;
     }
-    e2e_table(ctx, isa, &g, &page, tile, runs, peak);
+    if (strcmp(arch_sel, "train"))
+        e2e_table(ctx, isa, &g, &page, tile, runs, peak);
     db_graph_free(&g);
     /* the trainer's network (nets/train/arch.c defaults), exported */
     tnet tn;
@@ -423,7 +435,8 @@ int main(int argc, char **argv)
         return 1;
     }
     tnet_free(&tn);
-    e2e_table(ctx, isa, &g, &page, tile, runs, peak);
+    if (strcmp(arch_sel, "unet"))
+        e2e_table(ctx, isa, &g, &page, tile, runs, peak);
     db_graph_free(&g);
     db_image_free(&page);
     db_ctx_free(ctx);

@@ -62,6 +62,7 @@ best() {
     echo "$b"
 }
 
+"$docbin" -y -q -m threshold "$tmp/page.png" "$tmp/out.pbm" # warm the caches
 io1=$(best 1 -m threshold)
 io2=$(best 2 -m threshold)
 echo "page: 2480 x 3508 ${color:-gray} (8.7 MP), best of $runs; $("$docbin" --version)"

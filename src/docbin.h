@@ -441,8 +441,9 @@ const char *db_model_layer_describe(const db_model *model, int i, char *buf, siz
 typedef struct db_net db_net;
 int db_net_create(db_ctx *ctx, const db_model *model, db_net **out);
 void db_net_free(db_net *net);
-/* Tile size in output pixels (default 512; 0 = whole page in one tile,
- * memory grows with the page). Results do not depend on it. */
+/* Tile size in output pixels (0 = whole page in one tile, memory grows with
+ * the page; -1 = automatic, the default: the fewest equal tiles whose scratch
+ * fits 384 MiB per thread). Results do not depend on it. */
 int db_net_set_tile(db_ctx *ctx, db_net *net, int tile);
 /* Runs the network on a GRAY8 (or RGB8 for 3-channel models) page: out
  * becomes BIT1 of the same size (ink where the output logit > 0), DPI carried;

@@ -1,22 +1,42 @@
 /* bconv_avx2.c - AVX2 kernels, bit-identical to bconv_ref.c. AVX2 has no
- * vector popcount, so the binary conv uses the scalar POPCNT instruction on a
- * register block of 2 pixels x 8 output channels; the float transforms use
+ * vector popcount: the binary conv counts bits with the vpshufb nibble table
+ * and vpsadbw on a register block of 2 pixels x 8 output channels (W. Mula,
+ * D. Kurz, D. Lemire, "Faster population counts using AVX2 instructions",
+ * Comput. J. 2018); the float transforms use
  * 256-bit vectors in the scalar operation order of graph.h (no FMA). */
 #include "nets/kernels/kernels.h"
 
 #include <immintrin.h>
 
+/* Byte-wise popcount of 4 words (Mula's vpshufb nibble table): each byte
+ * of the result holds the popcount (0..8) of that byte of v. */
+static inline __m256i popcnt_bytes(__m256i v)
+{
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
+                                         1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    __m256i lo = _mm256_and_si256(v, low);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+    return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
+}
+
+/* Register block of 2 pixels x 8 output channels: per pixel two vectors of
+ * byte counts (channels 0-3, 4-7), summed into 64-bit lanes (vpsadbw)
+ * every 31 words, before a byte (at most 8 per word) could overflow. */
 static void bconv_avx2(const uint64_t *in, size_t in_row, int words, int k, int stride, int n,
                        const uint64_t *w, int cout, int32_t K, int32_t *acc)
 {
     size_t cout8 = (size_t)db_cout8(cout);
     size_t pstep = (size_t)stride * (size_t)words;
+    const __m256i zero = _mm256_setzero_si256();
     for (int o0 = 0; o0 < cout; o0 += 8) {
         int nc = cout - o0 < 8 ? cout - o0 : 8;
         for (int j = 0; j < n; j += 2) {
             int P = n - j < 2 ? 1 : 2;
             const uint64_t *px = in + (size_t)j * pstep;
-            uint64_t s0[8] = {0}, s1[8] = {0};
+            __m256i s00 = zero, s01 = zero, s10 = zero, s11 = zero; /* [pixel][half] */
+            __m256i b00 = zero, b01 = zero, b10 = zero, b11 = zero; /* byte counts */
+            int pending = 0;
             for (int ky = 0; ky < k; ky++)
                 for (int kx = 0; kx < k; kx++) {
                     const uint64_t *a = px + (size_t)ky * in_row + (size_t)kx * (size_t)words;
@@ -24,18 +44,38 @@ static void bconv_avx2(const uint64_t *in, size_t in_row, int words, int k, int 
                         w + (size_t)(ky * k + kx) * (size_t)words * cout8 + (size_t)o0;
                     for (int q = 0; q < words; q++) {
                         const uint64_t *wq = wt + (size_t)q * cout8;
-                        uint64_t a0 = a[q];
-                        uint64_t a1 = P == 2 ? a[pstep + (size_t)q] : 0;
-                        for (int c = 0; c < 8; c++) {
-                            s0[c] += (uint64_t)_mm_popcnt_u64(a0 ^ wq[c]);
-                            s1[c] += (uint64_t)_mm_popcnt_u64(a1 ^ wq[c]);
+                        __m256i w0 = _mm256_loadu_si256((const __m256i *)(const void *)wq);
+                        __m256i w1 = _mm256_loadu_si256((const __m256i *)(const void *)(wq + 4));
+                        __m256i a0 = _mm256_set1_epi64x((long long)a[q]);
+                        __m256i a1 =
+                            _mm256_set1_epi64x(P == 2 ? (long long)a[pstep + (size_t)q] : 0);
+                        b00 = _mm256_add_epi8(b00, popcnt_bytes(_mm256_xor_si256(a0, w0)));
+                        b01 = _mm256_add_epi8(b01, popcnt_bytes(_mm256_xor_si256(a0, w1)));
+                        b10 = _mm256_add_epi8(b10, popcnt_bytes(_mm256_xor_si256(a1, w0)));
+                        b11 = _mm256_add_epi8(b11, popcnt_bytes(_mm256_xor_si256(a1, w1)));
+                        if (++pending == 31) {
+                            s00 = _mm256_add_epi64(s00, _mm256_sad_epu8(b00, zero));
+                            s01 = _mm256_add_epi64(s01, _mm256_sad_epu8(b01, zero));
+                            s10 = _mm256_add_epi64(s10, _mm256_sad_epu8(b10, zero));
+                            s11 = _mm256_add_epi64(s11, _mm256_sad_epu8(b11, zero));
+                            b00 = b01 = b10 = b11 = zero;
+                            pending = 0;
                         }
                     }
                 }
+            s00 = _mm256_add_epi64(s00, _mm256_sad_epu8(b00, zero));
+            s01 = _mm256_add_epi64(s01, _mm256_sad_epu8(b01, zero));
+            s10 = _mm256_add_epi64(s10, _mm256_sad_epu8(b10, zero));
+            s11 = _mm256_add_epi64(s11, _mm256_sad_epu8(b11, zero));
+            uint64_t c0[8], c1[8];
+            _mm256_storeu_si256((__m256i *)(void *)c0, s00);
+            _mm256_storeu_si256((__m256i *)(void *)(c0 + 4), s01);
+            _mm256_storeu_si256((__m256i *)(void *)c1, s10);
+            _mm256_storeu_si256((__m256i *)(void *)(c1 + 4), s11);
             for (int c = 0; c < nc; c++) {
-                acc[(size_t)j * (size_t)cout + (size_t)(o0 + c)] = K - 2 * (int32_t)s0[c];
+                acc[(size_t)j * (size_t)cout + (size_t)(o0 + c)] = K - 2 * (int32_t)c0[c];
                 if (P == 2)
-                    acc[(size_t)(j + 1) * (size_t)cout + (size_t)(o0 + c)] = K - 2 * (int32_t)s1[c];
+                    acc[(size_t)(j + 1) * (size_t)cout + (size_t)(o0 + c)] = K - 2 * (int32_t)c1[c];
             }
         }
     }

@@ -238,6 +238,54 @@ static void pack_avx512(const float *x, int n, int c, const float *thr, uint64_t
     }
 }
 
+/* CONV_REAL to one channel, stride 1, blocks of 64 output pixels whose taps
+ * all lie inside the row: the block's input columns are transposed to planes
+ * (one per input channel, on the stack) so each tap is a plain load, and the
+ * four 16-pixel accumulators run as independent chains, each lane in the
+ * reference order (ky, kx, ci). Pixels [*jb, *je) are done; the caller does
+ * the others with the masked gather path. */
+enum { HEAD_MAXC = 32, HEAD_SPAN = 64 + 6 };
+static void conv_real1_interior(const float *const *rows, int in_w, int cin, int k, int n,
+                                const float *wt, const float *bias, float *out, int *jb, int *je)
+{
+    int half = k / 2;
+    *jb = *je = 0;
+    if (half > 3)
+        return;
+    float plane[HEAD_MAXC * HEAD_SPAN] __attribute__((aligned(64)));
+    int j = half; /* the first pixel whose left taps are inside */
+    for (; j + 64 + half <= in_w && j + 64 <= n; j += 64) {
+        __m512 acc[4];
+        for (int b = 0; b < 4; b++)
+            acc[b] = _mm512_setzero_ps();
+        for (int ky = 0; ky < k; ky++) {
+            if (!rows[ky])
+                continue;
+            const float *src = rows[ky] + (size_t)(j - half) * (size_t)cin;
+            int span = 64 + 2 * half;
+            for (int t = 0; t < span; t++)
+                for (int ci = 0; ci < cin; ci++)
+                    plane[ci * HEAD_SPAN + t] = src[(size_t)t * (size_t)cin + (size_t)ci];
+            for (int kx = 0; kx < k; kx++) {
+                const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin;
+                for (int ci = 0; ci < cin; ci++) {
+                    __m512 wv = _mm512_set1_ps(wp[ci]);
+                    const float *pp = plane + ci * HEAD_SPAN + kx;
+                    for (int b = 0; b < 4; b++)
+                        acc[b] = _mm512_add_ps(acc[b],
+                                               _mm512_mul_ps(wv, _mm512_loadu_ps(pp + 16 * b)));
+                }
+            }
+        }
+        for (int b = 0; b < 4; b++)
+            _mm512_storeu_ps(out + j + 16 * b, _mm512_add_ps(acc[b], _mm512_set1_ps(bias[0])));
+    }
+    if (j > half) {
+        *jb = half;
+        *je = j;
+    }
+}
+
 /* CONV_REAL: 16 output channels per vector, or for a single output channel
  * (the 1x1 head) 16 pixels per vector with gathered inputs; masked adds
  * stand for the skipped taps, so every lane follows the reference order. */
@@ -247,8 +295,20 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
     int half = k / 2;
     if (cout == 1) {
         __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        for (int j = 0; j < n; j += 16) {
-            __mmask16 live = lane_mask(n - j);
+        int jb = 0, je = 0;
+        if (stride == 1 && cin <= HEAD_MAXC)
+            conv_real1_interior(rows, in_w, cin, k, n, wt, bias, out, &jb, &je);
+        /* [0, jb) then [je, n) */
+        for (int j = 0, end = jb; j < n; j += 16) {
+            if (j >= end) {
+                if (end == n)
+                    break;
+                j = je;
+                end = n;
+                if (j >= n)
+                    break;
+            }
+            __mmask16 live = lane_mask(end - j);
             __m512 acc = _mm512_setzero_ps();
             __m512i jx = _mm512_mullo_epi32(_mm512_add_epi32(_mm512_set1_epi32(j), lane),
                                             _mm512_set1_epi32(stride));
@@ -278,7 +338,52 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
         }
         return;
     }
+    /* interior pixels (every tap inside the row) in blocks of 4, so four
+     * independent accumulator chains hide the add latency */
+    int jlo = (half + stride - 1) / stride, jhi = jlo;
+    while (jhi < n && jhi * stride - half + k - 1 < in_w)
+        jhi++;
+    for (int j = jlo; j + 4 <= jhi; j += 4) {
+        for (int o = 0; o < cout; o += 16) {
+            __mmask16 m = lane_mask(cout - o);
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            size_t ps = (size_t)stride * (size_t)cin;
+            for (int ky = 0; ky < k; ky++) {
+                if (!rows[ky])
+                    continue;
+                for (int kx = 0; kx < k; kx++) {
+                    const float *xp = rows[ky] + (size_t)(j * stride - half + kx) * (size_t)cin;
+                    const float *wp =
+                        wt + (size_t)(ky * k + kx) * (size_t)cin * (size_t)cout + (size_t)o;
+                    for (int ci = 0; ci < cin; ci++) {
+                        __m512 wv = ld16(m, wp + (size_t)ci * (size_t)cout);
+                        a0 = _mm512_add_ps(a0, _mm512_mul_ps(wv, _mm512_set1_ps(xp[ci])));
+                        a1 = _mm512_add_ps(a1, _mm512_mul_ps(wv, _mm512_set1_ps(xp[ps + ci])));
+                        a2 = _mm512_add_ps(a2,
+                                           _mm512_mul_ps(wv, _mm512_set1_ps(xp[2 * ps + ci])));
+                        a3 = _mm512_add_ps(a3,
+                                           _mm512_mul_ps(wv, _mm512_set1_ps(xp[3 * ps + ci])));
+                    }
+                }
+            }
+            __m512 bv = ld16(m, bias + o);
+            __m512 r[4] = {_mm512_add_ps(a0, bv), _mm512_add_ps(a1, bv), _mm512_add_ps(a2, bv),
+                           _mm512_add_ps(a3, bv)};
+            for (int p = 0; p < 4; p++) {
+                float *op = out + (size_t)(j + p) * (size_t)cout + (size_t)o;
+                if (m == 0xffff)
+                    _mm512_storeu_ps(op, r[p]);
+                else
+                    _mm512_mask_storeu_ps(op, m, r[p]);
+            }
+        }
+    }
+    int jdone = jlo + (jhi - jlo) / 4 * 4; /* [jlo, jdone) done above */
     for (int j = 0; j < n; j++) {
+        if (j == jlo && jdone > jlo)
+            j = jdone;
+        if (j >= n)
+            break;
         for (int o = 0; o < cout; o += 16) {
             __mmask16 m = lane_mask(cout - o);
             __m512 acc = _mm512_setzero_ps();

@@ -23,15 +23,17 @@
 enum { P_TILE = 0, P_THRESHOLD = 1 };
 
 static const db_method_param net_params[] = {
-    {"tile", 512, 0, 8192, true,
-     "tile side in px (0 = whole page in one tile); the mask does not depend on it"},
+    {"tile", -1, -1, 8192, true,
+     "tile side in px (-1 = automatic within the scratch budget, 0 = whole page); the mask "
+     "does not depend on it"},
     {"threshold", 0, -20, 20, false,
      "output logit above which a pixel is ink (0 = probability 0.5)"},
 };
 
 static const db_method_param db_params[] = {
-    {"tile", 512, 0, 8192, true,
-     "tile side in px (0 = whole page in one tile); the mask does not depend on it"},
+    {"tile", -1, -1, 8192, true,
+     "tile side in px (-1 = automatic within the scratch budget, 0 = whole page); the mask "
+     "does not depend on it"},
     {"threshold", 0, -20, 20, false,
      "ink where logit(P) - logit(T) > threshold (0: P > T)"},
 };

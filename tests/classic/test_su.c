@@ -12,10 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The registry's "name:key=value" parser lives in db_pipeline, which the
- * classic tests do not link: compile it in here to test our parameter table
- * through it. */
-#include "pipeline/method.c"
 
 static double fmeasure(const db_image *out, const db_image *truth)
 {

@@ -309,6 +309,23 @@ static void test_tiled_equals_untiled_any_threads_any_isa(void **state)
         assert_same(&whole, &r, what);
         free_out(&r);
     }
+    /* automatic tiles with a tiny budget: the smallest balanced tiles
+     * (2 x 1 tiles of 192 + 109 pixels on this page) */
+    {
+        db_net *net;
+        assert_int_equal(db_net_create(ctx, m, &net), 0);
+        db_net_set_scratch_budget(net, 1);
+        run_out r = {0};
+        assert_int_equal(db_net_run(ctx, net, &page, &r.bits, &r.logits), 0);
+        assert_same(&whole, &r, "automatic tiles");
+        size_t small = db_net_scratch_size(net);
+        db_net_set_scratch_budget(net, (size_t)1 << 30); /* one tile */
+        assert_int_equal(db_net_run(ctx, net, &page, &r.bits, &r.logits), 0);
+        assert_same(&whole, &r, "automatic, one tile");
+        assert_true(db_net_scratch_size(net) >= small); /* the halo covers most of it here */
+        free_out(&r);
+        db_net_free(net);
+    }
     for (int nt = 2; nt <= 3; nt++) {
         db_pool *pool;
         db_ctx *pctx;

@@ -222,7 +222,7 @@ static void test_model_errors(void **state)
     assert_false(db_method_needs_model(meth.info));
     assert_int_equal(db_method_set_model(ctx, &meth, gm), DB_EINVAL);
     assert_int_equal(db_method_maps(ctx, &meth, &page, maps, &n), DB_EINVAL);
-    assert_int_equal(db_method_parse(ctx, "gan:tile=-1", &meth), DB_EINVAL);
+    assert_int_equal(db_method_parse(ctx, "gan:tile=-2", &meth), DB_EINVAL);
     assert_int_equal(db_method_parse(ctx, "db:threshold=x", &meth), DB_EINVAL);
     db_model_free(gm);
     db_image_free(&out);

@@ -10,6 +10,7 @@
  * N names: every page is still read, decoded, binarized and written. Each run
  * is a child process timed by wall clock; peak RSS comes from wait4(). The
  * docbin program is the one built beside this benchmark (DOCBIN_CLI). */
+#include "bench_util.h"
 #include "synth.h"
 
 #include <errno.h>
@@ -25,20 +26,13 @@
 
 extern char **environ;
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Runs "sh -c line" with its output discarded; returns the wall time and the
  * peak RSS (MiB) of the largest process it waited for (the shell reaps its
  * children, whose usage wait4 then includes). */
 static int run_timed(const char *line, double *seconds, double *peak_mib)
 {
     char *argv[] = {"sh", "-c", (char *)line, NULL};
-    double t0 = now_seconds();
+    double t0 = now_s();
     pid_t pid;
     if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
         return -1;
@@ -46,7 +40,7 @@ static int run_timed(const char *line, double *seconds, double *peak_mib)
     struct rusage ru;
     if (wait4(pid, &st, 0, &ru) != pid)
         return -1;
-    *seconds = now_seconds() - t0;
+    *seconds = now_s() - t0;
     *peak_mib = (double)ru.ru_maxrss / 1024.0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
@@ -111,7 +105,7 @@ int main(int argc, char **argv)
     /* Pages are rendered in a child: posix_spawn (vfork) children start
      * their ru_maxrss from the spawner's high-water mark, so this process must
      * stay small for the peak-memory column to be the runs' own. */
-    double tg = now_seconds();
+    double tg = now_s();
     fflush(NULL);
     pid_t gen = fork();
     if (gen < 0)
@@ -149,7 +143,7 @@ rendered:
         }
     }
     printf("bench_batch: %d pages of %dx%d (%.1f MP, %d distinct, rendered in %.1f s)\n", pages,
-           w, h, (double)w * h / 1e6, distinct, now_seconds() - tg);
+           w, h, (double)w * h / 1e6, distinct, now_s() - tg);
 
     row rows[32];
     int nrows = 0;

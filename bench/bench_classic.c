@@ -18,6 +18,7 @@
  * Sauvola (plain and tiled, same window) and Otsu run on the same page as
  * peers, single-threaded like the library itself.
  */
+#include "bench_util.h"
 #include "synth.h"
 
 #include "docbin.h"
@@ -30,34 +31,6 @@
 #ifdef DOCBIN_HAVE_LEPTONICA
 #include <leptonica/allheaders.h>
 #endif
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* CPU time of the process: on this shared VM a run is often descheduled,
- * and wall time then measures the neighbours; CPU time does not. */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 #ifdef DOCBIN_HAVE_LEPTONICA
 typedef enum { LEPT_SAUVOLA, LEPT_SAUVOLA_TILED, LEPT_OTSU } lept_op;

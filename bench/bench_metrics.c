@@ -5,6 +5,7 @@
  * plain counting pass (FM/PSNR only) measured in the same run.
  * usage: bench_metrics [--runs N] [--width W --height H] [--no-data]
  */
+#include "bench_util.h"
 #include "test_util.h"
 
 #include <dirent.h>
@@ -14,21 +15,6 @@
 #include <time.h>
 
 #include "metrics/metrics_internal.h"
-
-/* CPU time of this (single-threaded) process: the shared build machine is
- * loaded, wall time would mostly measure the other processes. */
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void fill_rect(db_image *img, int x0, int y0, int x1, int y1, uint8_t v)
 {
@@ -95,22 +81,22 @@ static void bench_page(int w, int h, int runs)
     for (int r = 0; r < runs; r++) {
         db_mask mg, mr;
         db_counts c;
-        double t0 = now();
+        double t0 = cpu_s();
         db_mask_from_image(ctx, &gt, true, "bench", &mg);
         db_mask_from_image(ctx, &res, false, "bench", &mr);
         db_counts_compute(&mg, &mr, &c);
-        double t1 = now();
+        double t1 = cpu_s();
         db_free(mg.m);
         db_free(mr.m);
         if (db_weights_generate(ctx, &gt, &wts) != 0) {
             fprintf(stderr, "bench_metrics: %s\n", db_ctx_message(ctx));
             exit(1);
         }
-        double t2 = now();
+        double t2 = cpu_s();
         db_metrics_compute(ctx, &gt, &res, &wts, &m);
-        double t3 = now();
+        double t3 = cpu_s();
         db_metrics_compute(ctx, &gt, &res, NULL, &m);
-        double t4 = now();
+        double t4 = cpu_s();
         t[0][r] = t1 - t0;
         t[1][r] = t2 - t1;
         t[2][r] = t3 - t2;
@@ -188,10 +174,10 @@ static void bench_data(const char *data)
             }
             ok = ok && img.data && db_method_run(ctx, &otsu, &img, &bin) == 0;
             db_metrics m;
-            double t0 = now();
+            double t0 = cpu_s();
             ok = ok && db_metrics_compute(ctx, &gt, &bin, NULL, &m) == 0;
             if (ok) {
-                t += now() - t0;
+                t += cpu_s() - t0;
                 mp += (double)gt.width * gt.height / 1e6;
                 n++;
             }

@@ -5,6 +5,7 @@
  * run (the ceiling the convolutions can reach).
  *   bench_train [--width N] [--levels N] [--patch N] [--batch N] [--iters N] [-j N]
  */
+#include "bench_util.h"
 #include "nets/train/train_internal.h"
 
 #include <cblas.h>
@@ -12,29 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* CPU seconds of the whole process (all threads): on a shared machine the
- * wall clock measures the neighbours too; patches per CPU-second times the
- * cores is the throughput the machine gives when it is ours. */
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 enum { K_CONV, K_BCONV, K_BN, K_OTHER, K_LOSS_ADAM, K_N };
 static const char *const kind_names[K_N] = {"conv_real", "bconv", "batchnorm", "other ops",
@@ -133,7 +111,7 @@ int main(int argc, char **argv)
         }
     }
     double cpu_per_step = (cpu_s() - cpu0) / iters, wall_per_step = (now_s() - wall0) / iters;
-    qsort(step_t, (size_t)iters, sizeof *step_t, cmp_d);
+    qsort(step_t, (size_t)iters, sizeof *step_t, cmp_double);
     double med = step_t[iters / 2];
 
     /* reference: sgemm of the level-1 3x3 conv shape, one per thread */

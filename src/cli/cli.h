@@ -90,4 +90,48 @@ typedef struct cli_process_opts {
  * cancel flag is set to stop between pages (DB_ECANCELED). */
 int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, const char *out);
 
+/* ---- opts.c: the page-pipeline options of `docbin IN OUT` and `docbin batch` ----
+ * Both commands put CLI_PAGE_LONGOPTS in their getopt_long table and
+ * CLI_PAGE_SHORTOPTS in their short list, and hand each option to
+ * cli_page_option first, so the two accept the same words. */
+typedef struct cli_page_opts {
+    const char *method_spec; /* -m (default "otsu") */
+    const char *model;       /* --model FILE, or NULL */
+    cli_process_opts po;     /* -f, --compression, -y, --page, -v, the OCR output options,
+                                --save-maps; .method is filled by the command */
+    uint64_t max_pixels;     /* --max-pixels */
+    db_isa isa;              /* --isa, when isa_set */
+    bool isa_set, quiet;
+} cli_page_opts;
+enum {
+    CLI_OPT_LIST = 1000, CLI_OPT_COMPRESSION, CLI_OPT_PAGE, CLI_OPT_MAXPX, CLI_OPT_ISA,
+    CLI_OPT_OUTPUT, CLI_OPT_MARGIN, CLI_OPT_NORMALIZE, CLI_OPT_DROP, CLI_OPT_MODEL,
+    CLI_OPT_SAVE_MAPS, CLI_OPT_FIRST_FREE /* commands number their own options from here */
+};
+#define CLI_PAGE_SHORTOPTS "m:f:yqv"
+#define CLI_PAGE_LONGOPTS                                                                        \
+    {"method", required_argument, 0, 'm'}, {"list-methods", no_argument, 0, CLI_OPT_LIST},      \
+        {"format", required_argument, 0, 'f'},                                                   \
+        {"compression", required_argument, 0, CLI_OPT_COMPRESSION},                              \
+        {"page", required_argument, 0, CLI_OPT_PAGE}, {"overwrite", no_argument, 0, 'y'},        \
+        {"max-pixels", required_argument, 0, CLI_OPT_MAXPX},                                     \
+        {"isa", required_argument, 0, CLI_OPT_ISA},                                              \
+        {"output", required_argument, 0, CLI_OPT_OUTPUT},                                        \
+        {"margin", required_argument, 0, CLI_OPT_MARGIN},                                        \
+        {"normalize", no_argument, 0, CLI_OPT_NORMALIZE},                                        \
+        {"drop-color", required_argument, 0, CLI_OPT_DROP},                                      \
+        {"model", required_argument, 0, CLI_OPT_MODEL},                                          \
+        {"save-maps", required_argument, 0, CLI_OPT_SAVE_MAPS},                                  \
+        {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'}
+void cli_page_opts_init(cli_page_opts *o);
+/* Applies option c when it is a page option and returns true; *exit_code is
+ * then -1 to go on, or the status to exit with (0 after --list-methods,
+ * CLI_EXIT_USAGE after a message). False: not a page option. */
+bool cli_page_option(int c, const char *arg, cli_page_opts *o, int *exit_code);
+/* Pixel limit and ISA (--isa, DOCBIN_ISA) into ctx: 0 or CLI_EXIT_USAGE. */
+int cli_page_ctx_setup(db_ctx *ctx, const cli_page_opts *o);
+/* Parses -m, checks --save-maps, loads the model of a network method into
+ * *model (free it with db_model_free): 0 or an exit status after a message. */
+int cli_page_method(db_ctx *ctx, const cli_page_opts *o, db_method *method, db_model **model);
+
 #endif

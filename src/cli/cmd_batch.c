@@ -38,14 +38,11 @@ typedef struct batch_item {
 } batch_item;
 
 typedef struct batch_opts {
-    const char *method_spec, *outdir, *ext, *suffix, *report, *shard_spec;
-    const char *model; /* --model FILE (network methods) */
-    cli_process_opts po;
+    cli_page_opts page; /* every option of the single-page command */
+    const char *outdir, *ext, *suffix, *report, *shard_spec;
     db_method method;
     long jobs, shard_count;
-    uint64_t max_pixels;
-    db_isa isa;
-    bool isa_set, quiet, verbose, recursive, resume, isolate, dry_run;
+    bool recursive, resume, isolate, dry_run;
 } batch_opts;
 
 typedef struct batch {
@@ -70,7 +67,7 @@ static void usage(FILE *f)
           "the folder; a file named directly keeps its name. Outputs are atomic.\n"
           "\n"
           "batch options:\n"
-          "  -o, --output DIR       output folder (created when missing)\n"
+          "  -o, --output-dir DIR   output folder (created when missing)\n"
           "  -r, --recursive        descend into subfolders, mirroring them under DIR\n"
           "      --ext EXT          output extension and format: png (default), tif, pbm\n"
           "      --suffix S         appended to each output name (a.png -> a_S.png)\n"
@@ -90,6 +87,7 @@ static void usage(FILE *f)
           "options of the single-page command (docbin --help):\n"
           "  -m, --method SPEC, --list-methods, --model FILE, -f, --format FMT,\n"
           "  --compression C, --page N, -y, --overwrite, --max-pixels N, --isa ISA,\n"
+          "  --output MODE, --margin N, --normalize, --drop-color HUES,\n"
           "  -q, --quiet (failures and their summary only), -v, --verbose\n"
           "\n"
           "A progress bar is shown on a terminal, one line per page otherwise.\n"
@@ -472,7 +470,7 @@ static void report_item(batch *b, const batch_item *it)
     fputs(",\"output\":", f);
     json_string(f, it->out);
     fprintf(f, ",\"status\":\"%s\",\"method\":", status_names[it->status]);
-    json_string(f, b->o->method_spec);
+    json_string(f, b->o->page.method_spec);
     long long ib = file_bytes(it->in), ob = it->status == ITEM_OK || it->status == ITEM_SKIPPED
                                                ? file_bytes(it->out) : -1;
     fputs(",\"input_bytes\":", f);
@@ -529,7 +527,7 @@ static int report_close(batch *b, const char *path)
 static void log_warning(void *user, const char *msg)
 {
     batch *b = user;
-    if (b->o->quiet)
+    if (b->o->page.quiet)
         return;
     pthread_mutex_lock(&b->lock);
     cli_progress_clear(&b->progress);
@@ -541,7 +539,7 @@ static void log_warning(void *user, const char *msg)
 static void process_item(batch *b, db_ctx *ctx, batch_item *it)
 {
     double t0 = cli_now_seconds();
-    cli_process_opts po = b->o->po;
+    cli_process_opts po = b->o->page.po;
     if (b->o->resume && access(it->out, F_OK) == 0)
         po.wopts.flags |= DB_WRITE_OVERWRITE; /* stale: older than the input */
     if (b->crash_on && strstr(it->in, b->crash_on))
@@ -697,24 +695,15 @@ static void run_isolated(batch *b, db_ctx *ctx, long jobs)
 static int parse_args(int argc, char **argv, batch_opts *o, int *first_in)
 {
     enum {
-        OPT_LIST = 256, OPT_COMPRESSION, OPT_PAGE, OPT_MAXPX, OPT_ISA, OPT_EXT, OPT_SUFFIX,
-        OPT_RESUME, OPT_REPORT, OPT_SHARD, OPT_SHARD_COUNT, OPT_ISOLATE, OPT_MODEL
+        OPT_EXT = CLI_OPT_FIRST_FREE, OPT_SUFFIX, OPT_RESUME, OPT_REPORT, OPT_SHARD,
+        OPT_SHARD_COUNT, OPT_ISOLATE
     };
     static const struct option longopts[] = {
-        {"method", required_argument, 0, 'm'},
-        {"list-methods", no_argument, 0, OPT_LIST},
-        {"format", required_argument, 0, 'f'},
-        {"compression", required_argument, 0, OPT_COMPRESSION},
-        {"page", required_argument, 0, OPT_PAGE},
-        {"overwrite", no_argument, 0, 'y'},
+        CLI_PAGE_LONGOPTS,
         {"jobs", required_argument, 0, 'j'},
         {"threads", required_argument, 0, 'j'},
-        {"max-pixels", required_argument, 0, OPT_MAXPX},
-        {"isa", required_argument, 0, OPT_ISA},
-        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
-        {"output", required_argument, 0, 'o'},
+        {"output-dir", required_argument, 0, 'o'},
         {"recursive", no_argument, 0, 'r'},
         {"ext", required_argument, 0, OPT_EXT},
         {"suffix", required_argument, 0, OPT_SUFFIX},
@@ -723,53 +712,27 @@ static int parse_args(int argc, char **argv, batch_opts *o, int *first_in)
         {"shard", required_argument, 0, OPT_SHARD},
         {"shard-count", required_argument, 0, OPT_SHARD_COUNT},
         {"isolate", no_argument, 0, OPT_ISOLATE},
-        {"model", required_argument, 0, OPT_MODEL},
         {"dry-run", no_argument, 0, 'n'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
-    o->method_spec = "otsu";
+    cli_page_opts_init(&o->page);
     o->suffix = "";
-    o->max_pixels = (uint64_t)1 << 30;
     opterr = 0;
     optind = 1;
-    int c;
-    long v;
-    while ((c = getopt_long(argc, argv, ":m:f:yj:qvho:rn", longopts, NULL)) != -1) {
+    int c, rc;
+    while ((c = getopt_long(argc, argv, ":" CLI_PAGE_SHORTOPTS "j:ho:rn", longopts, NULL)) !=
+           -1) {
+        if (cli_page_option(c, optarg, &o->page, &rc)) {
+            if (rc >= 0)
+                return rc;
+            continue;
+        }
         switch (c) {
-        case 'm': o->method_spec = optarg; break;
-        case OPT_LIST: cli_list_methods(); return CLI_EXIT_OK;
-        case 'f':
-            if (cli_parse_format(optarg, &o->po.wopts.format))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_COMPRESSION:
-            if (cli_parse_compression(optarg, &o->po.wopts.compression))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_PAGE:
-            if (cli_parse_int("--page", optarg, 1, 1000000, &o->po.page))
-                return CLI_EXIT_USAGE;
-            break;
-        case 'y': o->po.wopts.flags |= DB_WRITE_OVERWRITE; break;
         case 'j':
             if (cli_parse_int("--jobs", optarg, 1, 1024, &o->jobs))
                 return CLI_EXIT_USAGE;
             break;
-        case OPT_MAXPX:
-            if (cli_parse_int("--max-pixels", optarg, 1, (long)1 << 40, &v))
-                return CLI_EXIT_USAGE;
-            o->max_pixels = (uint64_t)v;
-            break;
-        case OPT_ISA:
-            if (db_isa_parse(optarg, &o->isa) != 0) {
-                cli_error("--isa: unknown '%s' (auto, ref, avx2, avx512)", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            o->isa_set = true;
-            break;
-        case 'q': o->quiet = true; break;
-        case 'v': o->verbose = true; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         case 'o': o->outdir = optarg; break;
         case 'r': o->recursive = true; break;
@@ -789,7 +752,6 @@ static int parse_args(int argc, char **argv, batch_opts *o, int *first_in)
                 return CLI_EXIT_USAGE;
             break;
         case OPT_ISOLATE: o->isolate = true; break;
-        case OPT_MODEL: o->model = optarg; break;
         case 'n': o->dry_run = true; break;
         case ':': cli_error("option %s needs a value", argv[optind - 1]); return CLI_EXIT_USAGE;
         default:
@@ -805,7 +767,11 @@ static int parse_args(int argc, char **argv, batch_opts *o, int *first_in)
         cli_error("batch: -o OUT_DIR is required");
         return CLI_EXIT_USAGE;
     }
-    db_write_options *w = &o->po.wopts;
+    if (o->page.po.save_maps) {
+        cli_error("batch: --save-maps writes one page's maps: use it with docbin IN OUT");
+        return CLI_EXIT_USAGE;
+    }
+    db_write_options *w = &o->page.po.wopts;
     if (o->ext && w->format == DB_FILE_AUTO) {
         char probe[64];
         snprintf(probe, sizeof probe, "x.%s", o->ext);
@@ -817,17 +783,21 @@ static int parse_args(int argc, char **argv, batch_opts *o, int *first_in)
     }
     if (w->format == DB_FILE_AUTO)
         w->format = DB_FILE_PNG;
-    if (w->format == DB_FILE_JPEG) {
+    if (w->format == DB_FILE_JPEG && o->page.po.output == DB_OUTPUT_MASK) {
         cli_error("batch: JPEG cannot hold a 1-bit page: use png, tif or pbm");
         return CLI_EXIT_USAGE;
     }
     if (!o->ext)
-        o->ext = w->format == DB_FILE_TIFF ? "tif" : w->format == DB_FILE_PNM ? "pbm" : "png";
+        o->ext = w->format == DB_FILE_TIFF   ? "tif"
+                 : w->format == DB_FILE_JPEG ? "jpg"
+                 : w->format != DB_FILE_PNM  ? "png"
+                 : o->page.po.output == DB_OUTPUT_MASK      ? "pbm"
+                 : o->page.po.output == DB_OUTPUT_CLEAN_GRAY ? "pgm"
+                                                             : "ppm";
     if (o->shard_count && !o->shard_spec) {
         cli_error("--shard-count needs --shard k8s or --shard slurm");
         return CLI_EXIT_USAGE;
     }
-    o->po.verbose = o->verbose;
     *first_in = optind;
     return -1;
 }
@@ -841,15 +811,9 @@ static int make_worker_ctx(batch *b, db_ctx **out)
         return CLI_EXIT_DATA;
     }
     db_ctx *ctx = *out;
-    db_ctx_set_pixel_limit(ctx, b->o->max_pixels);
     db_ctx_set_log(ctx, log_warning, b);
     db_ctx_set_cancel_flag(ctx, &g_stop_signal);
-    int rc = cli_apply_isa_env(ctx);
-    if (rc == 0 && b->o->isa_set && db_ctx_set_isa(ctx, b->o->isa) != 0) {
-        cli_error_ctx(ctx, "--isa");
-        rc = CLI_EXIT_USAGE;
-    }
-    return rc;
+    return cli_page_ctx_setup(ctx, &b->o->page);
 }
 
 static void summarise(batch *b, double seconds)
@@ -864,7 +828,7 @@ static void summarise(batch *b, double seconds)
             if (b->items[i].status == ITEM_FAILED)
                 fprintf(stderr, "  %s: %s\n", b->items[i].in, b->items[i].error);
     }
-    if (!b->o->quiet) {
+    if (!b->o->page.quiet) {
         long worked = count[ITEM_OK] + count[ITEM_FAILED];
         fprintf(stderr,
                 "docbin: batch: %ld ok, %ld failed, %ld skipped, %ld canceled in %.2f s"
@@ -872,7 +836,7 @@ static void summarise(batch *b, double seconds)
                 count[ITEM_OK], count[ITEM_FAILED], count[ITEM_SKIPPED],
                 count[ITEM_CANCELED] + count[ITEM_PENDING], seconds,
                 seconds > 0 ? (double)worked / seconds : 0.0);
-        if (b->o->verbose) {
+        if (b->o->page.po.verbose) {
             struct rusage ru;
             getrusage(RUSAGE_SELF, &ru);
             fprintf(stderr, "docbin: batch: peak memory %.1f MiB\n", (double)ru.ru_maxrss / 1024);
@@ -909,14 +873,10 @@ int cmd_batch(int argc, char **argv)
 
     db_ctx *ctx0 = NULL;
     rc = make_worker_ctx(&b, &ctx0);
-    if (rc == 0 && db_method_parse(ctx0, o.method_spec, &o.method) != 0) {
-        cli_error_ctx(ctx0, NULL);
-        rc = CLI_EXIT_USAGE;
-    }
     db_model *model = NULL; /* shared by every worker, freed at the end */
     if (rc == 0)
-        rc = cli_method_attach_model(ctx0, &o.method, o.model, &model);
-    o.po.method = &o.method;
+        rc = cli_page_method(ctx0, &o.page, &o.method, &model);
+    o.page.po.method = &o.method;
     if (rc == 0)
         rc = list_inputs(&b, argc - first_in, argv + first_in);
     if (rc) {
@@ -975,7 +935,7 @@ int cmd_batch(int argc, char **argv)
     if (jobs < 1)
         jobs = 1;
     double t0 = cli_now_seconds();
-    cli_progress_start(&b.progress, stderr, (long)b.n, o.quiet);
+    cli_progress_start(&b.progress, stderr, (long)b.n, o.page.quiet);
     /* Pages found already failed (unreadable, collisions) or skipped are
      * reported first, in order. */
     for (size_t i = 0; i < b.n; i++)

@@ -59,106 +59,38 @@ static void usage(FILE *f)
 }
 
 typedef struct binarize_opts {
-    const char *method_spec;
+    cli_page_opts page; /* the options batch shares */
     const char *in, *out;
-    db_write_options wopts;
-    long page; /* 0 = all */
     long threads;
-    uint64_t max_pixels;
-    db_isa isa;
-    bool isa_set, quiet, verbose;
-    db_output_mode output;
-    db_clean_options clean;
-    unsigned drop_hues;
-    const char *model, *save_maps;
 } binarize_opts;
 
 /* Returns -1 to continue, or an exit code (help, version, errors). */
 static int parse_args(int argc, char **argv, binarize_opts *o)
 {
-    enum { OPT_LIST = 256, OPT_COMPRESSION, OPT_PAGE, OPT_MAXPX, OPT_ISA, OPT_OUTPUT,
-           OPT_MARGIN, OPT_NORMALIZE, OPT_DROP, OPT_MODEL, OPT_SAVE_MAPS };
     static const struct option longopts[] = {
-        {"method", required_argument, 0, 'm'},
-        {"list-methods", no_argument, 0, OPT_LIST},
-        {"format", required_argument, 0, 'f'},
-        {"compression", required_argument, 0, OPT_COMPRESSION},
-        {"page", required_argument, 0, OPT_PAGE},
-        {"overwrite", no_argument, 0, 'y'},
+        CLI_PAGE_LONGOPTS,
         {"threads", required_argument, 0, 'j'},
-        {"max-pixels", required_argument, 0, OPT_MAXPX},
-        {"isa", required_argument, 0, OPT_ISA},
-        {"output", required_argument, 0, OPT_OUTPUT},
-        {"margin", required_argument, 0, OPT_MARGIN},
-        {"normalize", no_argument, 0, OPT_NORMALIZE},
-        {"drop-color", required_argument, 0, OPT_DROP},
-        {"model", required_argument, 0, OPT_MODEL},
-        {"save-maps", required_argument, 0, OPT_SAVE_MAPS},
-        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
-    o->method_spec = "otsu";
-    o->max_pixels = (uint64_t)1 << 30;
-    db_clean_options_defaults(&o->clean);
+    cli_page_opts_init(&o->page);
+    db_write_options *w = &o->page.po.wopts;
     opterr = 0;
     optind = 1;
-    int c;
-    long v;
-    while ((c = getopt_long(argc, argv, ":m:f:yj:qvhV", longopts, NULL)) != -1) {
+    int c, rc;
+    while ((c = getopt_long(argc, argv, ":" CLI_PAGE_SHORTOPTS "j:hV", longopts, NULL)) != -1) {
+        if (cli_page_option(c, optarg, &o->page, &rc)) {
+            if (rc >= 0)
+                return rc;
+            continue;
+        }
         switch (c) {
-        case 'm': o->method_spec = optarg; break;
-        case OPT_LIST: cli_list_methods(); return CLI_EXIT_OK;
-        case 'f':
-            if (cli_parse_format(optarg, &o->wopts.format))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_COMPRESSION:
-            if (cli_parse_compression(optarg, &o->wopts.compression))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_PAGE:
-            if (cli_parse_int("--page", optarg, 1, 1000000, &o->page))
-                return CLI_EXIT_USAGE;
-            break;
-        case 'y': o->wopts.flags |= DB_WRITE_OVERWRITE; break;
         case 'j':
             if (cli_parse_int("--threads", optarg, 1, 1024, &o->threads))
                 return CLI_EXIT_USAGE;
             break;
-        case OPT_MAXPX:
-            if (cli_parse_int("--max-pixels", optarg, 1, (long)1 << 40, &v))
-                return CLI_EXIT_USAGE;
-            o->max_pixels = (uint64_t)v;
-            break;
-        case OPT_ISA:
-            if (db_isa_parse(optarg, &o->isa) != 0) {
-                cli_error("--isa: unknown '%s' (auto, ref, avx2, avx512)", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            o->isa_set = true;
-            break;
-        case OPT_OUTPUT:
-            if (cli_parse_output_mode(optarg, &o->output))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_MARGIN:
-            if (cli_parse_int("--margin", optarg, 0, DB_CLEAN_MAX_MARGIN, &v))
-                return CLI_EXIT_USAGE;
-            o->clean.margin = (int)v;
-            break;
-        case OPT_NORMALIZE: o->clean.normalize = true; break;
-        case OPT_DROP:
-            if (cli_parse_drop_color(optarg, &o->drop_hues))
-                return CLI_EXIT_USAGE;
-            break;
-        case OPT_MODEL: o->model = optarg; break;
-        case OPT_SAVE_MAPS: o->save_maps = optarg; break;
-        case 'q': o->quiet = true; break;
-        case 'v': o->verbose = true; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         case 'V': printf("docbin %s\n", db_version()); return CLI_EXIT_OK;
         case ':': cli_error("option %s needs a value", argv[optind - 1]); return CLI_EXIT_USAGE;
@@ -175,16 +107,16 @@ static int parse_args(int argc, char **argv, binarize_opts *o)
     o->in = argv[optind];
     o->out = argv[optind + 1];
     if (strcmp(o->out, "-") == 0) {
-        if (o->wopts.format == DB_FILE_AUTO)
-            o->wopts.format = DB_FILE_PNG;
-    } else if (o->wopts.format == DB_FILE_AUTO) {
-        o->wopts.format = db_file_format_from_name(o->out);
-        if (o->wopts.format == DB_FILE_AUTO) {
+        if (w->format == DB_FILE_AUTO)
+            w->format = DB_FILE_PNG;
+    } else if (w->format == DB_FILE_AUTO) {
+        w->format = db_file_format_from_name(o->out);
+        if (w->format == DB_FILE_AUTO) {
             cli_error("%s: unknown output extension: use .png, .tif, .pbm or --format", o->out);
             return CLI_EXIT_USAGE;
         }
     }
-    if (o->wopts.format == DB_FILE_JPEG && o->output == DB_OUTPUT_MASK) {
+    if (w->format == DB_FILE_JPEG && o->page.po.output == DB_OUTPUT_MASK) {
         cli_error("%s: JPEG cannot hold a 1-bit page: use .png, .tif or .pbm", o->out);
         return CLI_EXIT_USAGE;
     }
@@ -211,26 +143,12 @@ int cmd_binarize(int argc, char **argv)
         db_pool_free(pool);
         return CLI_EXIT_DATA;
     }
-    db_ctx_set_pixel_limit(ctx, o.max_pixels);
-    db_ctx_set_log(ctx, log_warning, &o.quiet);
+    db_ctx_set_log(ctx, log_warning, &o.page.quiet);
     db_method method;
-    rc = cli_apply_isa_env(ctx);
-    if (rc == 0 && o.isa_set && db_ctx_set_isa(ctx, o.isa) != 0) {
-        cli_error_ctx(ctx, "--isa");
-        rc = CLI_EXIT_USAGE;
-    }
-    if (rc == 0 && db_method_parse(ctx, o.method_spec, &method) != 0) {
-        cli_error_ctx(ctx, NULL);
-        rc = CLI_EXIT_USAGE;
-    }
-    if (rc == 0 && o.save_maps && !db_method_needs_model(method.info)) {
-        cli_error("--save-maps: method %s has no maps (network methods only)",
-                  method.info->name);
-        rc = CLI_EXIT_USAGE;
-    }
     db_model *model = NULL;
+    rc = cli_page_ctx_setup(ctx, &o.page);
     if (rc == 0)
-        rc = cli_method_attach_model(ctx, &method, o.model, &model);
+        rc = cli_page_method(ctx, &o.page, &method, &model);
     if (rc == 0 && strcmp(o.in, "-") != 0 && strcmp(o.out, "-") != 0 &&
         db_path_same_file(o.in, o.out)) {
         cli_error("%s: output would overwrite the input", o.out);
@@ -242,9 +160,8 @@ int cmd_binarize(int argc, char **argv)
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         db_ctx_set_cancel_flag(ctx, &g_stop_signal);
-        cli_process_opts po = {.method = &method, .wopts = o.wopts, .page = o.page,
-                               .verbose = o.verbose, .output = o.output, .clean = o.clean,
-                               .drop_hues = o.drop_hues, .save_maps = o.save_maps};
+        cli_process_opts po = o.page.po;
+        po.method = &method;
         if (cli_process_file(ctx, &po, o.in, o.out) != 0) {
             if (db_ctx_code(ctx) != DB_ECANCELED)
                 cli_error_ctx(ctx, NULL);

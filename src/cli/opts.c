@@ -98,3 +98,97 @@ void cli_print_output_usage(FILE *f)
           "                         yellow, green, cyan, blue, magenta, all (comma list)\n",
           f);
 }
+
+void cli_page_opts_init(cli_page_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->method_spec = "otsu";
+    o->max_pixels = (uint64_t)1 << 30;
+    db_clean_options_defaults(&o->po.clean);
+}
+
+bool cli_page_option(int c, const char *arg, cli_page_opts *o, int *exit_code)
+{
+    long v;
+    *exit_code = -1;
+    switch (c) {
+    case 'm': o->method_spec = arg; break;
+    case CLI_OPT_LIST:
+        cli_list_methods();
+        *exit_code = CLI_EXIT_OK;
+        break;
+    case 'f':
+        if (cli_parse_format(arg, &o->po.wopts.format))
+            *exit_code = CLI_EXIT_USAGE;
+        break;
+    case CLI_OPT_COMPRESSION:
+        if (cli_parse_compression(arg, &o->po.wopts.compression))
+            *exit_code = CLI_EXIT_USAGE;
+        break;
+    case CLI_OPT_PAGE:
+        if (cli_parse_int("--page", arg, 1, 1000000, &o->po.page))
+            *exit_code = CLI_EXIT_USAGE;
+        break;
+    case 'y': o->po.wopts.flags |= DB_WRITE_OVERWRITE; break;
+    case CLI_OPT_MAXPX:
+        if (cli_parse_int("--max-pixels", arg, 1, (long)1 << 40, &v))
+            *exit_code = CLI_EXIT_USAGE;
+        else
+            o->max_pixels = (uint64_t)v;
+        break;
+    case CLI_OPT_ISA:
+        if (db_isa_parse(arg, &o->isa) != 0) {
+            cli_error("--isa: unknown '%s' (auto, ref, avx2, avx512)", arg);
+            *exit_code = CLI_EXIT_USAGE;
+        }
+        o->isa_set = true;
+        break;
+    case CLI_OPT_OUTPUT:
+        if (cli_parse_output_mode(arg, &o->po.output))
+            *exit_code = CLI_EXIT_USAGE;
+        break;
+    case CLI_OPT_MARGIN:
+        if (cli_parse_int("--margin", arg, 0, DB_CLEAN_MAX_MARGIN, &v))
+            *exit_code = CLI_EXIT_USAGE;
+        else
+            o->po.clean.margin = (int)v;
+        break;
+    case CLI_OPT_NORMALIZE: o->po.clean.normalize = true; break;
+    case CLI_OPT_DROP:
+        if (cli_parse_drop_color(arg, &o->po.drop_hues))
+            *exit_code = CLI_EXIT_USAGE;
+        break;
+    case CLI_OPT_MODEL: o->model = arg; break;
+    case CLI_OPT_SAVE_MAPS: o->po.save_maps = arg; break;
+    case 'q': o->quiet = true; break;
+    case 'v': o->po.verbose = true; break;
+    default: return false;
+    }
+    return true;
+}
+
+int cli_page_method(db_ctx *ctx, const cli_page_opts *o, db_method *method, db_model **model)
+{
+    *model = NULL;
+    if (db_method_parse(ctx, o->method_spec, method) != 0) {
+        cli_error_ctx(ctx, NULL);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->po.save_maps && !db_method_needs_model(method->info)) {
+        cli_error("--save-maps: method %s has no maps (network methods only)",
+                  method->info->name);
+        return CLI_EXIT_USAGE;
+    }
+    return cli_method_attach_model(ctx, method, o->model, model);
+}
+
+int cli_page_ctx_setup(db_ctx *ctx, const cli_page_opts *o)
+{
+    db_ctx_set_pixel_limit(ctx, o->max_pixels);
+    int rc = cli_apply_isa_env(ctx);
+    if (rc == 0 && o->isa_set && db_ctx_set_isa(ctx, o->isa) != 0) {
+        cli_error_ctx(ctx, "--isa");
+        rc = CLI_EXIT_USAGE;
+    }
+    return rc;
+}

@@ -174,6 +174,25 @@ static void test_batch_equals_single_page_byte_for_byte(void **state)
     }
 }
 
+static void test_ocr_output_options_work_as_in_the_single_page_command(void **state)
+{
+    int rc = run("DOCBIN batch -r -j 2 -m sauvola --output clean-gray --margin 2 "
+                 "--drop-color red in -o clean_ref");
+    assert_int_equal(rc, 1); /* the corrupt files */
+    for (int i = 0; i < NGOOD; i++) {
+        char single[2048], batched[2048];
+        pathf(single, sizeof single, "%s/clean_%d.png", root, i);
+        assert_int_equal(run("DOCBIN -m sauvola --output clean-gray --margin 2 --drop-color red "
+                             "in/%s %s", good[i], single),
+                         0);
+        out_name(batched, sizeof batched, "clean_ref", good[i], "png");
+        if (!same_file(single, batched))
+            fail_msg("%s: batch clean-gray output differs from the single-page command",
+                     good[i]);
+    }
+    assert_int_equal(run("DOCBIN batch --save-maps x in -o never"), 2);
+}
+
 static void test_j1_equals_j2_and_tiff_naming(void **state)
 {
     assert_int_equal(run("DOCBIN batch -r -j 1 --ext tif --suffix _bw in -o j1"), 1);
@@ -536,6 +555,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_equals_single_page_byte_for_byte),
+        cmocka_unit_test(test_ocr_output_options_work_as_in_the_single_page_command),
         cmocka_unit_test(test_j1_equals_j2_and_tiff_naming),
         cmocka_unit_test(test_recursive_mirrors_folders_and_flat_does_not_descend),
         cmocka_unit_test(test_failures_are_listed_exit_1_and_the_rest_is_done),

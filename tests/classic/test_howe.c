@@ -16,19 +16,6 @@
 #include <string.h>
 
 
-static double fmeasure(const db_image *out, const db_image *truth)
-{
-    long tp = 0, fp = 0, fn = 0;
-    for (int y = 0; y < truth->height; y++)
-        for (int x = 0; x < truth->width; x++) {
-            int r = db_bit_get(out, x, y), t = db_bit_get(truth, x, y);
-            tp += r && t;
-            fp += r && !t;
-            fn += !r && t;
-        }
-    return tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0.0;
-}
-
 static void synth_page(db_ctx *ctx, int w, int h, uint64_t seed, db_image *page, db_image *truth)
 {
     tu_synth_opts o;
@@ -52,11 +39,11 @@ static void test_howe_recovers_strokes_better_than_otsu(void **state)
     db_image page = {0}, truth = {0}, out = {0};
     synth_page(ctx, 360, 240, 11, &page, &truth);
     assert_int_equal(run_spec(ctx, "otsu", &page, &out), 0);
-    double f_otsu = fmeasure(&out, &truth);
+    double f_otsu = tu_fmeasure(&out, &truth);
     const char *specs[] = {"howe:tune=0", "howe:tune=1", "howe", "howe:tune=3"};
     for (int i = 0; i < 4; i++) {
         assert_int_equal(run_spec(ctx, specs[i], &page, &out), 0);
-        double f = fmeasure(&out, &truth);
+        double f = tu_fmeasure(&out, &truth);
         print_message("%-12s F %.4f (otsu %.4f)\n", specs[i], f, f_otsu);
         assert_true(f > 0.75);
         assert_true(f > f_otsu + 0.25);

@@ -14,19 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double fmeasure(const db_image *out, const db_image *truth)
-{
-    double tp = 0, fp = 0, fn = 0;
-    for (int y = 0; y < out->height; y++)
-        for (int x = 0; x < out->width; x++) {
-            int o = db_bit_get(out, x, y), t = db_bit_get(truth, x, y);
-            tp += o && t;
-            fp += o && !t;
-            fn += !o && t;
-        }
-    return tp ? 2 * tp / (2 * tp + fp + fn) : 0;
-}
-
 static void defaults(const db_method_info *info, double *v)
 {
     for (int i = 0; i < info->nparams; i++)
@@ -38,7 +25,7 @@ static double run_fm(db_ctx *ctx, const db_method_info *info, const double *v,
 {
     db_image out = {0};
     assert_int_equal(info->run(ctx, page, v, &out), 0);
-    double f = fmeasure(&out, truth);
+    double f = tu_fmeasure(&out, truth);
     db_image_free(&out);
     return f;
 }

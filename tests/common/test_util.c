@@ -147,3 +147,16 @@ int tu_write_file(const char *path, const void *data, size_t size)
     size_t w = fwrite(data, 1, size, f);
     return (fclose(f) == 0 && w == size) ? 0 : -1;
 }
+
+double tu_fmeasure(const db_image *result, const db_image *truth)
+{
+    double tp = 0, fp = 0, fn = 0;
+    for (int y = 0; y < truth->height; y++)
+        for (int x = 0; x < truth->width; x++) {
+            int r = db_bit_get(result, x, y), t = db_bit_get(truth, x, y);
+            tp += r && t;
+            fp += r && !t;
+            fn += !r && t;
+        }
+    return tp > 0 ? 2 * tp / (2 * tp + fp + fn) : 0.0;
+}

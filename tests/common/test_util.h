@@ -29,6 +29,9 @@ const char *tu_path(char *buf, size_t size, const char *dir, const char *file);
 /* ../shared/data, or NULL when absent (tests then skip with a message). */
 const char *tu_shared_data(void);
 int tu_file_exists(const char *path);
+/* F-measure (0..1) of a BIT1 result against a BIT1 truth of the same size;
+ * 0 when nothing is found. */
+double tu_fmeasure(const db_image *result, const db_image *truth);
 /* Runs a shell command, returns its exit status (or -1); stdout+stderr go to
  * out_file when not NULL. */
 int tu_run(const char *cmd, const char *out_file);

@@ -25,24 +25,17 @@ static void synth_page(db_ctx *ctx, int w, int h, uint64_t seed, db_image *page,
     assert_int_equal(tu_synth_page(ctx, &o, page, truth), 0);
 }
 
-static int run_spec(db_ctx *ctx, const char *spec, const db_image *in, db_image *out)
-{
-    db_method m;
-    int rc = db_method_parse(ctx, spec, &m);
-    return rc ? rc : db_method_run(ctx, &m, in, out);
-}
-
 static void test_howe_recovers_strokes_better_than_otsu(void **state)
 {
     db_ctx *ctx;
     assert_int_equal(db_ctx_create(NULL, &ctx), 0);
     db_image page = {0}, truth = {0}, out = {0};
     synth_page(ctx, 360, 240, 11, &page, &truth);
-    assert_int_equal(run_spec(ctx, "otsu", &page, &out), 0);
+    assert_int_equal(tu_run_method(ctx, "otsu", &page, &out), 0);
     double f_otsu = tu_fmeasure(&out, &truth);
     const char *specs[] = {"howe:tune=0", "howe:tune=1", "howe", "howe:tune=3"};
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(run_spec(ctx, specs[i], &page, &out), 0);
+        assert_int_equal(tu_run_method(ctx, specs[i], &page, &out), 0);
         double f = tu_fmeasure(&out, &truth);
         print_message("%-12s F %.4f (otsu %.4f)\n", specs[i], f, f_otsu);
         assert_true(f > 0.75);
@@ -67,8 +60,8 @@ static void test_howe_same_result_with_and_without_pool(void **state)
     synth_page(c1, 203, 151, 5, &page, &truth);
     const char *specs[] = {"howe", "howe:tune=3"};
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(run_spec(c1, specs[i], &page, &a), 0);
-        assert_int_equal(run_spec(c3, specs[i], &page, &b), 0);
+        assert_int_equal(tu_run_method(c1, specs[i], &page, &a), 0);
+        assert_int_equal(tu_run_method(c3, specs[i], &page, &b), 0);
         for (int y = 0; y < page.height; y++)
             assert_memory_equal(db_image_row(&a, y), db_image_row(&b, y), (page.width + 7) / 8);
     }
@@ -93,7 +86,7 @@ static void test_howe_known_answer_square_and_flat_page(void **state)
     assert_int_equal(db_image_ensure(ctx, &page, 48, 40, DB_GRAY8), 0);
     for (int y = 0; y < 40; y++)
         memset(db_image_row(&page, y), 230, 48);
-    assert_int_equal(run_spec(ctx, "howe:tune=0", &page, &out), 0);
+    assert_int_equal(tu_run_method(ctx, "howe:tune=0", &page, &out), 0);
     for (int y = 0; y < 40; y++)
         for (int x = 0; x < 48; x++)
             assert_int_equal(db_bit_get(&out, x, y), 0);
@@ -102,7 +95,7 @@ static void test_howe_known_answer_square_and_flat_page(void **state)
     for (int tune = 0; tune <= 3; tune++) {
         char spec[32];
         snprintf(spec, sizeof spec, "howe:tune=%d", tune);
-        assert_int_equal(run_spec(ctx, spec, &page, &out), 0);
+        assert_int_equal(tu_run_method(ctx, spec, &page, &out), 0);
         for (int y = 0; y < 40; y++)
             for (int x = 0; x < 48; x++) {
                 int core = y >= 15 && y < 25 && x >= 19 && x < 29;
@@ -167,7 +160,7 @@ static void test_howe_odd_sizes_never_crash(void **state)
         for (int tune = 0; tune <= 3; tune++) {
             char spec[32];
             snprintf(spec, sizeof spec, "howe:tune=%d", tune);
-            assert_int_equal(run_spec(ctx, spec, &page, &out), 0);
+            assert_int_equal(tu_run_method(ctx, spec, &page, &out), 0);
             assert_int_equal(out.width, sizes[i][0]);
             assert_int_equal(out.height, sizes[i][1]);
             assert_int_equal(out.format, DB_BIT1);

@@ -22,13 +22,6 @@ static void synth_page(db_ctx *ctx, int w, int h, uint64_t seed, db_image *page,
     assert_int_equal(tu_synth_page(ctx, &o, page, truth), 0);
 }
 
-static int run_spec(db_ctx *ctx, const char *spec, const db_image *in, db_image *out)
-{
-    db_method m;
-    int rc = db_method_parse(ctx, spec, &m);
-    return rc ? rc : db_method_run(ctx, &m, in, out);
-}
-
 static void test_su_recovers_strokes_better_than_otsu(void **state)
 {
     db_ctx *ctx;
@@ -38,16 +31,16 @@ static void test_su_recovers_strokes_better_than_otsu(void **state)
     const double bars[] = {0.75, 0.70, 0.68, 0.65};
     for (uint64_t seed = 11; seed <= 12; seed++) {
         synth_page(ctx, 360, 240, seed, &page, &truth);
-        assert_int_equal(run_spec(ctx, "otsu", &page, &out), 0);
+        assert_int_equal(tu_run_method(ctx, "otsu", &page, &out), 0);
         double f_otsu = tu_fmeasure(&out, &truth);
         for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
-            assert_int_equal(run_spec(ctx, specs[i], &page, &out), 0);
+            assert_int_equal(tu_run_method(ctx, specs[i], &page, &out), 0);
             double f = tu_fmeasure(&out, &truth);
             print_message("seed %d %-12s F %.4f (otsu %.4f)\n", (int)seed, specs[i], f, f_otsu);
             assert_true(f > bars[i]);
             assert_true(f > f_otsu + 0.2);
             /* deterministic: a second run into the same (reused) output agrees */
-            assert_int_equal(run_spec(ctx, specs[i], &page, &again), 0);
+            assert_int_equal(tu_run_method(ctx, specs[i], &page, &again), 0);
             for (int y = 0; y < page.height; y++)
                 assert_memory_equal(db_image_row(&out, y), db_image_row(&again, y),
                                     (page.width + 7) / 8);
@@ -78,7 +71,7 @@ static void test_su_odd_sizes_never_crash(void **state)
                 for (int y = 0; y < page.height; y++)
                     memset(db_image_row(&page, y), fill ? 255 : 0, (size_t)page.width);
             for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
-                assert_int_equal(run_spec(ctx, specs[k], &page, &out), 0);
+                assert_int_equal(tu_run_method(ctx, specs[k], &page, &out), 0);
                 assert_int_equal(out.width, sizes[i][0]);
                 assert_int_equal(out.height, sizes[i][1]);
                 assert_int_equal(out.format, DB_BIT1);

@@ -32,6 +32,8 @@ int tu_file_exists(const char *path);
 /* F-measure (0..1) of a BIT1 result against a BIT1 truth of the same size;
  * 0 when nothing is found. */
 double tu_fmeasure(const db_image *result, const db_image *truth);
+/* Parses spec ("name:key=val") and runs that method: 0 or a DB_E* code. */
+int tu_run_method(db_ctx *ctx, const char *spec, const db_image *in, db_image *out);
 /* Runs a shell command, returns its exit status (or -1); stdout+stderr go to
  * out_file when not NULL. */
 int tu_run(const char *cmd, const char *out_file);

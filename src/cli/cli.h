@@ -85,10 +85,19 @@ typedef struct cli_process_opts {
     unsigned drop_hues;     /* --drop-color: db_hue bits, 0 = none */
     const char *save_maps;  /* --save-maps PREFIX (network methods), or NULL */
 } cli_process_opts;
+/* The images one page goes through. A caller that processes many files
+ * (batch: one per worker) keeps them, so each page reuses memory already
+ * touched instead of faulting in fresh pages (slow on these VMs). */
+typedef struct cli_page_buffers {
+    db_image page, mask, seen, clean;
+} cli_page_buffers;
+void cli_page_buffers_free(cli_page_buffers *b);
 /* Reads in, binarizes every selected page, writes out atomically. 0, or -1
  * with the reason in ctx (prefixed with the file name). Pass a ctx whose
- * cancel flag is set to stop between pages (DB_ECANCELED). */
-int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, const char *out);
+ * cancel flag is set to stop between pages (DB_ECANCELED). reuse: buffers
+ * kept across calls, or NULL for temporary ones. */
+int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, const char *out,
+                     cli_page_buffers *reuse);
 
 /* ---- opts.c: the page-pipeline options of `docbin IN OUT` and `docbin batch` ----
  * Both commands put CLI_PAGE_LONGOPTS in their getopt_long table and

@@ -50,6 +50,7 @@ typedef struct batch {
     batch_item *items;
     size_t n, cap;
     db_ctx **ctxs; /* one pool-less ctx per worker */
+    cli_page_buffers *bufs; /* one per worker, reused from page to page */
     pthread_mutex_t lock;
     cli_progress progress;
     FILE *report;
@@ -536,7 +537,7 @@ static void log_warning(void *user, const char *msg)
 }
 
 /* One file with a worker's ctx: the status and message land in the item. */
-static void process_item(batch *b, db_ctx *ctx, batch_item *it)
+static void process_item(batch *b, db_ctx *ctx, cli_page_buffers *bufs, batch_item *it)
 {
     double t0 = cli_now_seconds();
     cli_process_opts po = b->o->page.po;
@@ -548,7 +549,7 @@ static void process_item(batch *b, db_ctx *ctx, batch_item *it)
         fail_item(it, "cannot create the output folder (%s)", strerror(errno));
     } else if (db_path_same_file(it->in, it->out)) {
         fail_item(it, "%s: output would overwrite the input", it->out);
-    } else if (cli_process_file(ctx, &po, it->in, it->out) != 0) {
+    } else if (cli_process_file(ctx, &po, it->in, it->out, bufs) != 0) {
         if (db_ctx_code(ctx) == DB_ECANCELED) {
             it->status = ITEM_CANCELED;
         } else {
@@ -586,7 +587,7 @@ static void page_job(void *arg, int job, int worker)
         finish_item(b, it);
         return;
     }
-    process_item(b, b->ctxs[worker], it);
+    process_item(b, b->ctxs[worker], &b->bufs[worker], it);
     finish_item(b, it);
 }
 
@@ -622,7 +623,7 @@ static void run_isolated(batch *b, db_ctx *ctx, long jobs)
             pid_t pid = fork();
             if (pid == 0) {
                 close(fds[0]);
-                process_item(b, ctx, it);
+                process_item(b, ctx, NULL, it); /* a child: nothing to reuse */
                 char msg[1024];
                 int len = snprintf(msg, sizeof msg, "%c%s", '0' + it->status,
                                    it->error ? it->error : "");
@@ -952,7 +953,8 @@ int cmd_batch(int argc, char **argv)
         if ((size_t)jobs > b.n)
             jobs = b.n ? (long)b.n : 1;
         b.ctxs = calloc((size_t)jobs, sizeof *b.ctxs);
-        if (!b.ctxs || db_pool_create((int)jobs, &pool) != 0) {
+        b.bufs = calloc((size_t)jobs, sizeof *b.bufs);
+        if (!b.ctxs || !b.bufs || db_pool_create((int)jobs, &pool) != 0) {
             cli_error("out of memory");
             rc = CLI_EXIT_DATA;
         }
@@ -965,7 +967,10 @@ int cmd_batch(int argc, char **argv)
         db_pool_free(pool);
         for (long w = 1; b.ctxs && w < jobs; w++)
             db_ctx_free(b.ctxs[w]);
+        for (long w = 0; b.bufs && w < jobs; w++)
+            cli_page_buffers_free(&b.bufs[w]);
         free(b.ctxs);
+        free(b.bufs);
     }
     db_model_free(model);
     db_ctx_free(ctx0);

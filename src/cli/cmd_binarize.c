@@ -162,7 +162,7 @@ int cmd_binarize(int argc, char **argv)
         db_ctx_set_cancel_flag(ctx, &g_stop_signal);
         cli_process_opts po = o.page.po;
         po.method = &method;
-        if (cli_process_file(ctx, &po, o.in, o.out) != 0) {
+        if (cli_process_file(ctx, &po, o.in, o.out, NULL) != 0) {
             if (db_ctx_code(ctx) != DB_ECANCELED)
                 cli_error_ctx(ctx, NULL);
             rc = CLI_EXIT_DATA;

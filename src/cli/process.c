@@ -39,12 +39,22 @@ static int run_page(db_ctx *ctx, const cli_process_opts *o, const db_clean_optio
     return rc;
 }
 
-int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, const char *out)
+void cli_page_buffers_free(cli_page_buffers *b)
+{
+    db_image_free(&b->page);
+    db_image_free(&b->mask);
+    db_image_free(&b->seen);
+    db_image_free(&b->clean);
+}
+
+int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, const char *out,
+                     cli_page_buffers *reuse)
 {
     int rc = -1;
     db_reader *reader = NULL;
     db_writer *writer = NULL;
-    db_image page = {0}, mask = {0}, seen = {0}, clean = {0};
+    cli_page_buffers local = {0}, *b = reuse ? reuse : &local;
+    db_image *page = &b->page, *mask = &b->mask, *seen = &b->seen, *clean = &b->clean;
     db_clean_options copts = o->clean;
     if (copts.block == 0) /* not filled in by the caller */
         db_clean_options_defaults(&copts);
@@ -69,9 +79,9 @@ int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, con
         goto done;
     for (int p = first; p <= last; p++) {
         double t0 = now_seconds();
-        if (db_reader_read(ctx, reader, p, &page) != 0)
+        if (db_reader_read(ctx, reader, p, page) != 0)
             goto done; /* the reader names the file and page itself */
-        if (run_page(ctx, o, &copts, &page, &seen, &mask, &clean) != 0) {
+        if (run_page(ctx, o, &copts, page, seen, mask, clean) != 0) {
             char what[32];
             snprintf(what, sizeof what, "page %d", p + 1);
             if (npages > 1)
@@ -80,18 +90,18 @@ int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, con
             goto done;
         }
         if (o->save_maps &&
-            cli_save_maps(ctx, o->method, o->drop_hues && page.format == DB_RGB8 ? &seen : &page,
+            cli_save_maps(ctx, o->method, o->drop_hues && page->format == DB_RGB8 ? seen : page,
                           o->save_maps, p, last - first + 1,
                           (o->wopts.flags & DB_WRITE_OVERWRITE) != 0) != 0) {
             db_ctx_prefix_message(ctx, "--save-maps");
             goto done;
         }
-        if (db_writer_add(ctx, writer, o->output == DB_OUTPUT_MASK ? &mask : &clean) != 0)
+        if (db_writer_add(ctx, writer, o->output == DB_OUTPUT_MASK ? mask : clean) != 0)
             goto done;
         if (o->verbose)
             fprintf(stderr, "docbin: %s: page %d: %dx%d %s, %g x %g dpi, %s, %.3f s\n", in,
-                    p + 1, page.width, page.height, page.format == DB_RGB8 ? "colour" : "gray",
-                    page.xdpi, page.ydpi, o->method->info->name, now_seconds() - t0);
+                    p + 1, page->width, page->height, page->format == DB_RGB8 ? "colour" : "gray",
+                    page->xdpi, page->ydpi, o->method->info->name, now_seconds() - t0);
     }
     if (db_writer_commit(ctx, writer) != 0)
         goto done;
@@ -99,9 +109,6 @@ int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, con
 done:
     db_writer_free(writer); /* removes the temporary file unless committed */
     db_reader_close(reader);
-    db_image_free(&page);
-    db_image_free(&mask);
-    db_image_free(&seen);
-    db_image_free(&clean);
+    cli_page_buffers_free(&local);
     return rc;
 }

@@ -30,40 +30,50 @@ static inline bool has_dist(uint8_t d)
  * in-box cell at chessboard distance R (plus clamped cells nearer, which are
  * no features), so a search may start at any lower bound of the distance to
  * the nearest feature (the global distance transform) with the same result. */
-static size_t ring_cells(const db_cc *c, int ax, int ay, int R, int w, uint32_t *buf, bool *full)
+typedef struct ring {
+    int xlo, xhi, ylo, yhi;
+    bool full; /* the ring covers the whole box: no larger ring is needed */
+} ring;
+
+static ring ring_at(const db_cc *c, int ax, int ay, int R)
 {
-    int xlo = ax - R < c->x0 ? c->x0 : ax - R, xhi = ax + R > c->x1 ? c->x1 : ax + R;
-    int ylo = ay - R < c->y0 ? c->y0 : ay - R, yhi = ay + R > c->y1 ? c->y1 : ay + R;
-    *full = xlo == c->x0 && xhi == c->x1 && ylo == c->y0 && yhi == c->y1;
-    size_t k = 0;
-    for (int x = xlo; x <= xhi; x++)
-        buf[k++] = (uint32_t)((size_t)ylo * w + x);
-    if (yhi != ylo)
-        for (int x = xlo; x <= xhi; x++)
-            buf[k++] = (uint32_t)((size_t)yhi * w + x);
-    for (int y = ylo + 1; y < yhi; y++) {
-        buf[k++] = (uint32_t)((size_t)y * w + xlo);
-        if (xhi != xlo)
-            buf[k++] = (uint32_t)((size_t)y * w + xhi);
-    }
-    return k;
+    ring r = {ax - R < c->x0 ? c->x0 : ax - R, ax + R > c->x1 ? c->x1 : ax + R,
+              ay - R < c->y0 ? c->y0 : ay - R, ay + R > c->y1 ? c->y1 : ay + R, false};
+    r.full = r.xlo == c->x0 && r.xhi == c->x1 && r.ylo == c->y0 && r.yhi == c->y1;
+    return r;
 }
 
-/* First ring from R0 on with a cell where (m & bit); its cells are left in
- * buf (*count) and its radius in *R. false when the whole box has none. */
-static bool ring_find(const db_cc *c, int ax, int ay, int R0, const uint8_t *m, uint8_t bit, int w,
-                      uint32_t *buf, size_t *count, int *R)
+/* Column step on row y: every cell on the first and last rows, only the two
+ * end columns between them. Visits each perimeter cell once, in raster
+ * order; every user below is order-independent (max, label set, and factor
+ * writes that each cell gets once per centre), so the result is the same
+ * as listing the perimeter cells first. */
+static inline int ring_step(const ring *r, int y)
 {
-    for (int r = R0;; r++) {
-        bool full;
-        size_t k = ring_cells(c, ax, ay, r, w, buf, &full);
-        for (size_t q = 0; q < k; q++)
-            if (m[buf[q]] & bit) {
-                *count = k;
-                *R = r;
+    return (y == r->ylo || y == r->yhi || r->xhi == r->xlo) ? 1 : r->xhi - r->xlo;
+}
+
+static bool ring_has(const ring *r, const uint8_t *m, uint8_t bit, int w)
+{
+    for (int y = r->ylo; y <= r->yhi; y++) {
+        const uint8_t *row = m + (size_t)y * w;
+        for (int x = r->xlo, st = ring_step(r, y); x <= r->xhi; x += st)
+            if (row[x] & bit)
                 return true;
-            }
-        if (full)
+    }
+    return false;
+}
+
+/* First ring from R0 on with a cell where (m & bit), in *out, its radius in
+ * *R. false when the whole box has none. */
+static bool ring_find(const db_cc *c, int ax, int ay, int R0, const uint8_t *m, uint8_t bit, int w,
+                      ring *out, int *R)
+{
+    for (*R = R0;; (*R)++) {
+        *out = ring_at(c, ax, ay, *R);
+        if (ring_has(out, m, bit, w))
+            return true;
+        if (out->full)
             return false;
     }
 }
@@ -170,7 +180,6 @@ static bool propagates(const uint16_t *NR, int col, int row, int w, int h)
 typedef struct medial_scratch {
     uint16_t *sdist; /* chessboard distance to the skeleton */
     uint16_t *ring;  /* first-ring radius per pixel */
-    uint32_t *buf;   /* one ring's cells */
 } medial_scratch;
 
 /* Normalisation type I (Eq. 3): from D and the skeleton (SKEL bit of m),
@@ -195,18 +204,19 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
                 continue;
             uint8_t reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sc->sdist[i];
             int R0 = sc->sdist[i] == UNREACHED ? 0 : sc->sdist[i], R;
-            size_t cnt;
-            if (!ring_find(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), R0, m, SKEL, w,
-                           sc->buf, &cnt, &R)) {
+            ring r;
+            if (!ring_find(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), R0, m, SKEL, w, &r,
+                           &R)) {
                 sc->ring[i] = UNREACHED;
                 continue;
             }
             sc->ring[i] = (uint16_t)R;
-            for (size_t t = 0; t < cnt; t++) {
-                uint32_t j = sc->buf[t];
-                if (m[j] & SKEL)
-                    factor[j] = (uint8_t)(reach >= D[j] ? D[j] + 1 : D[j]);
-            }
+            for (int y = r.ylo; y <= r.yhi; y++)
+                for (int x = r.xlo, st = ring_step(&r, y); x <= r.xhi; x += st) {
+                    size_t j = (size_t)y * w + x;
+                    if (m[j] & SKEL)
+                        factor[j] = (uint8_t)(reach >= D[j] ? D[j] + 1 : D[j]);
+                }
         }
     }
     /* end points inherit their neighbour's factor + 1 */
@@ -225,15 +235,14 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
             uint32_t i = s->order[q];
             if (!has_dist(D[i]) || sc->ring[i] == UNREACHED)
                 continue;
-            bool full;
-            size_t cnt = ring_cells(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w),
-                                    sc->ring[i], w, sc->buf, &full);
+            ring r = ring_at(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), sc->ring[i]);
             int best = -1;
-            for (size_t t = 0; t < cnt; t++) {
-                uint32_t j = sc->buf[t];
-                if ((m[j] & SKEL) && D[j] * factor[j] > best)
-                    best = D[j] * factor[j];
-            }
+            for (int y = r.ylo; y <= r.yhi; y++)
+                for (int x = r.xlo, st = ring_step(&r, y); x <= r.xhi; x += st) {
+                    size_t j = (size_t)y * w + x;
+                    if ((m[j] & SKEL) && D[j] * factor[j] > best)
+                        best = D[j] * factor[j];
+                }
             NR[i] = (uint16_t)best;
         }
     }
@@ -281,7 +290,6 @@ static void gen_free(gen *g)
     db_free(g->integral);
     db_free(g->sc.sdist);
     db_free(g->sc.ring);
-    db_free(g->sc.buf);
     db_ccset_free(&g->fg);
     db_ccset_free(&g->bgcc);
 }
@@ -300,9 +308,8 @@ static int gen_alloc(db_ctx *ctx, gen *g)
     g->integral = db_calloc(ctx, w1h1, sizeof *g->integral);
     g->sc.sdist = db_malloc(ctx, n * sizeof *g->sc.sdist);
     g->sc.ring = db_malloc(ctx, n * sizeof *g->sc.ring);
-    g->sc.buf = db_malloc(ctx, (2 * ((size_t)g->w + g->h) + 8) * sizeof *g->sc.buf);
     if (!g->ov || !g->cdist || !g->D || !g->factor || !g->NR || !g->bg || !g->region ||
-        !g->swmap || !g->integral || !g->sc.sdist || !g->sc.ring || !g->sc.buf)
+        !g->swmap || !g->integral || !g->sc.sdist || !g->sc.ring)
         return DB_ENOMEM;
     return 0;
 }
@@ -356,25 +363,26 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
 static bool merge_ring(gen *g, const db_cc *c, uint32_t i, int *reach, bool *adjacent)
 {
     int w = g->w, R;
-    size_t cnt;
     int R0 = g->cdist[i] == UNREACHED ? 0 : g->cdist[i];
-    if (!ring_find(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), R0, g->ov, CONTOUR, w,
-                   g->sc.buf, &cnt, &R))
+    ring r;
+    if (!ring_find(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), R0, g->ov, CONTOUR, w, &r,
+                   &R))
         return false;
     int best = -1, first = -1;
     *adjacent = false;
-    for (size_t t = 0; t < cnt; t++) {
-        uint32_t j = g->sc.buf[t];
-        if (!(g->ov[j] & CONTOUR))
-            continue;
-        if (g->swmap[j] > best)
-            best = g->swmap[j];
-        int L = g->fg.labels[j];
-        if (first < 0)
-            first = L;
-        else if (L != first)
-            *adjacent = true;
-    }
+    for (int y = r.ylo; y <= r.yhi; y++)
+        for (int x = r.xlo, st = ring_step(&r, y); x <= r.xhi; x += st) {
+            size_t j = (size_t)y * w + x;
+            if (!(g->ov[j] & CONTOUR))
+                continue;
+            if (g->swmap[j] > best)
+                best = g->swmap[j];
+            int L = g->fg.labels[j];
+            if (first < 0)
+                first = L;
+            else if (L != first)
+                *adjacent = true;
+        }
     *reach = best;
     return true;
 }

@@ -26,14 +26,18 @@ mkdir -p "$out"
 for m in "${methods[@]}"; do
   for s in "${sets[@]}"; do
     f="$out/${m//[:=,]/_}__$s.csv"
-    [ -s "$f" ] || "$bin" eval --csv -m "$m" "$data/dibco/$s" > "$f.tmp" && mv "$f.tmp" "$f"
+    if [ ! -s "$f" ]; then
+      # exit 1 = some page failed; the CSV still has the others and the mean
+      "$bin" eval --csv -m "$m" "$data/dibco/$s" > "$f.tmp" || [ $? -eq 1 ]
+      mv "$f.tmp" "$f"
+    fi
   done
 done
 # mean row -> the columns fm, pfm, psnr, drd
 col() { head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
 for measure in fm pfm psnr drd; do
   echo
-  echo "| $measure | ${sets[*]} |" | sed 's/ /\ |\ /g; s/| | /| /' | sed 's/\\//g'
+  printf '| %s |' "$measure"; printf ' %s |' "${sets[@]}"; echo
   printf '|---'; for _ in "${sets[@]}"; do printf '|---'; done; echo '|'
   for m in "${methods[@]}"; do
     printf '| %s ' "$m"

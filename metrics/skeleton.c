@@ -252,14 +252,14 @@ static int thin_parallel(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h,
 {
     uint16_t step = 0;
     size_t n = (size_t)w * h;
-    uint8_t *todo = db_calloc(ctx, n ? n : 1, 1); /* bit 0: rule 1, bit 1: rule 2 */
+    uint8_t *pending = db_calloc(ctx, n ? n : 1, 1); /* bit 0: rule 1, bit 1: rule 2 */
     u32vec front = {0}, dead = {0}, next = {0};
-    int rc = todo ? 0 : DB_ENOMEM;
+    int rc = pending ? 0 : DB_ENOMEM;
     for (int y = 0; y < h && !rc; y++)
         for (int x = 0; x < w && !rc; x++) {
             size_t i = (size_t)y * w + x;
             if ((m[i] & bit) && nb_code(m, bit, w, h, x, y) != 0xFF) {
-                todo[i] = 3;
+                pending[i] = 3;
                 rc = vec_push(ctx, &front, (uint32_t)i);
             }
         }
@@ -272,13 +272,13 @@ static int thin_parallel(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h,
             dead.n = 0;
             for (size_t k = 0; k < front.n && !rc; k++) {
                 uint32_t i = front.v[k];
-                if (!(m[i] & bit) || !(todo[i] & rb))
+                if (!(m[i] & bit) || !(pending[i] & rb))
                     continue;
                 int x = (int)(i % (uint32_t)w), y = (int)(i / (uint32_t)w);
                 if (del[nb_code(m, bit, w, h, x, y)])
                     rc = vec_push(ctx, &dead, i);
                 else
-                    todo[i] &= (uint8_t)~rb;
+                    pending[i] &= (uint8_t)~rb;
             }
             /* steps count every sub-iteration: odd = first, even = second */
             if (step < UINT16_MAX - 1)
@@ -288,13 +288,13 @@ static int thin_parallel(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h,
             changed |= dead.n > 0;
             for (size_t k = 0; k < dead.n; k++) {
                 m[dead.v[k]] &= (uint8_t)~bit;
-                todo[dead.v[k]] = 0;
+                pending[dead.v[k]] = 0;
                 if (when)
                     when[dead.v[k]] = step;
             }
             next.n = 0;
             for (size_t k = 0; k < front.n && !rc; k++)
-                if ((m[front.v[k]] & bit) && todo[front.v[k]])
+                if ((m[front.v[k]] & bit) && pending[front.v[k]])
                     rc = vec_push(ctx, &next, front.v[k]);
             for (size_t k = 0; k < dead.n && !rc; k++) {
                 int x = (int)(dead.v[k] % (uint32_t)w), y = (int)(dead.v[k] / (uint32_t)w);
@@ -306,9 +306,9 @@ static int thin_parallel(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h,
                         size_t j = (size_t)yy * w + xx;
                         if (!(m[j] & bit))
                             continue;
-                        if (!todo[j] && !rc)
+                        if (!pending[j] && !rc)
                             rc = vec_push(ctx, &next, (uint32_t)j);
-                        todo[j] = 3;
+                        pending[j] = 3;
                     }
             }
             u32vec t = front;
@@ -316,7 +316,7 @@ static int thin_parallel(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h,
             next = t;
         }
     }
-    db_free(todo);
+    db_free(pending);
     db_free(front.v);
     db_free(dead.v);
     db_free(next.v);

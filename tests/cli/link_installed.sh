@@ -1,9 +1,10 @@
 #!/bin/sh
 # The installed library is usable by another program: its pkg-config file,
 # header and shared library compile, link and run a small client.
-# usage: link_installed.sh STAGE_PREFIX
+# usage: link_installed.sh STAGE_PREFIX [EXTRA_CFLAGS]
 set -eu
 stage=$1
+extra=${2:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/client.c" <<'C'
@@ -34,5 +35,5 @@ int main(void)
 C
 pc="pkg-config --define-variable=prefix=$stage"
 export PKG_CONFIG_PATH="$stage/lib/pkgconfig"
-cc -std=c11 $($pc --cflags docbin) "$tmp/client.c" -o "$tmp/client" $($pc --libs docbin)
+cc -std=c11 $extra $($pc --cflags docbin) "$tmp/client.c" -o "$tmp/client" $($pc --libs docbin)
 LD_LIBRARY_PATH="$stage/lib" "$tmp/client"

@@ -71,10 +71,7 @@ static void test_gatos_odd_sizes_never_crash(void **state)
                 for (int y = 0; y < page.height; y++)
                     memset(db_image_row(&page, y), fill ? 255 : 0, (size_t)page.width);
             for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
-                assert_int_equal(tu_run_method(ctx, specs[k], &page, &out), 0);
-                assert_int_equal(out.width, sizes[i][0]);
-                assert_int_equal(out.height, sizes[i][1]);
-                assert_int_equal(out.format, DB_BIT1);
+                tu_assert_method_shape(ctx, specs[k], &page, &out);
             }
         }
         db_image_free(&page);

@@ -160,10 +160,7 @@ static void test_howe_odd_sizes_never_crash(void **state)
         for (int tune = 0; tune <= 3; tune++) {
             char spec[32];
             snprintf(spec, sizeof spec, "howe:tune=%d", tune);
-            assert_int_equal(tu_run_method(ctx, spec, &page, &out), 0);
-            assert_int_equal(out.width, sizes[i][0]);
-            assert_int_equal(out.height, sizes[i][1]);
-            assert_int_equal(out.format, DB_BIT1);
+            tu_assert_method_shape(ctx, spec, &page, &out);
         }
         db_image_free(&page);
         db_image_free(&out);

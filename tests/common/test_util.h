@@ -34,6 +34,8 @@ int tu_file_exists(const char *path);
 double tu_fmeasure(const db_image *result, const db_image *truth);
 /* Parses spec ("name:key=val") and runs that method: 0 or a DB_E* code. */
 int tu_run_method(db_ctx *ctx, const char *spec, const db_image *in, db_image *out);
+/* Runs spec on page and asserts success and a BIT1 output of the page's size. */
+void tu_assert_method_shape(db_ctx *ctx, const char *spec, const db_image *page, db_image *out);
 /* Runs a shell command, returns its exit status (or -1); stdout+stderr go to
  * out_file when not NULL. */
 int tu_run(const char *cmd, const char *out_file);

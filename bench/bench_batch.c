@@ -4,7 +4,11 @@
  * local -lat, 1 process and 2 at once), with each run's peak memory.
  *
  *   bench_batch [--pages N] [--distinct K] [--size WxH] [--method SPEC]...
- *               [--no-magick] [--dir DIR]
+ *               [--model FILE] [--no-magick] [--dir DIR]
+ *
+ * Default methods: sauvola, and gan (the 1-bit U-Net, nets/engine.c) with
+ * data/gan.dbm of the source tree (--model FILE: another model for every
+ * network method; the gan rows are skipped when no model is found).
  *
  * K distinct pages are rendered (tests/common/synth.c) and hard-linked up to
  * N names: every page is still read, decoded, binarized and written. Each run
@@ -72,6 +76,7 @@ int main(int argc, char **argv)
     int nmethods = 0;
     bool magick = true;
     const char *dir = DOCBIN_TEST_TMP "/bench_batch";
+    const char *model = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--pages") == 0 && i + 1 < argc)
             pages = atoi(argv[++i]);
@@ -81,20 +86,32 @@ int main(int argc, char **argv)
             sscanf(argv[++i], "%dx%d", &w, &h);
         else if (strcmp(argv[i], "--method") == 0 && i + 1 < argc && nmethods < 8)
             methods[nmethods++] = argv[++i];
+        else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
+            model = argv[++i];
         else if (strcmp(argv[i], "--no-magick") == 0)
             magick = false;
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             dir = argv[++i];
         else {
             fprintf(stderr, "usage: bench_batch [--pages N] [--distinct K] [--size WxH] "
-                            "[--method SPEC]... [--no-magick] [--dir DIR]\n");
+                            "[--method SPEC]... [--model FILE] [--no-magick] [--dir DIR]\n");
             return 2;
         }
     }
     if (pages < 1 || distinct < 1 || w < 16 || h < 16)
         return 2;
-    if (!nmethods)
+    if (!model && access(DOCBIN_SOURCE_DIR "/data/gan.dbm", R_OK) == 0)
+        model = DOCBIN_SOURCE_DIR "/data/gan.dbm";
+    if (!nmethods) {
         methods[nmethods++] = "sauvola";
+        if (model)
+            methods[nmethods++] = "gan";
+        else
+            printf("bench_batch: no data/gan.dbm: the gan rows are skipped\n");
+    }
+    char model_opt[4200] = "";
+    if (model)
+        snprintf(model_opt, sizeof model_opt, "--model '%s'", model);
     if (distinct > pages)
         distinct = pages;
 
@@ -152,9 +169,12 @@ rendered:
             row *r = &rows[nrows++];
             snprintf(r->tool, sizeof r->tool, "docbin batch -m %s", methods[m]);
             r->workers = j;
+            /* the model is given to network methods only (sauvola takes none) */
+            bool net = !strncmp(methods[m], "gan", 3) || !strncmp(methods[m], "db", 2);
             snprintf(line, sizeof line,
-                     "'%s' batch -q -y -j %d -m '%s' '%s/in' -o '%s/out_docbin' 2>'%s/log_%d.txt'",
-                     DOCBIN_CLI, j, methods[m], dir, dir, dir, nrows);
+                     "'%s' batch -q -y -j %d -m '%s' %s '%s/in' -o '%s/out_docbin' "
+                     "2>'%s/log_%d.txt'",
+                     DOCBIN_CLI, j, methods[m], net ? model_opt : "", dir, dir, dir, nrows);
             r->rc = run_timed(line, &r->seconds, &r->peak_mib);
         }
     const char *im = magick ? find_magick() : NULL;

@@ -9,7 +9,8 @@
  *    width 32, 4 levels), both with random weights; CPU seconds per page.
  *
  *   bench_kernels [--isa ref|avx2|avx512] [--runs N] [--size WxH] [--tile T]
- *                 [--no-e2e] [--no-float] [--arch unet|train|both]
+ *                 [--no-e2e] [--no-float] [--arch unet|train|both|none] [--model FILE]
+ *  (--model: also the e2e table of a trained .dbm file, e.g. data/gan.dbm)
  */
 #include "bench_util.h"
 #include "docbin.h"
@@ -204,10 +205,16 @@ static double float_conv(int w, int h, int cin, int cout)
 static double scratch_mib; /* of the last e2e net, per thread */
 static double first_cpu;   /* CPU time of its first page (net fresh: scratch first touched) */
 
-/* Median wall time; *cpu gets the median process CPU time (on a loaded VM
- * the CPU time of the one-thread run is the steadier number). */
-static double e2e(db_ctx *ctx, const db_model *m, const db_image *page, int tile, int runs,
-                  double *cpu)
+/* One e2e measurement: medians over the timed runs (profiling off), then one
+ * profiled run: its per-kind CPU seconds summed over threads (prof) and its
+ * critical path, the largest per-thread CPU time (crit: the wall time on
+ * idle cores). */
+typedef struct e2e_result {
+    double wall, cpu, crit, prof[DB_PROF_COUNT_];
+} e2e_result;
+
+static void e2e(db_ctx *ctx, const db_model *m, const db_image *page, int tile, int runs,
+                e2e_result *r)
 {
     db_net *net;
     if (db_net_create(ctx, m, &net) || db_net_set_tile(ctx, net, tile)) {
@@ -216,38 +223,44 @@ static double e2e(db_ctx *ctx, const db_model *m, const db_image *page, int tile
     }
     db_image out = {0};
     double t[16], c[16];
-    for (int r = 0; r <= runs; r++) { /* run 0 warms the arena */
+    for (int i = 0; i <= runs + 1; i++) { /* run 0 warms the arena, the last is profiled */
+        db_net_set_profile(net, i == runs + 1);
         double t0 = now_s(), c0 = cpu_s();
         if (db_net_run(ctx, net, page, &out, NULL)) {
             fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
             exit(1);
         }
-        if (r) {
-            t[r - 1] = now_s() - t0;
-            c[r - 1] = cpu_s() - c0;
-        } else {
+        if (i == 0) {
             first_cpu = cpu_s() - c0;
+        } else if (i <= runs) {
+            t[i - 1] = now_s() - t0;
+            c[i - 1] = cpu_s() - c0;
         }
+    }
+    db_net_profile(net, -1, r->prof);
+    r->crit = 0;
+    for (int w = 0; w < db_net_workers(net); w++) {
+        double p[DB_PROF_COUNT_], sum = 0;
+        db_net_profile(net, w, p);
+        for (int k = 0; k < DB_PROF_COUNT_; k++)
+            sum += p[k];
+        if (sum > r->crit)
+            r->crit = sum;
     }
     db_image_free(&out);
     scratch_mib = (double)db_net_scratch_size(net) / (1 << 20);
     db_net_free(net);
-    *cpu = median(c, runs);
-    return median(t, runs);
+    r->cpu = median(c, runs);
+    r->wall = median(t, runs);
 }
 
 /* One end-to-end table: g with random weights on page, 1 and 2 threads. The
  * CPU time (all threads of the process) per page is the number to compare
- * on this shared VM; wall time and binary MAC/s follow it. */
-static void e2e_table(db_ctx *ctx, db_isa isa, db_graph *g, const db_image *page, int tile,
+ * on this shared VM; wall time and binary MAC/s follow it. Then where the
+ * one-thread CPU time goes, per kind of operation. */
+static void e2e_table(db_ctx *ctx, db_isa isa, db_model *model, const db_image *page, int tile,
                       int runs, double peak)
 {
-    db_graph_randomize(g, 42);
-    db_model *model;
-    if (db_model_from_graph(ctx, g, &model)) {
-        fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
-        exit(1);
-    }
     db_model_info info;
     db_model_get_info(model, &info);
     double mp = (double)page->width * page->height / 1e6;
@@ -257,12 +270,12 @@ static void e2e_table(db_ctx *ctx, db_isa isa, db_graph *g, const db_image *page
     printf("\nend to end: %s, %.2f G binary MACs/MP, halo %d, tile %s, %dx%d (%.2f MP)\n",
            info.name, info.binary_macs_per_mp / 1e9, info.halo, tl, page->width, page->height,
            mp);
-    double c1, c2;
-    double t1 = e2e(ctx, model, page, tile, runs, &c1);
+    e2e_result r1, r2;
+    e2e(ctx, model, page, tile, runs, &r1);
     printf("%-34s %10.0f %12.0f %8.1f   cpu %.0f ms/page (first page %.0f), scratch %.0f "
            "MiB/thread\n",
-           "1 thread", t1 * 1e3, info.binary_macs_per_mp * mp / t1 / 1e9,
-           100.0 * info.binary_macs_per_mp * mp / t1 / peak, c1 * 1e3, first_cpu * 1e3,
+           "1 thread", r1.wall * 1e3, info.binary_macs_per_mp * mp / r1.wall / 1e9,
+           100.0 * info.binary_macs_per_mp * mp / r1.wall / peak, r1.cpu * 1e3, first_cpu * 1e3,
            scratch_mib);
     db_pool *pool;
     db_ctx *pctx;
@@ -270,12 +283,52 @@ static void e2e_table(db_ctx *ctx, db_isa isa, db_graph *g, const db_image *page
     db_ctx_create(pool, &pctx);
     if (isa != DB_ISA_AUTO)
         db_ctx_set_isa(pctx, isa);
-    double t2 = e2e(pctx, model, page, tile, runs, &c2);
-    printf("%-34s %10.0f %12.0f %8s   cpu %.0f ms/page, wall speedup %.2fx\n", "2 threads",
-           t2 * 1e3, info.binary_macs_per_mp * mp / t2 / 1e9, "-", c2 * 1e3, t1 / t2);
+    e2e(pctx, model, page, tile, runs, &r2);
+    printf("%-34s %10.0f %12.0f %8s   cpu %.0f ms/page, scratch %.0f MiB/thread\n", "2 threads",
+           r2.wall * 1e3, info.binary_macs_per_mp * mp / r2.wall / 1e9, "-", r2.cpu * 1e3,
+           scratch_mib);
+    /* on a loaded VM the wall ratio measures the neighbours; the CPU ratio
+     * (one-thread CPU over the busiest thread's CPU) is what idle cores give */
+    printf("  2 vs 1 thread: wall speedup %.2fx; cpu-based speedup %.2fx (1-thread cpu %.0f ms / "
+           "busiest thread %.0f ms), extra work from halos %+.1f%%\n",
+           r1.wall / r2.wall, r1.cpu / r2.crit, r1.cpu * 1e3, r2.crit * 1e3,
+           100.0 * (r2.cpu / r1.cpu - 1.0));
+    double tot = 0;
+    for (int k = 0; k < DB_PROF_COUNT_; k++)
+        tot += r1.prof[k];
+    printf("  where the 1-thread cpu goes (one profiled page, %.0f ms):\n", tot * 1e3);
+    for (int k = 0; k < DB_PROF_COUNT_; k++)
+        if (r1.prof[k] > 0)
+            printf("    %-40s %8.1f ms %6.1f%%\n", db_net_prof_name(k), r1.prof[k] * 1e3,
+                   100.0 * r1.prof[k] / tot);
     db_ctx_free(pctx);
     db_pool_free(pool);
+}
+
+/* e2e_table of g with random weights (seeded). */
+static void e2e_graph(db_ctx *ctx, db_isa isa, db_graph *g, const db_image *page, int tile,
+                      int runs, double peak)
+{
+    db_graph_randomize(g, 42);
+    db_model *model;
+    if (db_model_from_graph(ctx, g, &model)) {
+        fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
+        exit(1);
+    }
+    e2e_table(ctx, isa, model, page, tile, runs, peak);
     db_model_free(model);
+}
+
+static void print_load(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    char line[128] = "?";
+    if (f) {
+        if (!fgets(line, sizeof line, f))
+            snprintf(line, sizeof line, "?\n");
+        fclose(f);
+    }
+    printf("machine load (1, 5, 15 min, /proc/loadavg): %s", line);
 }
 
 int main(int argc, char **argv)
@@ -283,7 +336,7 @@ int main(int argc, char **argv)
     db_isa isa = DB_ISA_AUTO;
     int runs = 3, pw = 2480, ph = 3508, tile = -1; /* -1: the engine chooses */
     bool do_e2e = true, do_float = true;
-    const char *arch_sel = "both";
+    const char *arch_sel = "both", *model_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--isa") && i + 1 < argc) {
             if (db_isa_parse(argv[++i], &isa)) {
@@ -306,9 +359,12 @@ int main(int argc, char **argv)
             do_float = false;
         } else if (!strcmp(argv[i], "--arch") && i + 1 < argc) {
             arch_sel = argv[++i];
+        } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+            model_path = argv[++i];
         } else {
             fprintf(stderr, "usage: bench_kernels [--isa I] [--runs N] [--size WxH] [--tile T] "
-                            "[--no-e2e] [--no-float] [--arch unet|train|both]\n");
+                            "[--no-e2e] [--no-float] [--arch unet|train|both|none] "
+                            "[--model FILE]\n");
             return 2;
         }
     }
@@ -317,7 +373,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_kernels: isa not supported here\n");
         return 2;
     }
-    printf("isa %s, median of %d runs, one core unless noted\n\n", db_isa_name(k->isa), runs);
+    printf("isa %s, median of %d runs, one core unless noted\n", db_isa_name(k->isa), runs);
+    print_load();
+    printf("\n");
     /* the VM's speed drifts (shared cores): the peak loop runs right before
      * each timed conv and the ratio is taken per run, then the median */
     long piters = 4L << 20;
@@ -396,23 +454,33 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
         return 1;
     }
-    if (strcmp(arch_sel, "train"))
-        e2e_table(ctx, isa, &g, &page, tile, runs, peak);
+    if (!strcmp(arch_sel, "unet") || !strcmp(arch_sel, "both"))
+        e2e_graph(ctx, isa, &g, &page, tile, runs, peak);
     db_graph_free(&g);
     /* the trainer's network (nets/train/arch.c defaults), exported */
     tnet tn;
     tnet_init(&tn);
     tr_rng trng;
     tr_rng_seed(&trng, 7);
-    tr_arch arch = {32, 4, TR_HEAD_MASK};
+    tr_arch arch = {.width = 32, .levels = 4, .head = TR_HEAD_MASK};
     if (tr_arch_build(ctx, &tn, &arch, &trng) || tnet_to_graph(ctx, &tn, "train-w32-l4", &g)) {
         fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
         return 1;
     }
     tnet_free(&tn);
-    if (strcmp(arch_sel, "unet"))
-        e2e_table(ctx, isa, &g, &page, tile, runs, peak);
+    if (!strcmp(arch_sel, "train") || !strcmp(arch_sel, "both"))
+        e2e_graph(ctx, isa, &g, &page, tile, runs, peak);
     db_graph_free(&g);
+    if (model_path) { /* a trained model: its real weights and thresholds */
+        db_model *model;
+        if (db_model_load(ctx, model_path, &model)) {
+            fprintf(stderr, "bench_kernels: %s\n", db_ctx_message(ctx));
+            return 1;
+        }
+        e2e_table(ctx, isa, model, &page, tile, runs, peak);
+        db_model_free(model);
+    }
+    print_load();
     db_image_free(&page);
     db_ctx_free(ctx);
     return 0;

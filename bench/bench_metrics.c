@@ -2,7 +2,10 @@
  * generation and scoring on a seeded synthetic 3000x4000 page, then every
  * ground truth of ../shared/data/dibco scored against an Otsu binarization
  * (binarization not timed). CPU time, median of N runs; ratios against the
- * plain counting pass (FM/PSNR only) measured in the same run.
+ * plain counting pass (FM/PSNR only) measured in the same run. Weight
+ * generation is timed with fresh buffers (one page) and with a db_weights
+ * kept from page to page (its workspace reused), and the folder is scored
+ * both ways (the two must agree).
  * usage: bench_metrics [--runs N] [--width W --height H] [--no-data]
  */
 #include "bench_util.h"
@@ -61,9 +64,21 @@ static void synth_page(db_image *gt, db_image *res, int w, int h, uint64_t seed)
     }
 }
 
-typedef struct timing {
-    double counts, weights, score_given, score_all;
-} timing;
+/* Machine load, printed with the timings: the VM is shared. */
+static void print_load(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    char buf[128] = "";
+    if (f) {
+        if (!fgets(buf, sizeof buf, f))
+            buf[0] = '\0';
+        fclose(f);
+    }
+    buf[strcspn(buf, "\n")] = '\0';
+    printf("load average: %s\n", buf[0] ? buf : "unknown");
+}
+
+enum { STEPS = 6 };
 
 static void bench_page(int w, int h, int runs)
 {
@@ -73,14 +88,15 @@ static void bench_page(int w, int h, int runs)
     db_image_ensure(ctx, &gt, w, h, DB_GRAY8);
     db_image_ensure(ctx, &res, w, h, DB_GRAY8);
     synth_page(&gt, &res, w, h, tu_seed());
-    db_weights wts = {0};
+    db_weights kept = {0}; /* reused across runs, as a folder run would */
     db_metrics m;
-    double t[4][32];
+    double t[STEPS][32];
     if (runs > 32)
         runs = 32;
     for (int r = 0; r < runs; r++) {
         db_mask mg, mr;
         db_counts c;
+        db_weights fresh = {0};
         double t0 = cpu_s();
         db_mask_from_image(ctx, &gt, true, "bench", &mg);
         db_mask_from_image(ctx, &res, false, "bench", &mr);
@@ -88,34 +104,46 @@ static void bench_page(int w, int h, int runs)
         double t1 = cpu_s();
         db_free(mg.m);
         db_free(mr.m);
-        if (db_weights_generate(ctx, &gt, &wts) != 0) {
+        int rc = db_weights_generate(ctx, &gt, &fresh);
+        double t2 = cpu_s();
+        db_weights_free(&fresh);
+        double t3 = cpu_s();
+        rc = rc ? rc : db_weights_generate(ctx, &gt, &kept);
+        double t4 = cpu_s();
+        rc = rc ? rc : db_metrics_compute(ctx, &gt, &res, &kept, &m);
+        double t5 = cpu_s();
+        rc = rc ? rc : db_metrics_compute(ctx, &gt, &res, NULL, &m);
+        double t6 = cpu_s();
+        if (rc) {
             fprintf(stderr, "bench_metrics: %s\n", db_ctx_message(ctx));
             exit(1);
         }
-        double t2 = cpu_s();
-        db_metrics_compute(ctx, &gt, &res, &wts, &m);
-        double t3 = cpu_s();
-        db_metrics_compute(ctx, &gt, &res, NULL, &m);
-        double t4 = cpu_s();
         t[0][r] = t1 - t0;
         t[1][r] = t2 - t1;
-        t[2][r] = t3 - t2;
-        t[3][r] = t4 - t3;
+        t[2][r] = t4 - t3;
+        t[3][r] = t5 - t4;
+        t[4][r] = (t4 - t3) + (t5 - t4);
+        t[5][r] = t6 - t5;
     }
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < STEPS; k++)
         qsort(t[k], (size_t)runs, sizeof(double), cmp_double);
     double mp = (double)w * h / 1e6;
-    static const char *const what[4] = {"counts only (FM, PSNR): reference",
-                                        "weight maps generated", "all measures, weights given",
-                                        "all measures + weight generation"};
+    static const char *const what[STEPS] = {
+        "counts only (FM, PSNR): reference",  "weights, fresh db_weights",
+        "weights, db_weights reused",         "all measures, weights given",
+        "weights reused + all measures",      "all measures + weights (NULL)"};
     printf("synthetic page %dx%d (%.1f MP), median of %d runs, FM %.2f pFM %.2f\n", w, h, mp,
            runs, m.fm, m.pfm);
+    print_load();
     printf("%-36s %10s %10s %8s\n", "step", "cpu ms", "MP/s", "ratio");
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < STEPS; k++) {
         double s = t[k][runs / 2];
         printf("%-36s %10.1f %10.1f %8.1f\n", what[k], 1e3 * s, mp / s, s / t[0][runs / 2]);
     }
-    db_weights_free(&wts);
+    printf("(fresh: the generator's buffers are new memory, as for a single page;\n"
+           " reused: a caller that keeps one db_weights for page after page;\n"
+           " NULL: db_metrics_compute generating its own, fresh, weights)\n");
+    db_weights_free(&kept);
     db_image_free(&gt);
     db_image_free(&res);
     db_ctx_free(ctx);
@@ -139,9 +167,14 @@ static void bench_data(const char *data)
         db_ctx_free(ctx);
         return;
     }
-    printf("\n%s: each ground truth against its page binarized by otsu (not timed)\n", dir);
-    printf("%-12s %6s %8s %10s %10s\n", "set", "pairs", "MP", "cpu s", "MP/s");
-    double all_t = 0, all_mp = 0;
+    printf("\n%s: each ground truth against its page binarized by otsu (not timed);\n"
+           "all measures with weights generated: NULL = fresh per page (db_metrics_compute),\n"
+           "reused = one db_weights kept for every page\n", dir);
+    print_load();
+    printf("%-12s %6s %8s %10s %10s %12s\n", "set", "pairs", "MP", "NULL cpu s", "MP/s",
+           "reused cpu s");
+    db_weights kept = {0};
+    double all_t = 0, all_tk = 0, all_mp = 0;
     int all_n = 0;
     struct dirent *e;
     char *sets[64];
@@ -154,7 +187,7 @@ static void bench_data(const char *data)
         char sdir[2048];
         snprintf(sdir, sizeof sdir, "%s/%s", dir, sets[s]);
         DIR *sd = opendir(sdir);
-        double t = 0, mp = 0;
+        double t = 0, tk = 0, mp = 0;
         int n = 0;
         while (sd && (e = readdir(sd))) {
             const char *u = strstr(e->d_name, "_gt.png");
@@ -173,13 +206,21 @@ static void bench_data(const char *data)
                 db_ctx_clear_error(ctx);
             }
             ok = ok && img.data && db_method_run(ctx, &otsu, &img, &bin) == 0;
-            db_metrics m;
+            db_metrics m, m2;
             double t0 = cpu_s();
             ok = ok && db_metrics_compute(ctx, &gt, &bin, NULL, &m) == 0;
+            double t1 = cpu_s();
+            ok = ok && db_weights_generate(ctx, &gt, &kept) == 0 &&
+                 db_metrics_compute(ctx, &gt, &bin, &kept, &m2) == 0;
             if (ok) {
-                t += cpu_s() - t0;
+                t += t1 - t0;
+                tk += cpu_s() - t1;
                 mp += (double)gt.width * gt.height / 1e6;
                 n++;
+                if (m.pfm != m2.pfm || m.fm != m2.fm) {
+                    fprintf(stderr, "bench_metrics: %s: reused weights give other scores\n", gtp);
+                    exit(1);
+                }
             }
             db_ctx_clear_error(ctx);
             db_image_free(&gt);
@@ -188,14 +229,17 @@ static void bench_data(const char *data)
         }
         if (sd)
             closedir(sd);
-        printf("%-12s %6d %8.1f %10.2f %10.1f\n", sets[s], n, mp, t, t > 0 ? mp / t : 0.0);
+        printf("%-12s %6d %8.1f %10.2f %10.1f %12.2f\n", sets[s], n, mp, t, t > 0 ? mp / t : 0.0,
+               tk);
         all_t += t;
+        all_tk += tk;
         all_mp += mp;
         all_n += n;
         free(sets[s]);
     }
-    printf("%-12s %6d %8.1f %10.2f %10.1f\n", "all", all_n, all_mp, all_t,
-           all_t > 0 ? all_mp / all_t : 0.0);
+    printf("%-12s %6d %8.1f %10.2f %10.1f %12.2f\n", "all", all_n, all_mp, all_t,
+           all_t > 0 ? all_mp / all_t : 0.0, all_tk);
+    db_weights_free(&kept);
     db_ctx_free(ctx);
 }
 

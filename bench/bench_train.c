@@ -52,7 +52,7 @@ int main(int argc, char **argv)
     tnet_init(&net);
     tr_rng rng;
     tr_rng_seed(&rng, 1);
-    tr_arch a = {width, levels, TR_HEAD_MASK};
+    tr_arch a = {.width = width, .levels = levels, .head = TR_HEAD_MASK};
     tr_adam adam;
     if (tr_arch_build(ctx, &net, &a, &rng) || tnet_prepare(ctx, &net, pool, batch, patch, patch) ||
         tr_adam_init(ctx, &adam, &net)) {

@@ -36,4 +36,5 @@ const db_method_info db_bernsen_method = {
     .nparams = 2,
     .params = params,
     .run = bernsen_run,
+    .strips = &db_strips_window,
 };

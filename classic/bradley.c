@@ -34,4 +34,5 @@ const db_method_info db_bradley_method = {
     .nparams = 2,
     .params = params,
     .run = bradley_run,
+    .strips = &db_strips_bradley,
 };

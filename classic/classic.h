@@ -46,4 +46,8 @@ extern const db_method_info db_niblack_method, db_sauvola_method, db_wolf_method
  * canny.h (edges) and maxflow.h (graph cut) ---- */
 extern const db_method_info db_gatos_method, db_su_method, db_su2013_method, db_howe_method;
 
+/* ---- strips.c: strip-mode descriptors (db_method_info.strips) ---- */
+extern const db_strip_info db_strips_window, db_strips_bradley, db_strips_pointwise,
+    db_strips_otsu, db_strips_kittler, db_strips_kapur, db_strips_wolf;
+
 #endif

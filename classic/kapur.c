@@ -53,4 +53,5 @@ const db_method_info db_kapur_method = {
     .nparams = 0,
     .params = NULL,
     .run = kapur_run,
+    .strips = &db_strips_kapur,
 };

@@ -55,4 +55,5 @@ const db_method_info db_kittler_method = {
     .nparams = 0,
     .params = NULL,
     .run = kittler_run,
+    .strips = &db_strips_kittler,
 };

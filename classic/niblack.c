@@ -30,4 +30,5 @@ const db_method_info db_niblack_method = {
     .nparams = 2,
     .params = params,
     .run = niblack_run,
+    .strips = &db_strips_window,
 };

@@ -31,4 +31,5 @@ const db_method_info db_nick_method = {
     .nparams = 2,
     .params = params,
     .run = nick_run,
+    .strips = &db_strips_window,
 };

@@ -44,4 +44,5 @@ const db_method_info db_otsu_method = {
     .nparams = 0,
     .params = NULL,
     .run = otsu_run,
+    .strips = &db_strips_otsu,
 };

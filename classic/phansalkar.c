@@ -44,4 +44,5 @@ const db_method_info db_phansalkar_method = {
     .nparams = 5,
     .params = params,
     .run = phansalkar_run,
+    .strips = &db_strips_window,
 };

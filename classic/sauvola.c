@@ -31,4 +31,5 @@ const db_method_info db_sauvola_method = {
     .nparams = 3,
     .params = params,
     .run = sauvola_run,
+    .strips = &db_strips_window,
 };

@@ -164,4 +164,5 @@ const db_method_info db_threshold_method = {
     .nparams = 1,
     .params = params,
     .run = threshold_run,
+    .strips = &db_strips_pointwise,
 };

@@ -42,4 +42,5 @@ const db_method_info db_trsingh_method = {
     .nparams = 2,
     .params = params,
     .run = trsingh_run,
+    .strips = &db_strips_window,
 };

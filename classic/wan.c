@@ -43,4 +43,5 @@ const db_method_info db_wan_method = {
     .nparams = 3,
     .params = params,
     .run = wan_run,
+    .strips = &db_strips_window,
 };

@@ -46,4 +46,5 @@ const db_method_info db_wolf_method = {
     .nparams = 2,
     .params = params,
     .run = wolf_run,
+    .strips = &db_strips_wolf,
 };

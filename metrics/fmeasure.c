@@ -17,7 +17,7 @@ int db_mask_from_image(db_ctx *ctx, const db_image *img, bool two_level, const c
                        (int)img->format);
     DB_TRY(db_check_dimensions(ctx, who, img->width, img->height));
     int w = img->width, h = img->height;
-    uint8_t *m = db_malloc(ctx, (size_t)w * h);
+    uint8_t *m = db_plane_malloc(ctx, (size_t)w * h, 1);
     if (!m)
         return DB_ENOMEM;
     /* two_level: the gray values seen, as a 256-bit set */

@@ -34,6 +34,11 @@ void db_fmeasure_from_counts(const db_counts *c, db_metrics *m);
 double db_fmeasure_combine(double r, double p);
 
 /* ---- pseudo measures (pfmeasure.c) ---- */
+/* db_weights_generate with the reference ring scans (cell by cell) and
+ * db_thin_ref: the specification the fast path is tested against; slow. */
+int db_weights_generate_ref(db_ctx *ctx, const db_image *gt, db_weights *out);
+/* Frees db_weights.work (NULL: nothing). */
+void db_weights_work_free(struct db_weights_work *work);
 void db_pfmeasure_compute(const db_mask *gt, const db_mask *res, const db_weights *w,
                           db_metrics *m);
 /* H-DIBCO 2010 skeleton pseudo-FM; needs m->precision already set. */
@@ -51,6 +56,12 @@ void db_drd_compute(const db_mask *gt, const db_mask *res, db_metrics *m);
 int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, db_metrics *m);
 
 /* ---- components, thinning, distances (skeleton.c) ---- */
+
+/* db_malloc / db_calloc of count * size bytes for a per-pixel plane: big
+ * planes are advised to use huge pages (fewer first-touch page faults).
+ * Free with db_free. */
+void *db_plane_malloc(db_ctx *ctx, size_t count, size_t size);
+void *db_plane_calloc(db_ctx *ctx, size_t count, size_t size);
 
 /* One 8-connected component: inclusive bounding box, raster-first pixel
  * (seed), pixel count, and the stroke width the weight generator assigns. */
@@ -72,27 +83,56 @@ typedef struct db_ccset {
     int32_t *labels;  /* w*h */
     uint32_t *order;  /* number of labelled pixels */
     uint32_t *start;  /* n + 1 */
+    /* scratch, and every buffer's capacity (elements), kept for reuse */
+    uint32_t *parent, *aux;
+    size_t cap_labels, cap_order, cap_start, cap_cc, cap_parent, cap_aux;
 } db_ccset;
 
-/* Labels the pixels where (m[i] == value) with 8-connectivity. */
+/* Labels the pixels where (m[i] == value) with 8-connectivity. out must be
+ * zero-initialised before its first use; later calls reuse its buffers when
+ * large enough. Free with db_ccset_free (also after a failure). */
 int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, db_ccset *out);
 void db_ccset_free(db_ccset *s);
+
+/* Buffers of the thinnings, kept between calls (work may also be NULL: then
+ * temporary ones are used). Zero-initialise; free with db_thin_work_free. */
+typedef struct db_thin_work {
+    uint8_t *plane;  /* the layer with a zero frame, (w + 2) * (h + 2) */
+    uint16_t *when;  /* deletion steps on that plane */
+    uint32_t *list[4]; /* work lists */
+    size_t cap_plane, cap_when, cap[4];
+} db_thin_work;
+void db_thin_work_free(db_thin_work *work);
 
 /* Thins the `bit` layer of m in place to the skeleton BinEvalWeights uses:
  * Zhang-Suen (1984) sub-iterations to a fixed point, then the Lee-Chen (1992)
  * Table 1 simple-point table in sequential raster passes to a fixed point.
- * Out-of-image neighbours are background. when (may be NULL; w*h, zeroed
- * by the caller) receives for each pixel Zhang-Suen deleted the number of the
- * sub-iteration (1, 2, ...; saturating) that deleted it. */
-int db_thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when);
+ * Out-of-image neighbours are background. when (may be NULL; w*h) receives
+ * for each pixel Zhang-Suen deleted the number of the sub-iteration (1, 2,
+ * ...; saturating) that deleted it, 0 for the others. */
+int db_thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when,
+                     db_thin_work *work);
 /* MATLAB bwmorph(BW, 'thin', Inf) (Lam, Lee, Suen 1992): m is 0/1, in place. */
-int db_thin_matlab(db_ctx *ctx, uint8_t *m, int w, int h);
+int db_thin_matlab(db_ctx *ctx, uint8_t *m, int w, int h, db_thin_work *work);
+/* The specification both thinnings are tested against: every sub-iteration
+ * decides on the whole image, then deletes (slow). lee_chen: Zhang-Suen then
+ * Table 1 as db_thin_lee_chen (when as there, may be NULL); else the Lam-Lee-
+ * Suen rules of db_thin_matlab (when must be NULL). */
+int db_thin_ref(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, bool lee_chen, uint16_t *when);
 /* Exact chessboard distance to the nearest pixel with (m[i] & bit); 0xFFFF
  * where there is none. Two raster passes. */
 void db_chebyshev_dt(const uint8_t *m, uint8_t bit, int w, int h, uint16_t *dist);
 /* Exact squared Euclidean distance to the nearest pixel with m[i] != 0
- * (Felzenszwalb-Huttenlocher); returns false (dist untouched) if there is
- * none. scratch: 3*(max(w,h)+1) doubles + max(w,h)+1 ints. */
-bool db_euclid_dt2(const uint8_t *m, int w, int h, double *dist2, double *scratch, int *iscratch);
+ * (Felzenszwalb-Huttenlocher), in two stages so a caller can stream rows:
+ * db_column_dist gives each pixel's distance to the nearest nonzero pixel
+ * of its column in vd (w*h; 0xFFFF: none; false when m has no nonzero
+ * pixel), then db_euclid_dt2_row turns one row of vd into that row's
+ * squared distances (+inf when m has none). scratch: 2*w+2 doubles, w+1
+ * ints. db_euclid_dt2 runs both over the image (dist2: w*h; scratch as
+ * for the widest row). */
+bool db_column_dist(const uint8_t *m, int w, int h, uint16_t *vd);
+void db_euclid_dt2_row(const uint16_t *vd, int w, double *dist2, double *scratch, int *iscratch);
+bool db_euclid_dt2(const uint8_t *m, int w, int h, uint16_t *vd, double *dist2, double *scratch,
+                   int *iscratch);
 
 #endif

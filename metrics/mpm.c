@@ -11,14 +11,17 @@
 
 int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, db_metrics *m)
 {
-    int w = gt->w, h = gt->h, mx = w > h ? w : h;
+    int w = gt->w, h = gt->h;
     size_t n = (size_t)w * h;
     m->mpm = 0.0;
-    uint8_t *contour = db_calloc(ctx, n, 1);
-    double *d2 = db_malloc(ctx, n * sizeof *d2);
-    double *scratch = db_malloc(ctx, (3 * (size_t)mx + 3) * sizeof *scratch);
-    int *iscratch = db_malloc(ctx, ((size_t)mx + 1) * sizeof *iscratch);
-    int rc = (contour && d2 && scratch && iscratch) ? 0 : DB_ENOMEM;
+    /* the distances are streamed row by row (column distances in 2 bytes a
+     * pixel instead of a w*h plane of doubles); the sums keep raster order */
+    uint8_t *contour = db_plane_malloc(ctx, n, 1);
+    uint16_t *vd = db_plane_malloc(ctx, n, sizeof *vd);
+    double *d2 = db_malloc(ctx, (size_t)w * sizeof *d2);
+    double *scratch = db_malloc(ctx, (2 * (size_t)w + 2) * sizeof *scratch);
+    int *iscratch = db_malloc(ctx, ((size_t)w + 1) * sizeof *iscratch);
+    int rc = (contour && vd && d2 && scratch && iscratch) ? 0 : DB_ENOMEM;
     if (!rc) {
         const uint8_t *g = gt->m;
         for (int y = 0; y < h; y++)
@@ -27,16 +30,20 @@ int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, db_metric
                 contour[i] = g[i] && ((y > 0 && !g[i - w]) || (y < h - 1 && !g[i + w]) ||
                                       (x > 0 && !g[i - 1]) || (x < w - 1 && !g[i + 1]));
             }
-        if (db_euclid_dt2(contour, w, h, d2, scratch, iscratch)) {
+        if (db_column_dist(contour, w, h, vd)) {
             double total = 0.0, dfn = 0.0, dfp = 0.0;
-            for (size_t i = 0; i < n; i++) {
-                double d = sqrt(d2[i]);
-                total += d;
-                if (g[i] != res->m[i]) {
-                    if (g[i])
-                        dfn += d;
-                    else
-                        dfp += d;
+            for (int y = 0; y < h; y++) {
+                db_euclid_dt2_row(vd + (size_t)y * w, w, d2, scratch, iscratch);
+                const uint8_t *gr = g + (size_t)y * w, *rr = res->m + (size_t)y * w;
+                for (int x = 0; x < w; x++) {
+                    double d = sqrt(d2[x]);
+                    total += d;
+                    if (gr[x] != rr[x]) {
+                        if (gr[x])
+                            dfn += d;
+                        else
+                            dfp += d;
+                    }
                 }
             }
             if (total > 0) {
@@ -46,6 +53,7 @@ int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, db_metric
         }
     }
     db_free(contour);
+    db_free(vd);
     db_free(d2);
     db_free(scratch);
     db_free(iscratch);

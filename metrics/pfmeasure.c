@@ -51,11 +51,11 @@ int db_pfmeasure_skel_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res
                               db_metrics *m)
 {
     size_t n = (size_t)gt->w * gt->h;
-    uint8_t *sk = db_malloc(ctx, n);
+    uint8_t *sk = db_plane_malloc(ctx, n, 1);
     if (!sk)
         return DB_ENOMEM;
     memcpy(sk, gt->m, n);
-    int rc = db_thin_matlab(ctx, sk, gt->w, gt->h);
+    int rc = db_thin_matlab(ctx, sk, gt->w, gt->h, NULL);
     if (rc) {
         db_free(sk);
         return rc;

@@ -29,7 +29,14 @@ static inline bool has_dist(uint8_t d)
  * a feature, then uses EVERY feature on it. The perimeter at R holds every
  * in-box cell at chessboard distance R (plus clamped cells nearer, which are
  * no features), so a search may start at any lower bound of the distance to
- * the nearest feature (the global distance transform) with the same result. */
+ * the nearest feature (the global distance transform) with the same result.
+ *
+ * A perimeter is two row segments and two column segments. The fast path
+ * reads them from bit planes (one bit per cell, by rows and by columns), so
+ * a ring costs a few 64-bit words instead of 8R byte reads; the reference
+ * path reads the byte layer cell by cell. Both list the same cells (in a
+ * different order: every user below is order-independent, max, label set and
+ * factor writes that each cell gets once per centre). */
 typedef struct ring {
     int xlo, xhi, ylo, yhi;
     bool full; /* the ring covers the whole box: no larger ring is needed */
@@ -43,38 +50,112 @@ static ring ring_at(const db_cc *c, int ax, int ay, int R)
     return r;
 }
 
-/* Column step on row y: every cell on the first and last rows, only the two
- * end columns between them. Visits each perimeter cell once, in raster
- * order; every user below is order-independent (max, label set, and factor
- * writes that each cell gets once per centre), so the result is the same
- * as listing the perimeter cells first. */
-static inline int ring_step(const ring *r, int y)
-{
-    return (y == r->ylo || y == r->yhi || r->xhi == r->xlo) ? 1 : r->xhi - r->xlo;
-}
+/* The feature layer the rings search: cells where (m & bit); with bits set,
+ * also as bit planes (rows: bit x of row y at rows[y * rw + x / 64]; cols:
+ * bit y of column x at cols[x * cw + y / 64]). runs: the caller needs only
+ * what is constant along a run of neighbouring features (a text component
+ * and its stroke width along the contour), so the bit-plane path lists one
+ * cell per run of a segment (on bench_metrics' page: 23M cells instead of
+ * 83M). */
+typedef struct layer {
+    const uint8_t *m;
+    uint8_t bit;
+    int w, h;
+    bool bits, runs;
+    size_t rw, cw;
+    uint64_t *rows, *cols;
+} layer;
 
-static bool ring_has(const ring *r, const uint8_t *m, uint8_t bit, int w)
+/* Fills the bit planes of L from its byte layer (planes sized by the caller). */
+static void layer_pack(layer *L)
 {
-    for (int y = r->ylo; y <= r->yhi; y++) {
-        const uint8_t *row = m + (size_t)y * w;
-        for (int x = r->xlo, st = ring_step(r, y); x <= r->xhi; x += st)
-            if (row[x] & bit)
-                return true;
+    int w = L->w, h = L->h;
+    memset(L->rows, 0, (size_t)h * L->rw * sizeof *L->rows);
+    memset(L->cols, 0, (size_t)w * L->cw * sizeof *L->cols);
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = L->m + (size_t)y * w;
+        uint64_t *rb = L->rows + (size_t)y * L->rw, cbit = 1ull << (y & 63);
+        uint64_t *cb = L->cols + (size_t)(y >> 6);
+        for (int x = 0; x < w; x++)
+            if (row[x] & L->bit) {
+                rb[x >> 6] |= 1ull << (x & 63);
+                cb[(size_t)x * L->cw] |= cbit;
+            }
     }
-    return false;
 }
 
-/* First ring from R0 on with a cell where (m & bit), in *out, its radius in
- * *R. false when the whole box has none. */
-static bool ring_find(const db_cc *c, int ax, int ay, int R0, const uint8_t *m, uint8_t bit, int w,
-                      ring *out, int *R)
+/* Appends base + k * step for every set bit k in [lo, hi] of line (with
+ * runs, only for the first bit of each run of consecutive set bits). Most
+ * segments lie in one word, and most words hold no feature. */
+static inline size_t bits_list(const uint64_t *line, int lo, int hi, uint32_t base,
+                               uint32_t step, bool runs, uint32_t *out)
 {
+    size_t cnt = 0;
+    int wlo = lo >> 6, whi = hi >> 6;
+    uint64_t first = ~0ull << (lo & 63), last = ~0ull >> (63 - (hi & 63)), carry = 0;
+    for (int wd = wlo; wd <= whi; wd++) {
+        uint64_t v = line[wd];
+        if (wd == wlo)
+            v &= first;
+        if (wd == whi)
+            v &= last;
+        uint64_t starts = runs ? v & ~(v << 1 | carry) : v;
+        carry = v >> 63;
+        while (starts) {
+            int k = wd * 64 + __builtin_ctzll(starts);
+            out[cnt++] = base + (uint32_t)k * step;
+            starts &= starts - 1;
+        }
+    }
+    return cnt;
+}
+
+/* Lists the feature cells on the perimeter of r into out (room for
+ * 2 * (w + h) cells); returns their number. */
+static size_t ring_list(const layer *L, const ring *r, uint32_t *out)
+{
+    int w = L->w;
+    size_t cnt = 0;
+    if (L->bits) {
+        uint32_t uw = (uint32_t)w;
+        cnt += bits_list(L->rows + (size_t)r->ylo * L->rw, r->xlo, r->xhi, (uint32_t)r->ylo * uw,
+                         1, L->runs, out);
+        if (r->yhi != r->ylo)
+            cnt += bits_list(L->rows + (size_t)r->yhi * L->rw, r->xlo, r->xhi,
+                             (uint32_t)r->yhi * uw, 1, L->runs, out + cnt);
+        if (r->yhi - r->ylo >= 2) {
+            cnt += bits_list(L->cols + (size_t)r->xlo * L->cw, r->ylo + 1, r->yhi - 1,
+                             (uint32_t)r->xlo, uw, L->runs, out + cnt);
+            if (r->xhi != r->xlo)
+                cnt += bits_list(L->cols + (size_t)r->xhi * L->cw, r->ylo + 1, r->yhi - 1,
+                                 (uint32_t)r->xhi, uw, L->runs, out + cnt);
+        }
+        return cnt;
+    }
+    /* reference: every cell on the first and last rows, only the two end
+     * columns between them, in raster order */
+    for (int y = r->ylo; y <= r->yhi; y++) {
+        const uint8_t *row = L->m + (size_t)y * w;
+        int st = (y == r->ylo || y == r->yhi || r->xhi == r->xlo) ? 1 : r->xhi - r->xlo;
+        for (int x = r->xlo; x <= r->xhi; x += st)
+            if (row[x] & L->bit)
+                out[cnt++] = (uint32_t)((size_t)y * w + x);
+    }
+    return cnt;
+}
+
+/* First ring from R0 on with a feature: its cells in out (count returned),
+ * its radius in *R. 0 when the whole box has none. */
+static size_t ring_first(const layer *L, const db_cc *c, uint32_t i, int R0, int *R, uint32_t *out)
+{
+    int ax = (int)(i % (uint32_t)L->w), ay = (int)(i / (uint32_t)L->w);
     for (*R = R0;; (*R)++) {
-        *out = ring_at(c, ax, ay, *R);
-        if (ring_has(out, m, bit, w))
-            return true;
-        if (out->full)
-            return false;
+        ring r = ring_at(c, ax, ay, *R);
+        size_t cnt = ring_list(L, &r, out);
+        if (cnt)
+            return cnt;
+        if (r.full)
+            return 0;
     }
 }
 
@@ -180,7 +261,20 @@ static bool propagates(const uint16_t *NR, int col, int row, int w, int h)
 typedef struct medial_scratch {
     uint16_t *sdist; /* chessboard distance to the skeleton */
     uint16_t *ring;  /* first-ring radius per pixel */
+    uint32_t *cells; /* the cells of one ring: 2 * (w + h) */
+    layer L;         /* bit planes allocated once (when fast) */
 } medial_scratch;
+
+/* Points sc->L at the (m & bit) layer and packs its planes when fast. */
+static const layer *layer_use(medial_scratch *sc, const uint8_t *m, uint8_t bit, bool runs)
+{
+    sc->L.m = m;
+    sc->L.bit = bit;
+    sc->L.runs = runs;
+    if (sc->L.bits)
+        layer_pack(&sc->L);
+    return &sc->L;
+}
 
 /* Normalisation type I (Eq. 3): from D and the skeleton (SKEL bit of m),
  * the per-skeleton medial factor and NR = max D*factor over the skeleton
@@ -190,6 +284,8 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
 {
     size_t n = (size_t)w * h, np = s->start[s->n];
     db_chebyshev_dt(m, SKEL, w, h, sc->sdist);
+    const layer *L = layer_use(sc, m, SKEL, false);
+    uint32_t *cells = sc->cells;
     for (size_t i = 0; i < n; i++) {
         factor[i] = (m[i] & SKEL) ? 1 : 0;
         NR[i] = 0;
@@ -204,19 +300,16 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
                 continue;
             uint8_t reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sc->sdist[i];
             int R0 = sc->sdist[i] == UNREACHED ? 0 : sc->sdist[i], R;
-            ring r;
-            if (!ring_find(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), R0, m, SKEL, w, &r,
-                           &R)) {
+            size_t cnt = ring_first(L, c, i, R0, &R, cells);
+            if (!cnt) {
                 sc->ring[i] = UNREACHED;
                 continue;
             }
             sc->ring[i] = (uint16_t)R;
-            for (int y = r.ylo; y <= r.yhi; y++)
-                for (int x = r.xlo, st = ring_step(&r, y); x <= r.xhi; x += st) {
-                    size_t j = (size_t)y * w + x;
-                    if (m[j] & SKEL)
-                        factor[j] = (uint8_t)(reach >= D[j] ? D[j] + 1 : D[j]);
-                }
+            for (size_t t = 0; t < cnt; t++) {
+                uint32_t j = cells[t];
+                factor[j] = (uint8_t)(reach >= D[j] ? D[j] + 1 : D[j]);
+            }
         }
     }
     /* end points inherit their neighbour's factor + 1 */
@@ -236,13 +329,13 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
             if (!has_dist(D[i]) || sc->ring[i] == UNREACHED)
                 continue;
             ring r = ring_at(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), sc->ring[i]);
+            size_t cnt = ring_list(L, &r, cells);
             int best = -1;
-            for (int y = r.ylo; y <= r.yhi; y++)
-                for (int x = r.xlo, st = ring_step(&r, y); x <= r.xhi; x += st) {
-                    size_t j = (size_t)y * w + x;
-                    if ((m[j] & SKEL) && D[j] * factor[j] > best)
-                        best = D[j] * factor[j];
-                }
+            for (size_t t = 0; t < cnt; t++) {
+                uint32_t j = cells[t];
+                if (D[j] * factor[j] > best)
+                    best = D[j] * factor[j];
+            }
             NR[i] = (uint16_t)best;
         }
     }
@@ -261,7 +354,11 @@ static float round6(double v)
 
 /* ---- the generator ---- */
 
-typedef struct gen {
+/* The generator's state. It lives in db_weights.work between calls, so a
+ * run over many pages allocates (and page-faults) its planes once: the
+ * planes are touched in full on every call, and fresh memory costs about
+ * as much as the computation on this class of machine. */
+typedef struct db_weights_work {
     int w, h;
     size_t n;
     uint8_t *ov;       /* INK | CONTOUR | SKEL of the ground truth */
@@ -272,12 +369,13 @@ typedef struct gen {
     uint8_t *bg;       /* background skeleton layer */
     uint8_t *region;   /* Gsw_bg region, then NP final */
     uint8_t *swmap;    /* stroke width along the contour */
-    uint32_t *integral; /* (w+1)*(h+1) counts of merge marks */
     medial_scratch sc;
     db_ccset fg, bgcc;
+    db_thin_work thin;
+    size_t cap_n, cap_cells, cap_rows, cap_cols; /* allocated sizes (elements) */
 } gen;
 
-static void gen_free(gen *g)
+static void gen_free_planes(gen *g)
 {
     db_free(g->ov);
     db_free(g->cdist);
@@ -287,31 +385,92 @@ static void gen_free(gen *g)
     db_free(g->bg);
     db_free(g->region);
     db_free(g->swmap);
-    db_free(g->integral);
     db_free(g->sc.sdist);
     db_free(g->sc.ring);
-    db_ccset_free(&g->fg);
-    db_ccset_free(&g->bgcc);
+    g->ov = g->D = g->factor = g->bg = g->region = g->swmap = NULL;
+    g->cdist = g->NR = g->sc.sdist = g->sc.ring = NULL;
+    g->cap_n = 0;
 }
 
+void db_weights_work_free(gen *g)
+{
+    if (!g)
+        return;
+    gen_free_planes(g);
+    db_free(g->sc.cells);
+    db_free(g->sc.L.rows);
+    db_free(g->sc.L.cols);
+    db_ccset_free(&g->fg);
+    db_ccset_free(&g->bgcc);
+    db_thin_work_free(&g->thin);
+    db_free(g);
+}
+
+/* Sizes g for g->w x g->h (growing buffers only when too small) and clears
+ * the planes the generator only partly writes. */
 static int gen_alloc(db_ctx *ctx, gen *g)
 {
-    size_t n = g->n, w1h1 = ((size_t)g->w + 1) * ((size_t)g->h + 1);
-    g->ov = db_calloc(ctx, n, 1);
-    g->cdist = db_malloc(ctx, n * sizeof *g->cdist);
-    g->D = db_calloc(ctx, n, 1);
-    g->factor = db_malloc(ctx, n);
-    g->NR = db_malloc(ctx, n * sizeof *g->NR);
-    g->bg = db_calloc(ctx, n, 1);
-    g->region = db_calloc(ctx, n, 1);
-    g->swmap = db_calloc(ctx, n, 1);
-    g->integral = db_calloc(ctx, w1h1, sizeof *g->integral);
-    g->sc.sdist = db_malloc(ctx, n * sizeof *g->sc.sdist);
-    g->sc.ring = db_malloc(ctx, n * sizeof *g->sc.ring);
-    if (!g->ov || !g->cdist || !g->D || !g->factor || !g->NR || !g->bg || !g->region ||
-        !g->swmap || !g->integral || !g->sc.sdist || !g->sc.ring)
-        return DB_ENOMEM;
+    size_t n = g->n;
+    if (g->cap_n < n) {
+        gen_free_planes(g);
+        g->ov = db_plane_malloc(ctx, n, 1);
+        g->cdist = db_plane_malloc(ctx, n, sizeof *g->cdist);
+        g->D = db_plane_malloc(ctx, n, 1);
+        g->factor = db_plane_malloc(ctx, n, 1);
+        g->NR = db_plane_malloc(ctx, n, sizeof *g->NR);
+        g->bg = db_plane_malloc(ctx, n, 1);
+        g->region = db_plane_malloc(ctx, n, 1);
+        g->swmap = db_plane_malloc(ctx, n, 1);
+        g->sc.sdist = db_plane_malloc(ctx, n, sizeof *g->sc.sdist);
+        g->sc.ring = db_plane_malloc(ctx, n, sizeof *g->sc.ring);
+        if (!g->ov || !g->cdist || !g->D || !g->factor || !g->NR || !g->bg || !g->region ||
+            !g->swmap || !g->sc.sdist || !g->sc.ring)
+            return DB_ENOMEM;
+        g->cap_n = n;
+    }
+    size_t ncells = 2 * ((size_t)g->w + g->h) + 4;
+    if (g->cap_cells < ncells) {
+        db_free(g->sc.cells);
+        g->cap_cells = 0;
+        g->sc.cells = db_malloc(ctx, ncells * sizeof *g->sc.cells);
+        if (!g->sc.cells)
+            return DB_ENOMEM;
+        g->cap_cells = ncells;
+    }
+    memset(g->ov, 0, n);
+    memset(g->D, 0, n);
+    memset(g->bg, 0, n);
+    layer *L = &g->sc.L;
+    L->w = g->w;
+    L->h = g->h;
+    if (L->bits) {
+        L->rw = ((size_t)g->w + 63) / 64;
+        L->cw = ((size_t)g->h + 63) / 64;
+        size_t nr = (size_t)g->h * L->rw, nc = (size_t)g->w * L->cw;
+        if (g->cap_rows < nr) {
+            db_free(L->rows);
+            g->cap_rows = 0;
+            if (!(L->rows = db_malloc(ctx, nr * sizeof *L->rows)))
+                return DB_ENOMEM;
+            g->cap_rows = nr;
+        }
+        if (g->cap_cols < nc) {
+            db_free(L->cols);
+            g->cap_cols = 0;
+            if (!(L->cols = db_malloc(ctx, nc * sizeof *L->cols)))
+                return DB_ENOMEM;
+            g->cap_cols = nc;
+        }
+    }
     return 0;
+}
+
+/* Thins the SKEL layer of m; deletion steps into sc.ring. */
+static int thin(db_ctx *ctx, gen *g, uint8_t *m)
+{
+    if (g->sc.L.bits)
+        return db_thin_lee_chen(ctx, m, SKEL, g->w, g->h, g->sc.ring, &g->thin);
+    return db_thin_ref(ctx, m, SKEL, g->w, g->h, true, g->sc.ring);
 }
 
 /* Pseudo-recall weights GW = D / NR (Eq. 2). */
@@ -330,8 +489,7 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
                 !gt->m[i - 1] || x == w - 1 || !gt->m[i + 1])
                 g->ov[i] |= CONTOUR;
         }
-    memset(g->sc.ring, 0, g->n * sizeof *g->sc.ring);
-    DB_TRY(db_thin_lee_chen(ctx, g->ov, SKEL, w, h, g->sc.ring));
+    DB_TRY(thin(ctx, g, g->ov));
     ensure_seeds(g->ov, &g->fg, w, g->sc.ring);
     db_chebyshev_dt(g->ov, CONTOUR, w, h, g->cdist);
     /* D: the contour distance; 1 on skeleton pixels of the contour (0 on the
@@ -358,33 +516,80 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
     return 0;
 }
 
-/* Stroke-reach ring of a background pixel over the text contour: the max
- * stroke width there (*reach) and whether two text components meet. */
-static bool merge_ring(gen *g, const db_cc *c, uint32_t i, int *reach, bool *adjacent)
+/* Stroke-reach ring of a background pixel over the text contour (layer L):
+ * the max stroke width there (*reach) and whether two text components meet. */
+static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int *reach,
+                       bool *adjacent)
 {
-    int w = g->w, R;
-    int R0 = g->cdist[i] == UNREACHED ? 0 : g->cdist[i];
-    ring r;
-    if (!ring_find(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), R0, g->ov, CONTOUR, w, &r,
-                   &R))
+    int R, R0 = g->cdist[i] == UNREACHED ? 0 : g->cdist[i];
+    uint32_t *cells = g->sc.cells;
+    size_t cnt = ring_first(L, c, i, R0, &R, cells);
+    if (!cnt)
         return false;
-    int best = -1, first = -1;
+    int best = -1, first = g->fg.labels[cells[0]];
     *adjacent = false;
-    for (int y = r.ylo; y <= r.yhi; y++)
-        for (int x = r.xlo, st = ring_step(&r, y); x <= r.xhi; x += st) {
-            size_t j = (size_t)y * w + x;
-            if (!(g->ov[j] & CONTOUR))
-                continue;
-            if (g->swmap[j] > best)
-                best = g->swmap[j];
-            int L = g->fg.labels[j];
-            if (first < 0)
-                first = L;
-            else if (L != first)
-                *adjacent = true;
-        }
+    for (size_t t = 0; t < cnt; t++) {
+        uint32_t j = cells[t];
+        if (g->swmap[j] > best)
+            best = g->swmap[j];
+        if (g->fg.labels[j] != first)
+            *adjacent = true;
+    }
     *reach = best;
     return true;
+}
+
+/* The Gsw_bg region: background covered by some text component's box
+ * grown by 2 * its stroke width (clamped to the image), into g->region. A
+ * sweep over rows keeps one row of +1/-1 column marks for the boxes that
+ * span the row, so the cost is O(w * h + boxes) whatever their overlap. */
+static int grown_boxes(db_ctx *ctx, gen *g)
+{
+    int w = g->w, h = g->h, n = g->fg.n;
+    int32_t *cover = db_calloc(ctx, (size_t)w + 1, sizeof *cover);
+    /* boxes listed by first row (head[y]) and by row after their last
+     * (head[h + 1 + y]); next[k] / next[n + k] chain them */
+    int *head = db_malloc(ctx, (2 * (size_t)h + 2) * sizeof *head);
+    int *next = db_malloc(ctx, (2 * (size_t)n + 1) * sizeof *next);
+    if (!cover || !head || !next) {
+        db_free(cover);
+        db_free(head);
+        db_free(next);
+        return DB_ENOMEM;
+    }
+    for (int y = 0; y < 2 * h + 2; y++)
+        head[y] = -1;
+    for (int k = 0; k < n; k++) {
+        const db_cc *c = &g->fg.cc[k];
+        int mg = 2 * c->stroke;
+        int y0 = c->y0 - mg < 0 ? 0 : c->y0 - mg, y1 = c->y1 + mg > h - 1 ? h - 1 : c->y1 + mg;
+        next[k] = head[y0];
+        head[y0] = k;
+        next[n + k] = head[h + 1 + y1 + 1];
+        head[h + 1 + y1 + 1] = k;
+    }
+    for (int y = 0; y < h; y++) {
+        for (int pass = 0; pass < 2; pass++)
+            for (int k = head[pass ? h + 1 + y : y]; k >= 0; k = next[pass ? n + k : k]) {
+                const db_cc *c = &g->fg.cc[k];
+                int mg = 2 * c->stroke, d = pass ? -1 : 1;
+                int x0 = c->x0 - mg < 0 ? 0 : c->x0 - mg;
+                int x1 = c->x1 + mg > w - 1 ? w - 1 : c->x1 + mg;
+                cover[x0] += d;
+                cover[x1 + 1] -= d;
+            }
+        const uint8_t *ov = g->ov + (size_t)y * w;
+        uint8_t *reg = g->region + (size_t)y * w;
+        int32_t run = 0;
+        for (int x = 0; x < w; x++) {
+            run += cover[x];
+            reg[x] = run > 0 && !(ov[x] & INK);
+        }
+    }
+    db_free(cover);
+    db_free(head);
+    db_free(next);
+    return 0;
 }
 
 /* Pseudo-precision weights PW - 1 = D / NP, NP = min(Gc_sw, Gsw_bg), capped at 2 (Eq. 10-11). */
@@ -392,43 +597,18 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
 {
     int w = g->w, h = g->h;
     size_t n = g->n;
-    /* stroke width along each component's contour, and the Gsw_bg region: each
-     * component's box grown by 2 * its stroke width (2-D difference array) */
-    int32_t *diff = (int32_t *)(void *)g->integral; /* (w+1)*(h+1) */
+    /* stroke width along each component's contour, and the Gsw_bg region */
     for (size_t i = 0; i < n; i++)
         if (g->ov[i] & CONTOUR)
             g->swmap[i] = (uint8_t)(g->fg.cc[g->fg.labels[i] - 1].stroke & 0xFF);
-    for (int k = 0; k < g->fg.n; k++) {
-        const db_cc *c = &g->fg.cc[k];
-        int mg = 2 * c->stroke;
-        int x0 = c->x0 - mg < 0 ? 0 : c->x0 - mg, x1 = c->x1 + mg > w - 1 ? w - 1 : c->x1 + mg;
-        int y0 = c->y0 - mg < 0 ? 0 : c->y0 - mg, y1 = c->y1 + mg > h - 1 ? h - 1 : c->y1 + mg;
-        size_t W1 = (size_t)w + 1;
-        diff[(size_t)y0 * W1 + x0]++;
-        diff[(size_t)y0 * W1 + x1 + 1]--;
-        diff[(size_t)(y1 + 1) * W1 + x0]--;
-        diff[(size_t)(y1 + 1) * W1 + x1 + 1]++;
-    }
-    for (int y = 0; y <= h; y++)
-        for (int x = 0; x <= w; x++) {
-            size_t W1 = (size_t)w + 1, i = (size_t)y * W1 + x;
-            if (x > 0)
-                diff[i] += diff[i - 1];
-            if (y > 0)
-                diff[i] += diff[i - W1];
-            if (x > 0 && y > 0)
-                diff[i] -= diff[i - W1 - 1];
-            if (x < w && y < h && diff[i] > 0 && !(g->ov[(size_t)y * w + x] & INK))
-                g->region[(size_t)y * w + x] = 1;
-        }
+    DB_TRY(grown_boxes(ctx, g));
     /* background components and skeleton (the frame is never skeleton seed) */
     DB_TRY(db_cc_label(ctx, g->ov, 0, w, h, &g->bgcc));
     for (int y = 1; y < h - 1; y++)
         for (int x = 1; x < w - 1; x++)
             if (!g->ov[(size_t)y * w + x])
                 g->bg[(size_t)y * w + x] = SKEL;
-    memset(g->sc.ring, 0, n * sizeof *g->sc.ring);
-    DB_TRY(db_thin_lee_chen(ctx, g->bg, SKEL, w, h, g->sc.ring));
+    DB_TRY(thin(ctx, g, g->bg));
     ensure_seeds(g->bg, &g->bgcc, w, g->sc.ring);
     /* background D: the distance to the same contour inside the region */
     for (size_t i = 0; i < n; i++)
@@ -446,6 +626,7 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
      * the reach of each ring is kept for pass 2 (sc.ring reused) */
     uint8_t *mark = g->factor, *npf = g->region;
     uint16_t *reach_of = g->sc.ring;
+    const layer *L = layer_use(&g->sc, g->ov, CONTOUR, true);
     memset(mark, 0, n);
     for (int k = 0; k < g->bgcc.n; k++) {
         const db_cc *c = &g->bgcc.cc[k];
@@ -455,24 +636,20 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
                 continue;
             int reach;
             bool adjacent;
-            if (!merge_ring(g, c, i, &reach, &adjacent)) {
+            if (!merge_ring(g, L, c, i, &reach, &adjacent)) {
                 reach_of[i] = UNREACHED;
                 continue;
             }
             reach_of[i] = (uint16_t)reach;
             if (g->D[i] <= reach && adjacent)
-                mark[i] = (uint8_t)(g->NR[i] & 0xFF);
+                mark[i] = (g->NR[i] & 0xFF) != 0; /* the reference keeps NP in a byte */
         }
     }
     /* pass 2: NP = the merge gap where a mark lies within (reach - D), else
-     * the reach; a summed-area table answers "any mark within" in O(1) */
-    size_t W1 = (size_t)w + 1;
-    uint32_t *I = g->integral;
-    memset(I, 0, W1 * ((size_t)h + 1) * sizeof *I);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            I[(size_t)(y + 1) * W1 + x + 1] = I[(size_t)y * W1 + x + 1] + I[(size_t)(y + 1) * W1 + x] -
-                                              I[(size_t)y * W1 + x] + (mark[(size_t)y * w + x] != 0);
+     * the reach; "a mark in the clamped square of radius r" is "the
+     * chessboard distance to the nearest mark is at most r" */
+    uint16_t *mdist = g->sc.sdist;
+    db_chebyshev_dt(mark, 1, w, h, mdist);
     memset(npf, 0, n);
     for (size_t q = 0; q < nb; q++) {
         uint32_t i = g->bgcc.order[q];
@@ -482,15 +659,7 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
         if (dp > reach)
             continue;
         int r = reach - dp;
-        bool merging = false;
-        if (r > 0) {
-            int x = (int)(i % (uint32_t)w), y = (int)(i / (uint32_t)w);
-            int xlo = x - r < 0 ? 0 : x - r, xhi = x + r > w - 1 ? w - 1 : x + r;
-            int ylo = y - r < 0 ? 0 : y - r, yhi = y + r > h - 1 ? h - 1 : y + r;
-            uint32_t s = I[(size_t)(yhi + 1) * W1 + xhi + 1] - I[(size_t)ylo * W1 + xhi + 1] -
-                         I[(size_t)(yhi + 1) * W1 + xlo] + I[(size_t)ylo * W1 + xlo];
-            merging = s != 0;
-        }
+        bool merging = r > 0 && mdist[i] <= r;
         npf[i] = (uint8_t)(((merging && np < reach) ? np : reach) & 0xFF);
     }
     for (size_t i = 0; i < n; i++) {
@@ -508,13 +677,14 @@ static int weights_ensure(db_ctx *ctx, int w, int h, db_weights *out)
 {
     size_t n = (size_t)w * h;
     if (!out->recall || !out->precision || (size_t)out->width * out->height < n) {
-        float *r = db_malloc(ctx, n * sizeof *r), *p = db_malloc(ctx, n * sizeof *p);
+        float *r = db_plane_malloc(ctx, n, sizeof *r), *p = db_plane_malloc(ctx, n, sizeof *p);
         if (!r || !p) {
             db_free(r);
             db_free(p);
             return DB_ENOMEM;
         }
-        db_weights_free(out);
+        db_free(out->recall);
+        db_free(out->precision);
         out->recall = r;
         out->precision = p;
     }
@@ -523,7 +693,7 @@ static int weights_ensure(db_ctx *ctx, int w, int h, db_weights *out)
     return 0;
 }
 
-int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out)
+static int weights_generate(db_ctx *ctx, const db_image *gt, bool ref, db_weights *out)
 {
     if (!gt || !out)
         return db_fail(ctx, DB_EINVAL, "weights: missing ground truth or output");
@@ -535,17 +705,33 @@ int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out)
                        gt->width, gt->height);
     db_mask mask = {0};
     DB_TRY(db_mask_from_image(ctx, gt, true, "weights", &mask));
-    gen g = {.w = gt->width, .h = gt->height, .n = (size_t)gt->width * gt->height};
-    int rc = weights_ensure(ctx, g.w, g.h, out);
+    int rc = weights_ensure(ctx, gt->width, gt->height, out);
+    if (!rc && !out->work && !(out->work = db_calloc(ctx, 1, sizeof *out->work)))
+        rc = DB_ENOMEM;
+    gen *g = out->work;
+    if (!rc) {
+        g->w = gt->width;
+        g->h = gt->height;
+        g->n = (size_t)g->w * g->h;
+        g->sc.L.bits = !ref;
+        rc = gen_alloc(ctx, g);
+    }
     if (!rc)
-        rc = gen_alloc(ctx, &g);
+        rc = gen_recall(ctx, g, &mask, out->recall);
     if (!rc)
-        rc = gen_recall(ctx, &g, &mask, out->recall);
-    if (!rc)
-        rc = gen_precision(ctx, &g, out->precision);
-    gen_free(&g);
+        rc = gen_precision(ctx, g, out->precision);
     db_free(mask.m);
     if (rc == DB_ENOMEM)
         return db_fail(ctx, rc, "weights: out of memory for %dx%d", gt->width, gt->height);
     return rc;
+}
+
+int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out)
+{
+    return weights_generate(ctx, gt, false, out);
+}
+
+int db_weights_generate_ref(db_ctx *ctx, const db_image *gt, db_weights *out)
+{
+    return weights_generate(ctx, gt, true, out);
 }

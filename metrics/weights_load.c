@@ -15,6 +15,7 @@ void db_weights_free(db_weights *weights)
         return;
     db_free(weights->recall);
     db_free(weights->precision);
+    db_weights_work_free(weights->work);
     memset(weights, 0, sizeof *weights);
 }
 

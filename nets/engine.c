@@ -14,8 +14,12 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #if defined(__linux__)
 #include <sys/mman.h>
+#endif
+#if defined(__x86_64__)
+#include <x86intrin.h>
 #endif
 
 enum { CHUNK = 32 }; /* output pixels per bconv + transform call (acc in L1) */
@@ -40,6 +44,10 @@ typedef struct step {
     bool fused;      /* this step runs inside another (head, lazy concat rows) */
     int cat_lo;      /* CONV_REAL on CONCAT(UPSAMPLE2(cat_lo), cat_b): the concat */
     int cat_b;       /* rows are made as the conv needs them, in a ring of k rows */
+    bool planar;     /* ... as channel planes, for a one-channel conv (the head) */
+    int ew;          /* CONV_REAL: the next step, a BATCHNORM/RPRELU reading only
+                        this conv's output, applied row by row inside it, or -1 */
+    int host;        /* a fused head or ew step: the step that runs it, else -1 */
 } step;
 
 typedef struct buffer {
@@ -51,11 +59,16 @@ typedef struct buffer {
     size_t off;      /* in the arena, for the current page */
 } buffer;
 
+/* cycle counters of a BCONV group's parts (profiling only) */
+enum { CYC_KERNEL, CYC_POST, CYC_PACK, CYC_HEAD, CYC_COUNT };
+
 typedef struct worker {
     uint8_t *arena;
     size_t cap;
     int32_t *acc;
     int *hw;
+    double prof[DB_PROF_COUNT_]; /* seconds per kind (profiling) */
+    uint64_t cyc[CYC_COUNT];
 } worker;
 
 struct db_net {
@@ -71,6 +84,8 @@ struct db_net {
     int halo, align, tile;
     size_t budget; /* per-thread scratch limit of the automatic tiles */
     int maxc;
+    bool profile;
+    int last_bconv; /* node index of the last BCONV (stem/head split), or -1 */
     db_image gray;
     /* per run */
     const db_image *page;
@@ -105,8 +120,9 @@ void db_graph_halo(const db_graph *g, int *halo, int *align)
         case DB_OP_UPSAMPLE2:
             /* output pixel q reads low pixel q/2, whose footprint reaches
              * s/2 beyond q's own (exact; s = 1 cannot occur in a valid
-             * graph but stays conservative) */
-            r += s > 1 ? s / 2 : s;
+             * graph but stays conservative); bilinear also reads q/2 +- 1,
+             * one low pixel (s) further */
+            r += (s > 1 ? s / 2 : s) + (n->attr == DB_UPSAMPLE_BILINEAR ? s : 0);
             s = s / 2 > 0 ? s / 2 : 1;
             break;
         case DB_OP_ADD:
@@ -258,7 +274,8 @@ static int plan(db_ctx *ctx, db_net *net)
             continue;
         for (int j = 0; j < 2; j++) {
             int u = n->in[j];
-            if (g->nodes[u].op == DB_OP_UPSAMPLE2 && ncons[u] == 1 && !absorbed[u]) {
+            if (g->nodes[u].op == DB_OP_UPSAMPLE2 && g->nodes[u].attr == DB_UPSAMPLE_NEAREST &&
+                ncons[u] == 1 && !absorbed[u]) {
                 absorbed[u] = 1;
                 add_slot[i] = j;
                 break;
@@ -276,6 +293,8 @@ static int plan(db_ctx *ctx, db_net *net)
         s->bits_to = -1;
         s->fbuf = s->bbuf = -1;
         s->head = -1;
+        s->ew = -1;
+        s->host = -1;
         s->cat_lo = s->cat_b = -1;
         s->up_slot = add_slot[i];
         s->up_src = s->up_slot >= 0 ? g->nodes[n->in[s->up_slot]].in[0] : -1;
@@ -318,6 +337,20 @@ static int plan(db_ctx *ctx, db_net *net)
         net->step_of[s->node] = net->nsteps;
         net->nsteps++;
     }
+    /* the folded BN (stem) or RPReLU (head) after a real conv is applied to
+     * each conv row while it is in cache: the conv's full map is never
+     * written, and the BN map can be packed for a BCONV in the same pass */
+    for (int si = 0; si + 1 < net->nsteps; si++) {
+        step *s = &net->steps[si], *e = &net->steps[si + 1];
+        const db_gnode *en = &g->nodes[e->node];
+        if (s->bnode < 0 && g->nodes[s->node].op == DB_OP_CONV_REAL && e->bnode < 0 &&
+            (en->op == DB_OP_BATCHNORM || en->op == DB_OP_RPRELU) && en->in[0] == s->node &&
+            ncons[s->node] == 1) {
+            s->ew = si + 1;
+            e->fused = true;
+            e->host = si;
+        }
+    }
     /* how each BCONV gets its input bits */
     for (int si = 0; si < net->nsteps; si++) {
         step *s = &net->steps[si];
@@ -330,7 +363,7 @@ static int plan(db_ctx *ctx, db_net *net)
         for (int i = v + 1; i < nn; i++)
             bconv_cons += g->nodes[i].op == DB_OP_BCONV && g->nodes[i].in[0] == v;
         db_op pop = g->nodes[v].op;
-        bool can = p->bnode >= 0 || pop == DB_OP_CONV_REAL || pop == DB_OP_ADD;
+        bool can = p->bnode >= 0 || pop == DB_OP_CONV_REAL || pop == DB_OP_ADD || p->host >= 0;
         if (can && bconv_cons == 1 && p->bits_to < 0) {
             p->bits_to = si;
             p->post.thr = b->p[0];
@@ -353,9 +386,13 @@ static int plan(db_ctx *ctx, db_net *net)
         const db_gnode *hn = &g->nodes[h->node];
         if (s->bnode >= 0 && !s->thresh_only && s->bits_to < 0 && ncons[s->node] == 1 &&
             hn->op == DB_OP_CONV_REAL && hn->k == 1 && hn->stride == 1 &&
-            hn->in[0] == s->node && h->bits_to < 0) {
+            hn->in[0] == s->node && h->bits_to < 0 &&
+            (h->ew < 0 || net->steps[h->ew].bits_to < 0)) {
             s->head = si + 1;
             h->fused = true;
+            h->host = si;
+            if (h->ew >= 0)
+                net->steps[h->ew].host = si;
         }
     }
     /* a stride-1 real conv reading only CONCAT(UPSAMPLE2(lo), b), each read
@@ -371,12 +408,14 @@ static int plan(db_ctx *ctx, db_net *net)
         if (cn->op != DB_OP_CONCAT || ncons[a] != 1 || net->step_of[a] < 0)
             continue;
         int u = cn->in[0];
-        if (u == cn->in[1] || g->nodes[u].op != DB_OP_UPSAMPLE2 || ncons[u] != 1 ||
+        if (u == cn->in[1] || g->nodes[u].op != DB_OP_UPSAMPLE2 ||
+            g->nodes[u].attr != DB_UPSAMPLE_NEAREST || ncons[u] != 1 ||
             net->step_of[u] < 0 || net->steps[net->step_of[a]].bits_to >= 0 ||
             net->steps[net->step_of[u]].bits_to >= 0)
             continue;
         s->cat_lo = g->nodes[u].in[0];
         s->cat_b = cn->in[1];
+        s->planar = n->cout == 1;
         net->steps[net->step_of[a]].fused = true;
         net->steps[net->step_of[u]].fused = true;
     }
@@ -388,16 +427,18 @@ static int plan(db_ctx *ctx, db_net *net)
             buffer *b = &net->bufs[net->nbufs];
             *b = (buffer){.node = s->node,
                           .bits = false,
-                          .rows = s->head >= 0 ? 1 : 0,
-                          .first = s->fused ? si - 1 : si, /* a head: written by the group */
+                          .rows = s->head >= 0 || s->ew >= 0 ? 1 : 0,
+                          .first = s->host >= 0 ? s->host : s->fused ? si - 1 : si,
                           .last = si};
-            if (s->fused && g->nodes[s->node].op != DB_OP_CONV_REAL) /* lazy concat parts */
+            if (s->fused && s->host < 0) /* lazy concat parts */
                 b->rows = g->nodes[s->node].op == DB_OP_UPSAMPLE2 ? 1 : 7;
             net->value_buf[s->node] = s->fbuf = net->nbufs++;
         }
         if (s->bnode >= 0) {
             int v = g->nodes[s->bnode].in[0];
             int writer = s->own_pack ? si : net->step_of[v];
+            if (!s->own_pack && net->steps[writer].host >= 0)
+                writer = net->steps[writer].host;
             buffer *b = &net->bufs[net->nbufs];
             *b = (buffer){.node = v, .bits = true, .first = writer, .last = si};
             s->bbuf = net->nbufs++;
@@ -440,6 +481,10 @@ int db_net_create(db_ctx *ctx, const db_model *model, db_net **out)
     net->k = k;
     db_graph_halo(net->g, &net->halo, &net->align);
     net->tile = -1; /* automatic (choose_tiles) */
+    net->last_bconv = -1;
+    for (int i = 0; i < net->g->nnodes; i++)
+        if (net->g->nodes[i].op == DB_OP_BCONV)
+            net->last_bconv = i;
     net->budget = (size_t)384 << 20;
     int rc = plan(ctx, net);
     if (rc == 0) {
@@ -536,7 +581,9 @@ static int balanced_tile(int n, int t, int unit, int *count)
 
 /* Automatic tiles: the largest (fewest tiles, least halo recomputation:
  * every inner tile edge costs 2*halo pixels of recomputed work) whose
- * per-thread scratch fits net->budget; 256-pixel tiles at least. */
+ * per-thread scratch fits net->budget, and at least one tile per worker so
+ * every thread has work (on a portrait page the first split is into
+ * full-width row bands); 256-pixel tiles at least. */
 static int choose_tiles(db_ctx *ctx, db_net *net, int W, int H)
 {
     int unit = tile_unit(net);
@@ -551,7 +598,8 @@ static int choose_tiles(db_ctx *ctx, db_net *net, int W, int H)
         int cw = net->tw + 2 * net->halo < W ? net->tw + 2 * net->halo : W;
         int ch = net->th + 2 * net->halo < H ? net->th + 2 * net->halo : H;
         DB_TRY(place_buffers(ctx, net, cw, ch, net->workers[0].hw));
-        if (net->arena_size <= net->budget || t == tmin)
+        if ((net->arena_size <= net->budget && net->ntx * net->nty >= net->nworkers) ||
+            t == tmin)
             return 0;
     }
 }
@@ -561,7 +609,21 @@ static float *fmap(const db_net *net, const worker *w, int node)
     return (float *)(void *)(w->arena + net->bufs[net->value_buf[node]].off);
 }
 
-static void run_bconv(const db_net *net, const worker *wk, const step *s)
+/* A cycle stamp for the profile's split of a BCONV group (0 when off). */
+static inline uint64_t stamp(const db_net *net)
+{
+    if (!net->profile)
+        return 0;
+#if defined(__x86_64__)
+    return __rdtsc();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+static void run_bconv(const db_net *net, worker *wk, const step *s)
 {
     const db_graph *g = net->g;
     const db_gnode *b = &g->nodes[s->bnode];
@@ -571,8 +633,13 @@ static void run_bconv(const db_net *net, const worker *wk, const step *s)
     int ow = hw[2 * s->bnode], oh = hw[2 * s->bnode + 1];
     int words = db_words(b->cin), cout = b->cout;
     uint64_t *in = (uint64_t *)(void *)(wk->arena + net->bufs[s->bbuf].off);
-    if (s->own_pack)
+    uint64_t c0 = stamp(net), c1;
+    if (s->own_pack) {
         db_layer_pack(net->k, fmap(net, wk, v), iw, ih, b->cin, b->p[0], in);
+        c1 = stamp(net);
+        wk->cyc[CYC_PACK] += c1 - c0;
+        c0 = c1;
+    }
     size_t in_row = (size_t)(iw + 2) * (size_t)words;
     int off = b->k == 3 ? 0 : 1;
     int32_t K = b->k * b->k * b->cin;
@@ -581,6 +648,9 @@ static void run_bconv(const db_net *net, const worker *wk, const step *s)
     const float *res = s->res >= 0 ? fmap(net, wk, s->res) : NULL;
     uint64_t *nb = NULL;
     int nwords = db_words(cout);
+    db_bpost post = s->post;
+    /* maps beyond the L2/L3 sizes go to memory anyway: stream them */
+    post.stream = out && !hs && (size_t)ow * (size_t)oh * (size_t)cout * sizeof(float) > (8u << 20);
     if (s->bits_to >= 0) {
         nb = (uint64_t *)(void *)(wk->arena + net->bufs[net->steps[s->bits_to].bbuf].off);
         db_layer_clear_border(nb, ow, oh, nwords);
@@ -592,6 +662,9 @@ static void run_bconv(const db_net *net, const worker *wk, const step *s)
             int n = ow - x < CHUNK ? ow - x : CHUNK;
             net->k->bconv(irow + (size_t)x * (size_t)b->stride * (size_t)words, in_row, words, b->k,
                           b->stride, n, s->wbits, cout, K, wk->acc);
+            c1 = stamp(net);
+            wk->cyc[CYC_KERNEL] += c1 - c0;
+            c0 = c1;
             size_t pix = (size_t)y * (size_t)ow + (size_t)x;
             uint64_t *bits =
                 nb ? nb + ((size_t)(y + 1) * (size_t)(ow + 2) + (size_t)(x + 1)) * (size_t)nwords
@@ -599,20 +672,34 @@ static void run_bconv(const db_net *net, const worker *wk, const step *s)
             if (s->thresh_only)
                 net->k->bthresh(&s->bt, wk->acc, n, bits);
             else
-                net->k->bpost(&s->post, wk->acc, n, res ? res + pix * (size_t)cout : NULL,
+                net->k->bpost(&post, wk->acc, n, res ? res + pix * (size_t)cout : NULL,
                               out ? out + (hs ? (size_t)x : pix) * (size_t)cout : NULL, bits);
+            c1 = stamp(net);
+            wk->cyc[CYC_POST] += c1 - c0;
+            c0 = c1;
         }
         if (hs) { /* the fused 1x1 head on the row just made (out holds one row) */
             const db_gnode *hn = &g->nodes[hs->node];
             const float *rows[1] = {out};
-            net->k->conv_real(rows, ow, cout, 1, 1, ow, hs->wt, hn->p[0], hn->cout,
-                              fmap(net, wk, hs->node) + (size_t)y * (size_t)ow * (size_t)hn->cout);
+            float *hrow = fmap(net, wk, hs->node) +
+                          (hs->ew >= 0 ? 0 : (size_t)y * (size_t)ow * (size_t)hn->cout);
+            net->k->conv_real(rows, ow, cout, 1, 1, ow, hs->wt, hn->p[0], hn->cout, hrow);
+            if (hs->ew >= 0) {
+                const step *e = &net->steps[hs->ew];
+                db_layer_elementwise(&g->nodes[e->node], hrow, NULL, (size_t)ow,
+                                     fmap(net, wk, e->node) +
+                                         (size_t)y * (size_t)ow * (size_t)hn->cout);
+            }
+            c1 = stamp(net);
+            wk->cyc[CYC_HEAD] += c1 - c0;
+            c0 = c1;
         }
     }
 }
 
 /* Row iy of CONCAT(UPSAMPLE2(lo), b) at width iw into dst (nearest: pixel x
- * of row iy reads lo pixel (x/2, iy/2)). */
+ * of row iy reads lo pixel (x/2, iy/2)), interleaved or as channel planes
+ * (s->planar: channel ci at dst + ci*iw). */
 static void cat_row(const db_net *net, const worker *wk, const step *s, int iw, int iy, float *dst)
 {
     const int *hw = wk->hw;
@@ -620,6 +707,22 @@ static void cat_row(const db_net *net, const worker *wk, const step *s, int iw, 
     const float *lo = fmap(net, wk, s->cat_lo) +
                       (size_t)(iy / 2) * (size_t)hw[2 * s->cat_lo] * (size_t)cu;
     const float *b = fmap(net, wk, s->cat_b) + (size_t)iy * (size_t)iw * (size_t)cb;
+    if (s->planar) {
+        for (int ci = 0; ci < cu; ci++) {
+            float *d = dst + (size_t)ci * (size_t)iw;
+            int x = 0;
+            for (; x + 1 < iw; x += 2) /* one low pixel feeds two */
+                d[x] = d[x + 1] = lo[(size_t)(x / 2) * (size_t)cu + (size_t)ci];
+            if (x < iw)
+                d[x] = lo[(size_t)(x / 2) * (size_t)cu + (size_t)ci];
+        }
+        for (int ci = 0; ci < cb; ci++) {
+            float *d = dst + (size_t)(cu + ci) * (size_t)iw;
+            for (int x = 0; x < iw; x++)
+                d[x] = b[(size_t)x * (size_t)cb + (size_t)ci];
+        }
+        return;
+    }
     for (int x = 0; x < iw; x++) {
         memcpy(dst + (size_t)x * (size_t)c, lo + (size_t)(x / 2) * (size_t)cu,
                (size_t)cu * sizeof(float));
@@ -628,7 +731,7 @@ static void cat_row(const db_net *net, const worker *wk, const step *s, int iw, 
     }
 }
 
-static void run_step(const db_net *net, const worker *wk, const step *s, int cx, int cy)
+static void run_step(const db_net *net, worker *wk, const step *s, int cx, int cy)
 {
     if (s->bnode >= 0) {
         run_bconv(net, wk, s);
@@ -641,12 +744,14 @@ static void run_step(const db_net *net, const worker *wk, const step *s, int cx,
     int a = n->in[0], b = n->in[1];
     const float *fa = a >= 0 && s->up_slot != 0 ? fmap(net, wk, a) : NULL;
     const float *fb = b >= 0 && s->up_slot != 1 ? fmap(net, wk, b) : NULL;
-    /* bits for the one BCONV consumer, packed row by row (CONV_REAL, ADD) */
+    /* bits for the one BCONV consumer, packed row by row (CONV_REAL, ADD,
+     * or the BN/RPReLU fused into a CONV_REAL: es) */
+    const step *es = s->ew >= 0 ? &net->steps[s->ew] : NULL, *bs = es ? es : s;
     uint64_t *bits = NULL;
     size_t bpitch = 0, bw = 0;
-    if (s->bits_to >= 0) {
+    if (bs->bits_to >= 0) {
         int words = db_words(n->cout);
-        bits = (uint64_t *)(void *)(wk->arena + net->bufs[net->steps[s->bits_to].bbuf].off);
+        bits = (uint64_t *)(void *)(wk->arena + net->bufs[net->steps[bs->bits_to].bbuf].off);
         db_layer_clear_border(bits, w, h, words);
         bpitch = (size_t)(w + 2) * (size_t)words;
         bw = (size_t)words;
@@ -673,10 +778,20 @@ static void run_step(const db_net *net, const worker *wk, const step *s, int cx,
                 size_t r = s->cat_lo >= 0 ? (size_t)(iy % n->k) : (size_t)iy;
                 rows[ky] = iy >= 0 && iy < ih ? fa + r * ipitch : NULL;
             }
-            float *orow = out + (size_t)y * (size_t)w * (size_t)n->cout;
-            net->k->conv_real(rows, iw, n->cin, n->k, n->stride, w, s->wt, n->p[0], n->cout, orow);
+            size_t opix = (size_t)y * (size_t)w * (size_t)n->cout;
+            float *orow = out + (es ? 0 : opix); /* with es, out holds one row */
+            if (s->planar)
+                net->k->conv_real1_planar(rows, iw, n->cin, n->k, s->wt, n->p[0][0], orow);
+            else
+                net->k->conv_real(rows, iw, n->cin, n->k, n->stride, w, s->wt, n->p[0], n->cout,
+                                  orow);
+            if (es) {
+                float *erow = fmap(net, wk, es->node) + opix;
+                db_layer_elementwise(&net->g->nodes[es->node], orow, NULL, (size_t)w, erow);
+                orow = erow;
+            }
             if (bits) /* pack while the row is in cache */
-                net->k->pack(orow, w, n->cout, s->post.thr, bits + (size_t)(y + 1) * bpitch + bw);
+                net->k->pack(orow, w, n->cout, bs->post.thr, bits + (size_t)(y + 1) * bpitch + bw);
         }
         break;
     }
@@ -689,9 +804,8 @@ static void run_step(const db_net *net, const worker *wk, const step *s, int cx,
         for (int y = 0; y < h; y++) {
             float *orow = out + (size_t)y * pitch;
             if (lo) {
-                db_layer_upsample2(n->cout, lo + (size_t)(y / 2) * (size_t)lw * (size_t)n->cout, lw,
-                                   w, 1, orow);
-                db_layer_elementwise(n, full + (size_t)y * pitch, orow, (size_t)w, orow);
+                db_layer_add_up2(n->cout, lo + (size_t)(y / 2) * (size_t)lw * (size_t)n->cout,
+                                 full + (size_t)y * pitch, w, orow);
             } else {
                 db_layer_elementwise(n, fa + (size_t)y * pitch, fb + (size_t)y * pitch, (size_t)w,
                                      orow);
@@ -712,9 +826,85 @@ static void run_step(const db_net *net, const worker *wk, const step *s, int cx,
         break;
     case DB_OP_AVGPOOL2:
     case DB_OP_HAAR2: db_layer_down2(n, fa, hw[2 * a], hw[2 * a + 1], out); break;
-    case DB_OP_UPSAMPLE2: db_layer_upsample2(n->cout, fa, hw[2 * a], w, h, out); break;
+    case DB_OP_UPSAMPLE2:
+        if (n->attr == DB_UPSAMPLE_BILINEAR)
+            db_layer_upsample2_bilinear(n->cout, fa, hw[2 * a], hw[2 * a + 1], w, h, out);
+        else
+            db_layer_upsample2(n->cout, fa, hw[2 * a], w, h, out);
+        break;
     default: break;
     }
+}
+
+/* ------------------------------------------------------------ profile */
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Books t seconds of step s: a BCONV group's by its cycle split. */
+static void profile_step(const db_net *net, worker *wk, const step *s, double t)
+{
+    const db_gnode *n = &net->g->nodes[s->node];
+    if (s->bnode >= 0) {
+        static const int kind[CYC_COUNT] = {DB_PROF_BCONV, DB_PROF_BPOST, DB_PROF_PACK,
+                                            DB_PROF_HEAD};
+        uint64_t tot = 0;
+        for (int i = 0; i < CYC_COUNT; i++)
+            tot += wk->cyc[i];
+        for (int i = 0; i < CYC_COUNT; i++) {
+            wk->prof[kind[i]] += tot ? t * (double)wk->cyc[i] / (double)tot : 0.0;
+            wk->cyc[i] = 0;
+        }
+        return;
+    }
+    int k;
+    switch (n->op) {
+    case DB_OP_INPUT: k = DB_PROF_INPUT; break;
+    case DB_OP_HAAR2:
+    case DB_OP_AVGPOOL2: k = DB_PROF_DOWN; break;
+    case DB_OP_CONV_REAL: k = s->node > net->last_bconv ? DB_PROF_HEAD : DB_PROF_STEM; break;
+    case DB_OP_CONCAT:
+    case DB_OP_CHANNEL_DUP:
+    case DB_OP_CHANNEL_PAIR_MEAN:
+    case DB_OP_DB_HEAD: k = DB_PROF_CHANNELS; break;
+    default: k = DB_PROF_ELTWISE; break;
+    }
+    wk->prof[k] += t;
+}
+
+void db_net_set_profile(db_net *net, bool on) { net->profile = on; }
+
+void db_net_profile(const db_net *net, int wid, double sec[DB_PROF_COUNT_])
+{
+    for (int k = 0; k < DB_PROF_COUNT_; k++) {
+        sec[k] = 0;
+        for (int i = 0; i < net->nworkers; i++)
+            if (wid < 0 || wid == i)
+                sec[k] += net->workers[i].prof[k];
+    }
+}
+
+int db_net_workers(const db_net *net) { return net->nworkers; }
+
+const char *db_net_prof_name(int kind)
+{
+    static const char *const names[DB_PROF_COUNT_] = {
+        [DB_PROF_INPUT] = "input (8-bit to float, page stats)",
+        [DB_PROF_DOWN] = "haar dwt / avgpool",
+        [DB_PROF_STEM] = "real conv, stem",
+        [DB_PROF_HEAD] = "real conv, head",
+        [DB_PROF_BCONV] = "binary conv (xor+popcount)",
+        [DB_PROF_BPOST] = "bconv output (bn, rprelu, add, bits)",
+        [DB_PROF_PACK] = "sign packing of float maps",
+        [DB_PROF_ELTWISE] = "float bn/rprelu/add/upsample",
+        [DB_PROF_CHANNELS] = "channel dup/mean/concat",
+        [DB_PROF_OUTPUT] = "logits to bit1",
+    };
+    return kind >= 0 && kind < DB_PROF_COUNT_ ? names[kind] : "?";
 }
 
 static void tile_job(void *arg, int job, int worker_id)
@@ -733,9 +923,15 @@ static void tile_job(void *arg, int job, int worker_id)
     int cw = cx1 - cx, ch = cy1 - cy;
     if (db_graph_shapes(NULL, net->g, cw, ch, wk->hw) < 0)
         return; /* cannot happen: validated for every size at load */
-    for (int si = 0; si < net->nsteps; si++)
-        if (!net->steps[si].fused)
-            run_step(net, wk, &net->steps[si], cx, cy);
+    for (int si = 0; si < net->nsteps; si++) {
+        if (net->steps[si].fused)
+            continue;
+        double t0 = net->profile ? thread_cpu_s() : 0;
+        run_step(net, wk, &net->steps[si], cx, cy);
+        if (net->profile)
+            profile_step(net, wk, &net->steps[si], thread_cpu_s() - t0);
+    }
+    double t0 = net->profile ? thread_cpu_s() : 0;
     const float *lg = fmap(net, wk, net->g->nnodes - 1);
     for (int y = y0; y < y1; y++) {
         const float *src = lg + (size_t)(y - cy) * (size_t)cw + (size_t)(x0 - cx);
@@ -750,6 +946,8 @@ static void tile_job(void *arg, int job, int worker_id)
             memcpy((float *)(void *)db_image_row(net->logits, y) + x0, src,
                    (size_t)(x1 - x0) * sizeof(float));
     }
+    if (net->profile)
+        wk->prof[DB_PROF_OUTPUT] += thread_cpu_s() - t0;
 }
 
 /* Asks Linux for transparent huge pages on the arena (2 MiB pages: 512 times
@@ -790,10 +988,15 @@ int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_i
         logits->xdpi = in->xdpi;
         logits->ydpi = in->ydpi;
     }
+    for (int i = 0; i < net->nworkers; i++)
+        memset(net->workers[i].prof, 0, sizeof net->workers[i].prof);
+    double tstats = net->profile ? thread_cpu_s() : 0;
     if (g->nodes[0].attr == DB_NORM_PAGE_STD)
         for (int c = 0; c < C; c++)
-            db_page_stats(page->data, page->stride, W, H, page->format == DB_RGB8 ? 3 : 1,
-                          page->format == DB_RGB8 ? c : 0, &net->mean[c], &net->inv_std[c]);
+            db_input_page_stats(page->data, page->stride, W, H, page->format == DB_RGB8 ? 3 : 1,
+                                page->format == DB_RGB8 ? c : 0, &net->mean[c], &net->inv_std[c]);
+    if (net->profile)
+        net->workers[0].prof[DB_PROF_INPUT] += thread_cpu_s() - tstats;
     int cw, ch;
     if (net->tile < 0) {
         DB_TRY(choose_tiles(ctx, net, W, H));

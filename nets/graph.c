@@ -121,7 +121,7 @@ static int check_node(db_ctx *ctx, const db_graph *g, int idx, const db_gnode *n
     case DB_OP_ADD: want = cin == cb ? cin : -1; break;
     case DB_OP_UPSAMPLE2:
         want = cin;
-        if (n->attr != DB_UPSAMPLE_NEAREST)
+        if (n->attr != DB_UPSAMPLE_NEAREST && n->attr != DB_UPSAMPLE_BILINEAR)
             return db_fail(ctx, DB_EUNSUPPORTED, "graph: node %d: upsample mode %d", idx, n->attr);
         break;
     case DB_OP_CONCAT: want = cin + cb; break;

@@ -43,7 +43,8 @@
  * RPRELU             x        -                     p0=shift1[c], p1=slope[c], p2=shift2[c]
  * ADD                a, b     -                     -
  * AVGPOOL2           x        -                     -
- * UPSAMPLE2          x, ref   attr=mode (0=nearest) -    (output size = ref's size)
+ * UPSAMPLE2          x, ref   attr=mode (0 nearest, -    (output size = ref's size)
+ *                             1 bilinear)
  * CONCAT             a, b     -                     -    (a's channels first)
  * CHANNEL_DUP        x        -                     -    (cout = 2*cin, out[c] = x[c % cin])
  * CHANNEL_PAIR_MEAN  x        -                     -    (cout = cin/2, out[c] = mean of
@@ -79,10 +80,13 @@ typedef enum db_op {
 enum db_input_norm {
     DB_NORM_UNIT = 0,     /* x = v * (1/255) */
     DB_NORM_PAGE_STD = 1, /* x = (v - mean) * inv_std, mean/inv_std of the whole
-                             page (db_page_stats), per channel */
+                             page (db_input_page_stats), per channel */
 };
-/* UPSAMPLE2 attr. Only nearest is implemented; the loader refuses others. */
-enum db_upsample_mode { DB_UPSAMPLE_NEAREST = 0 };
+/* UPSAMPLE2 attr (bilinear needs model format version 2, nets/model.h). */
+enum db_upsample_mode {
+    DB_UPSAMPLE_NEAREST = 0,  /* out(x, y) = in(x/2, y/2) */
+    DB_UPSAMPLE_BILINEAR = 1, /* db_up2_lerp below */
+};
 
 /* Limits every loader and builder enforces. */
 #define DB_GRAPH_MAX_NODES 4096
@@ -203,6 +207,21 @@ static inline void db_haar2_out(float a, float b, float c, float d, float out[4]
     out[3] = ((a - b) - (c - d)) * 0.5f;
 }
 
+/* Bilinear x2 upsampling (UPSAMPLE2 attr 1), half-pixel centres (PyTorch
+ * align_corners=False, OpenCV INTER_LINEAR, at scale 2): output column x
+ * reads its own input column x0 = x/2 with weight 3/4 and the neighbour
+ * x1 = x0 - 1 (x even) or x0 + 1 (x odd), clamped to the map, with weight
+ * 1/4; rows likewise (y0, y1). Order: each of the rows y0 and y1 is
+ * interpolated horizontally, h = db_up2_lerp(in(x0), in(x1)), then
+ * out = db_up2_lerp(h(y0), h(y1)). */
+static inline float db_up2_lerp(float own, float other) { return own * 0.75f + other * 0.25f; }
+/* The neighbour index of output index i in an input of n (>= 1) samples. */
+static inline int db_up2_other(int i, int n)
+{
+    int j = i % 2 ? i / 2 + 1 : i / 2 - 1;
+    return j < 0 ? 0 : j >= n ? n - 1 : j;
+}
+
 static inline float db_sigmoid_out(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 /* CONV_REAL output at one pixel and channel ("same" padding: output pixel p
@@ -221,8 +240,8 @@ static inline float db_input_std(uint8_t v, float mean, float inv_std)
 /* Page statistics for DB_NORM_PAGE_STD: mean and 1/max(std, 1) of every
  * sample of channel `chan` (of `channels` interleaved), summed in uint64 (exact),
  * then computed in double and rounded to float once. */
-static inline void db_page_stats(const uint8_t *data, size_t stride, int w, int h, int channels,
-                                 int chan, float *mean, float *inv_std)
+static inline void db_input_page_stats(const uint8_t *data, size_t stride, int w, int h,
+                                       int channels, int chan, float *mean, float *inv_std)
 {
     uint64_t s = 0, s2 = 0;
     for (int y = 0; y < h; y++) {

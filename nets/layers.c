@@ -8,7 +8,16 @@
 
 #include <string.h>
 
-void db_layer_input(const db_image *page, int cx, int cy, int w, int h, int c, int norm,
+/* These loops apply the same scalar function to every element, so the
+ * vectorised code gives the same bits; GCC vectorises them at -O2 only with
+ * its "very cheap" model, which skips loops needing a remainder. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define VECTORIZE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+#else
+#define VECTORIZE
+#endif
+
+VECTORIZE void db_layer_input(const db_image *page, int cx, int cy, int w, int h, int c, int norm,
                     const float *mean, const float *inv_std, float *out)
 {
     int pc = page->format == DB_RGB8 ? 3 : 1;
@@ -25,7 +34,7 @@ void db_layer_input(const db_image *page, int cx, int cy, int w, int h, int c, i
     }
 }
 
-void db_layer_elementwise(const db_gnode *n, const float *a, const float *b, size_t npix,
+VECTORIZE void db_layer_elementwise(const db_gnode *n, const float *a, const float *b, size_t npix,
                           float *out)
 {
     /* the op switch sits outside the loops so each loop vectorises */
@@ -79,25 +88,27 @@ void db_layer_channels(const db_gnode *n, const float *a, int ca, const float *b
     }
 }
 
-void db_layer_down2(const db_gnode *n, const float *a, int w, int h, float *out)
+VECTORIZE void db_layer_down2(const db_gnode *n, const float *a, int w, int h, float *out)
 {
     int c = n->cin, ow = (w + 1) / 2, oh = (h + 1) / 2;
     size_t pitch = (size_t)w * (size_t)c;
     for (int y = 0; y < oh; y++) {
         const float *r0 = a + (size_t)(2 * y) * pitch;
         const float *r1 = 2 * y + 1 < h ? r0 + pitch : r0; /* edge replicate */
+        bool pool = n->op == DB_OP_AVGPOOL2; /* outside the loops: they vectorise */
         for (int x = 0; x < ow; x++) {
             size_t x0 = (size_t)(2 * x) * (size_t)c;
             size_t x1 = 2 * x + 1 < w ? x0 + (size_t)c : x0;
             float *o = out + ((size_t)y * (size_t)ow + (size_t)x) * (size_t)n->cout;
-            for (int ch = 0; ch < c; ch++) {
-                float p = r0[x0 + (size_t)ch], q = r0[x1 + (size_t)ch];
-                float r = r1[x0 + (size_t)ch], s = r1[x1 + (size_t)ch];
-                if (n->op == DB_OP_AVGPOOL2) {
-                    o[ch] = db_avgpool_out(p, q, r, s);
-                } else {
+            if (pool) {
+                for (int ch = 0; ch < c; ch++)
+                    o[ch] = db_avgpool_out(r0[x0 + (size_t)ch], r0[x1 + (size_t)ch],
+                                           r1[x0 + (size_t)ch], r1[x1 + (size_t)ch]);
+            } else {
+                for (int ch = 0; ch < c; ch++) {
                     float hv[4];
-                    db_haar2_out(p, q, r, s, hv);
+                    db_haar2_out(r0[x0 + (size_t)ch], r0[x1 + (size_t)ch], r1[x0 + (size_t)ch],
+                                 r1[x1 + (size_t)ch], hv);
                     for (int b = 0; b < 4; b++)
                         o[4 * ch + b] = hv[b];
                 }
@@ -114,6 +125,36 @@ void db_layer_upsample2(int c, const float *a, int aw, int w, int h, float *out)
         for (int x = 0; x < w; x++)
             memcpy(o + (size_t)x * (size_t)c, src + (size_t)(x / 2) * (size_t)c,
                    (size_t)c * sizeof(float));
+    }
+}
+
+VECTORIZE void db_layer_upsample2_bilinear(int c, const float *a, int aw, int ah, int w, int h,
+                                           float *out)
+{
+    size_t pitch = (size_t)aw * (size_t)c;
+    for (int y = 0; y < h; y++) {
+        const float *r0 = a + (size_t)(y / 2) * pitch;
+        const float *r1 = a + (size_t)db_up2_other(y, ah) * pitch;
+        float *o = out + (size_t)y * (size_t)w * (size_t)c;
+        for (int x = 0; x < w; x++) {
+            size_t x0 = (size_t)(x / 2) * (size_t)c, x1 = (size_t)db_up2_other(x, aw) * (size_t)c;
+            for (int ch = 0; ch < c; ch++) {
+                float h0 = db_up2_lerp(r0[x0 + (size_t)ch], r0[x1 + (size_t)ch]);
+                float h1 = db_up2_lerp(r1[x0 + (size_t)ch], r1[x1 + (size_t)ch]);
+                o[(size_t)x * (size_t)c + (size_t)ch] = db_up2_lerp(h0, h1);
+            }
+        }
+    }
+}
+
+VECTORIZE void db_layer_add_up2(int c, const float *lo, const float *full, int w, float *out)
+{
+    for (int x = 0; x < w; x++) {
+        const float *l = lo + (size_t)(x / 2) * (size_t)c;
+        const float *f = full + (size_t)x * (size_t)c;
+        float *o = out + (size_t)x * (size_t)c;
+        for (int ch = 0; ch < c; ch++)
+            o[ch] = l[ch] + f[ch];
     }
 }
 

@@ -20,6 +20,11 @@ void db_layer_channels(const db_gnode *n, const float *a, int ca, const float *b
 void db_layer_down2(const db_gnode *n, const float *a, int w, int h, float *out);
 /* Nearest x2 of an aw-wide map into w x h. */
 void db_layer_upsample2(int c, const float *a, int aw, int w, int h, float *out);
+/* Bilinear x2 (graph.h db_up2_lerp) of an aw x ah map into w x h. */
+void db_layer_upsample2_bilinear(int c, const float *a, int aw, int ah, int w, int h, float *out);
+/* One row of ADD(UPSAMPLE2(lo), full), nearest: out[x] = lo[x/2] + full[x]
+ * per channel (float addition is commutative: either input order). */
+void db_layer_add_up2(int c, const float *lo, const float *full, int w, float *out);
 /* Zeroes the 1-pixel border of a bit map. */
 void db_layer_clear_border(uint64_t *bits, int w, int h, int words);
 /* RSign-packs a w x h float map into a bordered bit map (border cleared). */

@@ -3,7 +3,7 @@
  *
  * Layout (all integers little-endian):
  *   0   magic "DOCBINM\x1a"        8 bytes
- *   8   u32 version (1)            12  u32 flags (SETBIT_NEG | PAD_PLUS1, both required)
+ *   8   u32 version (1 or 2)       12  u32 flags (SETBIT_NEG | PAD_PLUS1, both required)
  *   16  u32 header_size            20  u32 nnodes          24 u32 ntensors   28 u32 0
  *   32  u64 file_size              40  char name[64] (NUL-terminated)
  *   104 nnodes node records, 12 x i32: op, in0, in1, cin, cout, k, stride, attr,
@@ -25,6 +25,7 @@ struct db_model {
     db_graph g;
     unsigned version;
     uint64_t file_bytes;
+    db_model *adopted; /* freed with this one (db_model_adopt) */
 };
 
 static const uint8_t magic[8] = {'D', 'O', 'C', 'B', 'I', 'N', 'M', 0x1a};
@@ -105,7 +106,7 @@ int db_model_serialize(db_ctx *ctx, const db_graph *g, uint8_t **buf, size_t *si
     if (!b)
         return DB_ENOMEM;
     memcpy(b, magic, 8);
-    wr32(b + 8, DB_MODEL_VERSION);
+    wr32(b + 8, db_model_version_for(g));
     wr32(b + 12, DB_MODEL_FLAG_SETBIT_NEG | DB_MODEL_FLAG_PAD_PLUS1);
     wr32(b + 16, (uint32_t)hdr);
     wr32(b + 20, (uint32_t)g->nnodes);
@@ -213,11 +214,11 @@ static int parse(db_ctx *ctx, const uint8_t *b, size_t size, db_model *m)
     if (size < HDR_FIXED + 4)
         return corrupt(ctx, "file truncated in the header");
     uint32_t version = rd32(b + 8), flags = rd32(b + 12);
-    if (version != DB_MODEL_VERSION)
+    if (version < DB_MODEL_VERSION_MIN || version > DB_MODEL_VERSION)
         return db_fail(ctx, DB_EUNSUPPORTED,
                        "model: format version %u not supported (this "
-                       "build reads version %u)",
-                       version, DB_MODEL_VERSION);
+                       "build reads versions %u to %u)",
+                       version, DB_MODEL_VERSION_MIN, DB_MODEL_VERSION);
     uint32_t hdr = rd32(b + 16), nnodes = rd32(b + 20), ntensors = rd32(b + 24);
     uint64_t fsize = rd64(b + 32);
     if (fsize != size)
@@ -267,6 +268,10 @@ static int parse(db_ctx *ctx, const uint8_t *b, size_t size, db_model *m)
         db_gnode *n = &m->g.nodes[idx];
         if (n->cin != f[3]) {
             rc = corrupt(ctx, "node input channels inconsistent");
+            break;
+        }
+        if (n->op == DB_OP_UPSAMPLE2 && n->attr != DB_UPSAMPLE_NEAREST && version < 2) {
+            rc = corrupt(ctx, "bilinear upsampling in a version 1 file");
             break;
         }
         for (int s = 0; s < 4 && rc == 0; s++) {
@@ -417,8 +422,17 @@ void db_model_free(db_model *m)
 {
     if (!m)
         return;
+    db_model_free(m->adopted);
     db_graph_free(&m->g);
     db_free(m);
+}
+
+int db_model_adopt(db_ctx *ctx, db_model *owner, db_model *other)
+{
+    if (!owner || !other || owner == other || owner->adopted)
+        return db_fail(ctx, DB_EINVAL, "model: adopt needs two models, the owner without one");
+    owner->adopted = other;
+    return 0;
 }
 
 const db_graph *db_model_graph(const db_model *m) { return &m->g; }
@@ -435,9 +449,17 @@ int db_model_from_graph(db_ctx *ctx, const db_graph *g, db_model **out)
         db_free(m);
         return rc;
     }
-    m->version = DB_MODEL_VERSION;
+    m->version = db_model_version_for(&m->g);
     *out = m;
     return 0;
+}
+
+unsigned db_model_version_for(const db_graph *g)
+{
+    for (int i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].op == DB_OP_UPSAMPLE2 && g->nodes[i].attr != DB_UPSAMPLE_NEAREST)
+            return 2;
+    return 1;
 }
 
 /* ---------------------------------------------------------------- info */

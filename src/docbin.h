@@ -282,12 +282,17 @@ struct db_method_info {
     const char *model_name;
     int (*run_net)(db_ctx *ctx, const db_model *model, const db_image *in,
                    const double *params, db_image *out);
+    /* How the method runs on row bands of a page too large to hold (section
+     * "strips"); NULL: it needs the whole page. */
+    const struct db_strip_info *strips;
 };
 
 typedef struct db_method {
     const db_method_info *info;
     double values[DB_METHOD_MAX_PARAMS];
     const db_model *model; /* network methods: borrowed (db_method_set_model) */
+    const db_model *global_model; /* `gan`: the stage-3 global network, borrowed
+                                     (db_method_set_global_model); NULL = none */
 } db_method;
 
 int db_method_count(void);
@@ -316,6 +321,7 @@ typedef struct db_weights {
     int width, height;
     float *recall;
     float *precision;
+    struct db_weights_work *work; /* generator buffers kept for the next call (internal) */
 } db_weights;
 
 /* Generates both maps from a ground truth the way the official BinEvalWeights
@@ -323,7 +329,9 @@ typedef struct db_weights {
  * rounded to the 6 decimals the tool prints); a blob that thinning erases
  * completely gets its seed by our best reconstruction of the tool's rule (one
  * known page, DIBCO 2013 PR06, differs by 0.02 in pseudo-recall). Reuses out's
- * buffers when large enough. Single-threaded; about 4 CPU-seconds for a
+ * buffers when large enough, and keeps its working buffers in out->work
+ * for the next call (so generating for page after page into the same out
+ * touches no fresh memory). Single-threaded; about 2 CPU-seconds for a
  * 3000x4000 page. Sides up to 65535 (DB_ETOOBIG beyond). */
 int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out);
 /* Reads official weight files (ASCII, one "%f" value per pixel, row-major;
@@ -443,7 +451,8 @@ int db_net_create(db_ctx *ctx, const db_model *model, db_net **out);
 void db_net_free(db_net *net);
 /* Tile size in output pixels (0 = whole page in one tile, memory grows with
  * the page; -1 = automatic, the default: the fewest equal tiles whose scratch
- * fits 384 MiB per thread). Results do not depend on it. */
+ * fits 384 MiB per thread, at least one per pool thread). Results do not
+ * depend on it. */
 int db_net_set_tile(db_ctx *ctx, db_net *net, int tile);
 /* Runs the network on a GRAY8 (or RGB8 for 3-channel models) page: out
  * becomes BIT1 of the same size (ink where the output logit > 0), DPI carried;
@@ -467,6 +476,12 @@ typedef enum db_train_estimator {
     DB_EST_BIPER = 2, /* square-wave weights, sine surrogate (Vargas et al. 2024) */
 } db_train_estimator;
 
+/* The generator's front end (`--input`). */
+typedef enum db_train_input {
+    DB_TRAIN_INPUT_DWT = 0,  /* Haar DWT of R, G, B, stem at half size (default) */
+    DB_TRAIN_INPUT_FULL = 1, /* no DWT: stem at full size on R, G, B (ablation) */
+} db_train_input;
+
 /* Per-page validation metrics, supplied by the caller (the CLI passes one
  * built on db_metrics_compute; NULL: the trainer's own F-measure). gt is
  * GRAY8 (0 = text), result BIT1. Returns 0 or a negative DB_E*. */
@@ -484,6 +499,12 @@ typedef struct db_train_options {
     int width;    /* channels of the first level (default 32) */
     int levels;   /* resolution levels (default 4) */
     bool db_head; /* DB head (P, T maps) instead of a single logit */
+    db_train_input input; /* front end (default DWT) */
+    int global;   /* > 0: the GLOBAL network of stage 3 (Ju et al. 2022): every
+                     training page and its ground truth resized to global x global
+                     (area average; ink where ink covers >= half), patches drawn
+                     from those; validation runs on the page resized the same way,
+                     scored at full size; the model is named "... global=N" */
     /* schedule */
     int patch;          /* patch side in pixels (default 128) */
     int batch;          /* patches per step (default 8) */
@@ -540,6 +561,13 @@ void db_trainer_free(db_trainer *t);
 /* Restores a checkpoint written by this trainer's options (same network);
  * corrupt or mismatching files are DB_ECORRUPT / DB_EINVAL, t unchanged. */
 int db_trainer_resume(db_ctx *ctx, db_trainer *t, const char *path);
+/* Starts a new run from the generator of a checkpoint (db_trainer_save's
+ * file) of the same network (width, levels, head, input; the critic and the
+ * optimiser state of the file are ignored): the latent weights and BatchNorm
+ * statistics are copied, step, Adam moments and critic stay fresh. Call right
+ * after db_trainer_create. Another network is DB_EINVAL, a damaged file
+ * DB_ECORRUPT; t is unchanged on error. */
+int db_trainer_init_from(db_ctx *ctx, db_trainer *t, const char *path);
 /* Steps done so far (after a resume: the checkpoint's). */
 long db_trainer_step(const db_trainer *t);
 /* Trains up to opts.steps. Polls the ctx cancel flag between steps: on
@@ -638,6 +666,21 @@ bool db_method_needs_model(const db_method_info *info);
 /* Attaches (borrows) model; NULL detaches. The model's output must suit the
  * method: `db` needs a DB head (DB_EINVAL otherwise). */
 int db_method_set_model(db_ctx *ctx, db_method *method, const db_model *model);
+/* Stage 3 of Ju et al. 2022 for `gan`: attaches (borrows) a GLOBAL network
+ * (a model trained with `docbin train --global N`, named "... global=N"): it
+ * runs on the page resized to N x N and its grown ink mask is ANDed with the
+ * tiled network's mask (src/pipeline/global_fusion.c; parameters global,
+ * gthr, grow). NULL detaches. Another method, or a model that is not a global
+ * one-logit RGB network, is DB_EINVAL; db_method_set_model refuses a global
+ * network as the tiled model. */
+int db_method_set_global_model(db_ctx *ctx, db_method *method, const db_model *model);
+/* True for `gan` with global=1: the caller should look for a global model
+ * ("<model_name>_global.dbm"). */
+bool db_method_takes_global(const db_method *method);
+/* owner takes other: db_model_free(owner) frees other too (lets one handle
+ * keep a tiled model and its global companion). owner may take one model;
+ * a second is DB_EINVAL. */
+int db_model_adopt(db_ctx *ctx, db_model *owner, db_model *other);
 /* The folder the build installs models into (${datadir}/docbin). */
 const char *db_model_default_dir(void);
 /* The probability maps behind a network method's mask, as GRAY8 of the
@@ -646,6 +689,92 @@ const char *db_model_default_dir(void);
  * (*nmaps = 1). Zero-initialise maps; free with db_image_free. */
 int db_method_maps(db_ctx *ctx, const db_method *method, const db_image *in, db_image maps[2],
                    int *nmaps);
+
+/* ------------------------------------------------------------------ strips */
+
+/* Strip mode: a page far larger than memory should hold (a 20000 x 30000
+ * scan is 600 MB of gray) is read, binarized and written in bands of rows,
+ * so memory stays a few bands whatever the page height
+ * (src/io/io_stream_read.c, src/io/io_stream_write.c, src/pipeline/strips.c).
+ * The result is identical, byte for byte, to the whole-page route. */
+
+/* A row-streaming reader over one page of a file: rows come top to bottom in
+ * the format and with the exact bytes db_reader_read gives (GRAY8 or RGB8).
+ * It streams non-interlaced PNG, baseline JPEG (gray, colour, CMYK; upright
+ * EXIF), raw PNM (P4, P5, P6), and TIFF in strips or tiles (gray, bilevel,
+ * RGB; 1 or 8 bits, contiguous, no extra samples, top-left orientation, any
+ * codec but JPEG: a row of tiles is held); anything else (interlaced PNG,
+ * progressive or EXIF-turned JPEG, plain PNM, 16-bit/palette/CMYK/separate-
+ * plane TIFF, standard input) is decoded whole at open and served
+ * from memory (db_row_info.streams = false). Open reads the header only for
+ * streamed files. Errors as db_reader_read, naming the file. */
+typedef struct db_row_reader db_row_reader;
+typedef struct db_row_info {
+    int width, height;
+    db_format format; /* DB_GRAY8 or DB_RGB8 */
+    double xdpi, ydpi;
+    int npages;       /* pages in the file */
+    bool streams;     /* false: the page was decoded whole */
+} db_row_info;
+int db_row_reader_open(db_ctx *ctx, const char *path, int page, db_row_reader **out);
+/* The header only: *out describes the page when it streams; when it does
+ * not, out->streams is false and the rest is 0 (nothing is decoded). */
+int db_row_reader_probe(db_ctx *ctx, const char *path, int page, db_row_info *out);
+void db_row_reader_close(db_row_reader *reader);
+void db_row_reader_info(const db_row_reader *reader, db_row_info *out);
+/* Decodes the next n rows into rows y0 .. y0+n-1 of dst, which must have the
+ * page's width and format and at least y0+n rows. Reading past the last row
+ * is DB_EINVAL; a truncated or damaged file DB_ECORRUPT. */
+int db_row_reader_read(db_ctx *ctx, db_row_reader *reader, int n, db_image *dst, int y0);
+
+/* Row-streamed writing of one 1-bit page through a db_writer (PNG, TIFF,
+ * PNM; JPEG is DB_EUNSUPPORTED): begin, then rows top to bottom, then end;
+ * db_writer_commit as usual. The file is byte-identical to db_writer_add of
+ * the whole page. */
+int db_writer_begin_rows(db_ctx *ctx, db_writer *writer, int width, int height, double xdpi,
+                         double ydpi);
+/* Appends rows y0 .. y0+n-1 of rows (BIT1, the page width). */
+int db_writer_add_rows(db_ctx *ctx, db_writer *writer, const db_image *rows, int y0, int n);
+/* After the last row (DB_EINVAL if rows are missing). */
+int db_writer_end_rows(db_ctx *ctx, db_writer *writer);
+
+/* What strip mode needs from a method (db_method_info.strips). The runner
+ * gives run a band: the centre rows plus up to halo rows of context above
+ * and below (fewer at the page's top and bottom), and keeps the centre rows
+ * of its output. A method whose result at a pixel depends only on the rows
+ * within halo of it (a clipped window) is thus exact. A method that also
+ * needs page statistics asks for a first pass over the page. */
+typedef struct db_page_stats {
+    uint64_t hist[256]; /* gray histogram of the page (when hist is set) */
+    double acc;         /* largest value scan gave (0 when none) */
+} db_page_stats;
+typedef struct db_strip_info {
+    /* rows of context each side (a window's radius) for a page width */
+    int (*halo)(const double *params, int width);
+    bool hist; /* first pass: the page histogram */
+    /* first pass, optional: *acc = max(*acc, the method's value over rows
+     * [c0, c1) of band) */
+    int (*scan)(db_ctx *ctx, const db_image *band, int c0, int c1, const double *params,
+                double *acc);
+    /* the band run with the first pass's statistics; NULL: info->run */
+    int (*run)(db_ctx *ctx, const db_image *band, const double *params,
+               const db_page_stats *stats, db_image *out);
+} db_strip_info;
+
+/* Options of db_strips_run. */
+typedef struct db_strip_options {
+    int band_rows;                       /* centre rows per band; 0 = about 16 MiB of gray */
+    const db_drop_color_options *drop;   /* --drop-color on each band; NULL = none */
+} db_strip_options;
+/* True when method can run in strips (classic methods with strips set). */
+bool db_method_strips(const db_method *method);
+/* Binarizes page `page` of the file in_path with method into writer (which
+ * must be open, with no page yet; the caller commits), band by band: memory
+ * is O(width * (band_rows + 2 halo)), the output identical to db_method_run
+ * on the whole page. Methods with a first pass read the file twice. Errors:
+ * DB_EINVAL (method without strips, writer format), reader/writer errors. */
+int db_strips_run(db_ctx *ctx, const db_method *method, const char *in_path, int page,
+                  const db_strip_options *opts, db_writer *writer);
 
 #ifdef __cplusplus
 }

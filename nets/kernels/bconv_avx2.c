@@ -159,11 +159,127 @@ static void bthresh_avx2(const db_bthresh *t, const int32_t *acc, int n, uint64_
     db_kernels_ref.bthresh(t, acc, n, bits);
 }
 
+/* CONV_REAL (the stem, the 1x1 head to 8 channels), cout <= 32: register
+ * blocks of P interior pixels x G groups of 8 output channels (P*G <= 8
+ * accumulators of the 16 ymm registers; the last group's lanes in ml), each
+ * lane in the reference order (ky, kx, ci), + bias; edge pixels, whose taps
+ * are skipped, and other shapes go to the reference. */
+static inline __attribute__((always_inline)) void
+conv_real_block_avx2(const float *const *rows, int cin, int k, int stride, int j, const float *wt,
+                     const float *bias, int cout, float *out, __m256i ml, const int P, const int G)
+{
+    int half = k / 2;
+    __m256 acc[4][4];
+    for (int p = 0; p < P; p++)
+        for (int g = 0; g < G; g++)
+            acc[p][g] = _mm256_setzero_ps();
+    size_t ps = (size_t)stride * (size_t)cin;
+    for (int ky = 0; ky < k; ky++) {
+        if (!rows[ky])
+            continue;
+        for (int kx = 0; kx < k; kx++) {
+            const float *xp = rows[ky] + (size_t)(j * stride - half + kx) * (size_t)cin;
+            const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin * (size_t)cout;
+            for (int ci = 0; ci < cin; ci++) {
+                __m256 wv[4];
+                for (int g = 0; g < G; g++) {
+                    const float *w8 = wp + (size_t)ci * (size_t)cout + (size_t)(8 * g);
+                    wv[g] = g == G - 1 ? _mm256_maskload_ps(w8, ml) : _mm256_loadu_ps(w8);
+                }
+                for (int p = 0; p < P; p++) {
+                    __m256 xv = _mm256_set1_ps(xp[(size_t)p * ps + (size_t)ci]);
+                    for (int g = 0; g < G; g++)
+                        acc[p][g] = _mm256_add_ps(acc[p][g], _mm256_mul_ps(wv[g], xv));
+                }
+            }
+        }
+    }
+    for (int p = 0; p < P; p++)
+        for (int g = 0; g < G; g++) {
+            float *o = out + (size_t)(j + p) * (size_t)cout + (size_t)(8 * g);
+            if (g == G - 1) {
+                __m256 bv = _mm256_maskload_ps(bias + 8 * g, ml);
+                _mm256_maskstore_ps(o, ml, _mm256_add_ps(acc[p][g], bv));
+            } else {
+                _mm256_storeu_ps(o, _mm256_add_ps(acc[p][g], _mm256_loadu_ps(bias + 8 * g)));
+            }
+        }
+}
+
+static void conv_real_avx2(const float *const *rows, int in_w, int cin, int k, int stride, int n,
+                           const float *wt, const float *bias, int cout, float *out)
+{
+    int half = k / 2;
+    int jlo = (half + stride - 1) / stride, jhi = jlo;
+    while (jhi < n && jhi * stride - half + k - 1 < in_w)
+        jhi++;
+    if (cout > 32 || cout < 2 || jhi <= jlo) {
+        db_conv_real_ref(rows, in_w, cin, k, stride, n, wt, bias, cout, out);
+        return;
+    }
+    int G = (cout + 7) / 8, live = cout - 8 * (G - 1), j = jlo;
+    __m256i ml = _mm256_cmpgt_epi32(_mm256_set1_epi32(live),
+                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    if (G <= 2) {
+        for (; j + 4 <= jhi; j += 4) {
+            if (G == 1)
+                conv_real_block_avx2(rows, cin, k, stride, j, wt, bias, cout, out, ml, 4, 1);
+            else
+                conv_real_block_avx2(rows, cin, k, stride, j, wt, bias, cout, out, ml, 4, 2);
+        }
+    } else {
+        for (; j + 2 <= jhi; j += 2) {
+            if (G == 3)
+                conv_real_block_avx2(rows, cin, k, stride, j, wt, bias, cout, out, ml, 2, 3);
+            else
+                conv_real_block_avx2(rows, cin, k, stride, j, wt, bias, cout, out, ml, 2, 4);
+        }
+    }
+    db_conv_real_ref_range(rows, in_w, cin, k, stride, 0, jlo < n ? jlo : n, wt, bias, cout, out);
+    db_conv_real_ref_range(rows, in_w, cin, k, stride, j, n, wt, bias, cout, out);
+}
+
+/* Planar one-channel conv (the full-size head): 32 interior pixels per block
+ * as four 8-lane chains, each lane in the reference order (ky, kx, ci);
+ * edge pixels go to the reference. */
+static void conv_real1_planar_avx2(const float *const *rows, int in_w, int cin, int k,
+                                   const float *wt, float bias, float *out)
+{
+    int half = k / 2, j = half;
+    const __m256 bv = _mm256_set1_ps(bias);
+    for (; j + 32 + half <= in_w; j += 32) {
+        __m256 acc[4];
+        for (int b = 0; b < 4; b++)
+            acc[b] = _mm256_setzero_ps();
+        for (int ky = 0; ky < k; ky++) {
+            if (!rows[ky])
+                continue;
+            for (int kx = 0; kx < k; kx++) {
+                const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin;
+                const float *src = rows[ky] + (j - half + kx);
+                for (int ci = 0; ci < cin; ci++) {
+                    __m256 wv = _mm256_set1_ps(wp[ci]);
+                    const float *pp = src + (size_t)ci * (size_t)in_w;
+                    for (int b = 0; b < 4; b++)
+                        acc[b] = _mm256_add_ps(acc[b],
+                                               _mm256_mul_ps(wv, _mm256_loadu_ps(pp + 8 * b)));
+                }
+            }
+        }
+        for (int b = 0; b < 4; b++)
+            _mm256_storeu_ps(out + j + 8 * b, _mm256_add_ps(acc[b], bv));
+    }
+    int lo = half < in_w ? half : in_w;
+    db_conv_real1_planar_ref(rows, in_w, cin, k, 0, lo, wt, bias, out);
+    db_conv_real1_planar_ref(rows, in_w, cin, k, j > lo ? j : lo, in_w, wt, bias, out);
+}
+
 const db_kernels db_kernels_avx2 = {
+    .conv_real1_planar = conv_real1_planar_avx2,
     .isa = DB_ISA_AVX2,
     .bconv = bconv_avx2,
     .bpost = bpost_avx2,
     .bthresh = bthresh_avx2,
-    .conv_real = db_conv_real_ref, /* real layers are a small share of the work */
+    .conv_real = conv_real_avx2,
     .pack = pack_avx2,
 };

@@ -168,7 +168,13 @@ static void bpost_avx512(const db_bpost *p, const int32_t *acc, int n, const flo
                 __mmask16 m = lane_mask(c - o);
                 __m512 v = bpost16(&pp, o, m, a, r);
                 if (y) {
-                    if (m == 0xffff)
+                    /* a full map written once and read a layer later from
+                     * memory: a streaming store saves reading each line
+                     * before it is written (the store was this loop's
+                     * bottleneck) */
+                    if (m == 0xffff && pp.stream && ((uintptr_t)(y + o) & 63) == 0)
+                        _mm512_stream_ps(y + o, v);
+                    else if (m == 0xffff)
                         _mm512_storeu_ps(y + o, v);
                     else
                         _mm512_mask_storeu_ps(y + o, m, v);
@@ -183,6 +189,8 @@ static void bpost_avx512(const db_bpost *p, const int32_t *acc, int n, const flo
                 b[q] = word;
         }
     }
+    if (pp.stream && out)
+        _mm_sfence(); /* order the streamed lines before later stores */
 }
 
 static void bthresh_avx512(const db_bthresh *t, const int32_t *acc, int n, uint64_t *bits)
@@ -286,6 +294,58 @@ static void conv_real1_interior(const float *const *rows, int in_w, int cin, int
     }
 }
 
+/* Register block of P interior pixels x G groups of 16 output channels (the
+ * last group's live lanes in ml), P*G <= 16 accumulators: each weight vector is
+ * loaded once per tap and channel and each input sample broadcast once for
+ * all G groups. Every lane keeps the reference order (ky, kx, ci), + bias. */
+ALWAYS_INLINE void conv_real_block(const float *const *rows, int cin, int k, int stride, int j,
+                                   const float *wt, const float *bias, int cout, float *out,
+                                   __mmask16 ml, const int P, const int G)
+{
+    int half = k / 2;
+    __m512 acc[8][4];
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 4
+        for (int g = 0; g < G; g++)
+            acc[p][g] = _mm512_setzero_ps();
+    size_t ps = (size_t)stride * (size_t)cin;
+    for (int ky = 0; ky < k; ky++) {
+        if (!rows[ky])
+            continue;
+        for (int kx = 0; kx < k; kx++) {
+            const float *xp = rows[ky] + (size_t)(j * stride - half + kx) * (size_t)cin;
+            const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin * (size_t)cout;
+            for (int ci = 0; ci < cin; ci++) {
+                __m512 wv[4];
+#pragma GCC unroll 4
+                for (int g = 0; g < G; g++)
+                    wv[g] = ld16(g == G - 1 ? ml : (__mmask16)0xffff,
+                                 wp + (size_t)ci * (size_t)cout + (size_t)(16 * g));
+#pragma GCC unroll 8
+                for (int p = 0; p < P; p++) {
+                    __m512 xv = _mm512_set1_ps(xp[(size_t)p * ps + (size_t)ci]);
+#pragma GCC unroll 4
+                    for (int g = 0; g < G; g++)
+                        acc[p][g] = _mm512_add_ps(acc[p][g], _mm512_mul_ps(wv[g], xv));
+                }
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 4
+        for (int g = 0; g < G; g++) {
+            __mmask16 m = g == G - 1 ? ml : (__mmask16)0xffff;
+            __m512 r = _mm512_add_ps(acc[p][g], ld16(m, bias + 16 * g));
+            float *o = out + (size_t)(j + p) * (size_t)cout + (size_t)(16 * g);
+            if (m == 0xffff)
+                _mm512_storeu_ps(o, r);
+            else
+                _mm512_mask_storeu_ps(o, m, r);
+        }
+}
+
 /* CONV_REAL: 16 output channels per vector, or for a single output channel
  * (the 1x1 head) 16 pixels per vector with gathered inputs; masked adds
  * stand for the skipped taps, so every lane follows the reference order. */
@@ -343,7 +403,28 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
     int jlo = (half + stride - 1) / stride, jhi = jlo;
     while (jhi < n && jhi * stride - half + k - 1 < in_w)
         jhi++;
-    for (int j = jlo; j + 4 <= jhi; j += 4) {
+    bool fast = cout <= 64;
+    if (fast) { /* the stem and the 1x1 head: register blocks */
+        int G = (cout + 15) / 16, P = G <= 2 ? 8 : 4, j = jlo;
+        __mmask16 ml = lane_mask(cout - 16 * (G - 1));
+        for (; j + P <= jhi; j += P) {
+            switch (G) {
+            case 1: conv_real_block(rows, cin, k, stride, j, wt, bias, cout, out, ml, 8, 1); break;
+            case 2: conv_real_block(rows, cin, k, stride, j, wt, bias, cout, out, ml, 8, 2); break;
+            case 3: conv_real_block(rows, cin, k, stride, j, wt, bias, cout, out, ml, 4, 3); break;
+            default: conv_real_block(rows, cin, k, stride, j, wt, bias, cout, out, ml, 4, 4); break;
+            }
+        }
+        for (; j < jhi; j++) {
+            switch (G) {
+            case 1: conv_real_block(rows, cin, k, stride, j, wt, bias, cout, out, ml, 1, 1); break;
+            case 2: conv_real_block(rows, cin, k, stride, j, wt, bias, cout, out, ml, 1, 2); break;
+            case 3: conv_real_block(rows, cin, k, stride, j, wt, bias, cout, out, ml, 1, 3); break;
+            default: conv_real_block(rows, cin, k, stride, j, wt, bias, cout, out, ml, 1, 4); break;
+            }
+        }
+    }
+    for (int j = jlo; !fast && j + 4 <= jhi; j += 4) {
         for (int o = 0; o < cout; o += 16) {
             __mmask16 m = lane_mask(cout - o);
             __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -378,7 +459,7 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
             }
         }
     }
-    int jdone = jlo + (jhi - jlo) / 4 * 4; /* [jlo, jdone) done above */
+    int jdone = fast ? jhi : jlo + (jhi - jlo) / 4 * 4; /* [jlo, jdone) done above */
     for (int j = 0; j < n; j++) {
         if (j == jlo && jdone > jlo)
             j = jdone;
@@ -412,8 +493,61 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
     }
 }
 
+/* Planar one-channel conv: 64 interior pixels per block as four 16-lane
+ * accumulator chains; each tap is a plain unaligned load of a plane, each
+ * lane keeps the reference order (ky, kx, ci); the edge pixels, whose taps
+ * are skipped, go to the reference. */
+static void conv_real1_planar_avx512(const float *const *rows, int in_w, int cin, int k,
+                                     const float *wt, float bias, float *out)
+{
+    int half = k / 2, j = half;
+    const __m512 bv = _mm512_set1_ps(bias);
+    for (; j + 64 + half <= in_w; j += 64) {
+        __m512 acc[4];
+        for (int b = 0; b < 4; b++)
+            acc[b] = _mm512_setzero_ps();
+        for (int ky = 0; ky < k; ky++) {
+            if (!rows[ky])
+                continue;
+            for (int kx = 0; kx < k; kx++) {
+                const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin;
+                const float *src = rows[ky] + (j - half + kx);
+                for (int ci = 0; ci < cin; ci++) {
+                    __m512 wv = _mm512_set1_ps(wp[ci]);
+                    const float *pp = src + (size_t)ci * (size_t)in_w;
+                    for (int b = 0; b < 4; b++)
+                        acc[b] = _mm512_add_ps(acc[b],
+                                               _mm512_mul_ps(wv, _mm512_loadu_ps(pp + 16 * b)));
+                }
+            }
+        }
+        for (int b = 0; b < 4; b++)
+            _mm512_storeu_ps(out + j + 16 * b, _mm512_add_ps(acc[b], bv));
+    }
+    for (; j + 16 + half <= in_w; j += 16) {
+        __m512 acc = _mm512_setzero_ps();
+        for (int ky = 0; ky < k; ky++) {
+            if (!rows[ky])
+                continue;
+            for (int kx = 0; kx < k; kx++) {
+                const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin;
+                const float *src = rows[ky] + (j - half + kx);
+                for (int ci = 0; ci < cin; ci++) {
+                    __m512 xv = _mm512_loadu_ps(src + (size_t)ci * (size_t)in_w);
+                    acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(wp[ci]), xv));
+                }
+            }
+        }
+        _mm512_storeu_ps(out + j, _mm512_add_ps(acc, bv));
+    }
+    int lo = half < in_w ? half : in_w;
+    db_conv_real1_planar_ref(rows, in_w, cin, k, 0, lo, wt, bias, out);
+    db_conv_real1_planar_ref(rows, in_w, cin, k, j > lo ? j : lo, in_w, wt, bias, out);
+}
+
 const db_kernels db_kernels_avx512 = {
     .conv_real = conv_real_avx512,
+    .conv_real1_planar = conv_real1_planar_avx512,
     .isa = DB_ISA_AVX512,
     .bconv = bconv_avx512,
     .bpost = bpost_avx512,

@@ -101,8 +101,14 @@ static void pack_ref(const float *x, int n, int c, const float *thr, uint64_t *b
 void db_conv_real_ref(const float *const *rows, int in_w, int cin, int k, int stride, int n,
                       const float *wt, const float *bias, int cout, float *out)
 {
+    db_conv_real_ref_range(rows, in_w, cin, k, stride, 0, n, wt, bias, cout, out);
+}
+
+void db_conv_real_ref_range(const float *const *rows, int in_w, int cin, int k, int stride, int j0,
+                            int j1, const float *wt, const float *bias, int cout, float *out)
+{
     int half = k / 2;
-    for (int j = 0; j < n; j++)
+    for (int j = j0; j < j1; j++)
         for (int o = 0; o < cout; o++) {
             float acc = 0.0f;
             for (int ky = 0; ky < k; ky++) {
@@ -123,8 +129,37 @@ void db_conv_real_ref(const float *const *rows, int in_w, int cin, int k, int st
         }
 }
 
+void db_conv_real1_planar_ref(const float *const *rows, int in_w, int cin, int k, int j0, int j1,
+                              const float *wt, float bias, float *out)
+{
+    int half = k / 2;
+    for (int j = j0; j < j1; j++) {
+        float acc = 0.0f;
+        for (int ky = 0; ky < k; ky++) {
+            if (!rows[ky])
+                continue;
+            for (int kx = 0; kx < k; kx++) {
+                int x = j - half + kx;
+                if (x < 0 || x >= in_w)
+                    continue;
+                const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin;
+                for (int ci = 0; ci < cin; ci++)
+                    acc = acc + wp[ci] * rows[ky][(size_t)ci * (size_t)in_w + (size_t)x];
+            }
+        }
+        out[j] = acc + bias;
+    }
+}
+
+static void conv_real1_planar_ref(const float *const *rows, int in_w, int cin, int k,
+                                  const float *wt, float bias, float *out)
+{
+    db_conv_real1_planar_ref(rows, in_w, cin, k, 0, in_w, wt, bias, out);
+}
+
 const db_kernels db_kernels_ref = {
     .conv_real = db_conv_real_ref,
+    .conv_real1_planar = conv_real1_planar_ref,
     .isa = DB_ISA_REF,
     .bconv = bconv_ref,
     .bpost = bpost_ref,

@@ -25,6 +25,8 @@ typedef struct db_bpost {
     const float *bn_scale, *bn_bias;       /* both or neither */
     const float *rp_s1, *rp_slope, *rp_s2; /* all or none */
     const float *thr; /* thresholds of the consumer, needed when bits != NULL */
+    bool stream; /* a hint: out is a map larger than the caches, write it with
+                    non-temporal stores where aligned (same values) */
 } db_bpost;
 
 /* Integer-threshold form of a whole chain for bits-only output: bit of
@@ -70,6 +72,13 @@ typedef struct db_kernels {
      * [ky][kx][ci][cout], out [n][cout]. */
     void (*conv_real)(const float *const *rows, int in_w, int cin, int k, int stride, int n,
                       const float *wt, const float *bias, int cout, float *out);
+    /* CONV_REAL to ONE output channel, stride 1, on planar rows (the
+     * full-size head): rows[ky] holds input row oy - k/2 + ky as cin planes
+     * of in_w floats (channel ci at rows[ky] + ci*in_w), or is NULL outside
+     * the image; n = in_w output pixels; wt [ky][kx][ci]. The same values, in
+     * the same order, as conv_real on the interleaved row. */
+    void (*conv_real1_planar)(const float *const *rows, int in_w, int cin, int k,
+                              const float *wt, float bias, float *out);
 } db_kernels;
 
 /* The table for isa (DB_ISA_AUTO = best supported). Returns NULL when the CPU
@@ -86,6 +95,12 @@ float db_bpost_value_ref(const db_bpost *p, int o, int32_t acc, const float *res
 int db_bthresh_bit_ref(const db_bthresh *t, int o, int32_t acc);
 void db_conv_real_ref(const float *const *rows, int in_w, int cin, int k, int stride, int n,
                       const float *wt, const float *bias, int cout, float *out);
+/* conv_real for output pixels [j0, j1) only (out still points at pixel 0). */
+void db_conv_real_ref_range(const float *const *rows, int in_w, int cin, int k, int stride, int j0,
+                            int j1, const float *wt, const float *bias, int cout, float *out);
+/* conv_real1_planar for output pixels [j0, j1) only (the SIMD files' edges). */
+void db_conv_real1_planar_ref(const float *const *rows, int in_w, int cin, int k, int j0, int j1,
+                              const float *wt, float bias, float *out);
 
 /* Builds the threshold form of (p, K) (p->thr required). Allocates with
  * db_malloc; free with db_bthresh_free. */

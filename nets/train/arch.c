@@ -1,8 +1,11 @@
 /* arch.c - the network the trainer builds (nets/train/README.md): a 1-bit
- * U-Net in the Bi-Real / ReActNet style on the Haar DWT of the page (issue 7).
+ * U-Net in the Bi-Real / ReActNet style on the Haar DWT of the page (issue 7),
+ * or (TR_INPUT_FULL, the "without DWT" ablation) the same U-Net with its stem
+ * at full resolution on the RGB input.
  * Block: y = RPReLU(BN(BCONV(x))) + shortcut(x), with real-valued
  * parameter-free shortcuts (identity, 2x2 mean, channel copy, pair mean).
- * Real-valued stem (after HAAR2) and head (at full size, with the input). */
+ * Real-valued stem (after HAAR2, or on the input) and head (at full size,
+ * with the input). */
 #include "nets/train/train_internal.h"
 
 #define T(expr)                                                                        \
@@ -38,7 +41,7 @@ static int level_width(const tr_arch *a, int l)
 
 int tr_arch_unit(const tr_arch *arch)
 {
-    return 1 << arch->levels;
+    return arch->input == TR_INPUT_FULL ? 1 << (arch->levels - 1) : 1 << arch->levels;
 }
 
 int tr_arch_build(db_ctx *ctx, tnet *net, const tr_arch *a, tr_rng *rng)
@@ -46,10 +49,13 @@ int tr_arch_build(db_ctx *ctx, tnet *net, const tr_arch *a, tr_rng *rng)
     if (a->width < 2 || a->width > 512 || a->width % 2 || a->levels < 1 || a->levels > 5)
         return db_fail(ctx, DB_EINVAL, "train: width %d (even, 2..512) or levels %d (1..5)",
                        a->width, a->levels);
+    if (a->input != TR_INPUT_DWT && a->input != TR_INPUT_FULL)
+        return db_fail(ctx, DB_EINVAL, "train: input kind %d (dwt 0, full 1)", (int)a->input);
     int x, skip[6];
     int in;
     T(in = tnet_input(ctx, net, TR_IN_CHANNELS));
-    T(tnet_unary(ctx, net, DB_OP_HAAR2, in));
+    if (a->input == TR_INPUT_DWT)
+        T(tnet_unary(ctx, net, DB_OP_HAAR2, in));
     T(tnet_conv(ctx, net, x, a->width, 3, 1, rng));
     T(tnet_unary(ctx, net, DB_OP_BATCHNORM, x));
     T(block(ctx, net, x, a->width, 1, rng));
@@ -68,10 +74,11 @@ int tr_arch_build(db_ctx *ctx, tnet *net, const tr_arch *a, tr_rng *rng)
     }
     /* narrow to 8 channels at half size first: the full-size head conv is the
      * costliest real layer (its im2col is memory-bound), so it sees 8 + 3
-     * channels instead of width + 3 */
+     * channels instead of width + 3 (full input: the same, already at full size) */
     T(tnet_conv(ctx, net, x, 8, 1, 1, rng));
     T(tnet_unary(ctx, net, DB_OP_RPRELU, x));
-    T(tnet_binary(ctx, net, DB_OP_UPSAMPLE2, x, in));
+    if (a->input == TR_INPUT_DWT)
+        T(tnet_binary(ctx, net, DB_OP_UPSAMPLE2, x, in));
     T(tnet_binary(ctx, net, DB_OP_CONCAT, x, in));
     if (a->head == TR_HEAD_DB) {
         T(tnet_conv(ctx, net, x, 2, 3, 1, rng));

@@ -3,7 +3,12 @@
  * step, sampler RNG and validation scores, in one little-endian file closed by
  * a CRC-32. Written to a temporary file in the target folder, flushed and
  * renamed (a crash or Ctrl-C never leaves a half-written checkpoint); read back
- * completely and checked before anything in the trainer changes. */
+ * completely and checked before anything in the trainer changes.
+ * db_trainer_resume restores all of it; db_trainer_init_from takes only the
+ * generator's weights and BatchNorm statistics (the head of the float data)
+ * to start a new run (GAN fine-tuning of a pixel-loss generator).
+ * Format version 1: header h[15] (zero in files written before the --input
+ * option) is the front end, 0 DWT, 1 full; nothing else changed. */
 #include "nets/train/trainer_internal.h"
 
 #include "nets/model.h"
@@ -19,8 +24,8 @@
 
 typedef void (*visit_fn)(void *user, float *v, size_t n);
 
-/* Every float array of the state, in file order. */
-static void visit_net(tnet *net, tr_adam *a, visit_fn fn, void *user)
+/* The weights and BatchNorm statistics of a network, in file order. */
+static void visit_weights(tnet *net, visit_fn fn, void *user)
 {
     for (int i = 0; i < net->nnodes; i++) {
         tn_node *nd = &net->nodes[i];
@@ -34,6 +39,13 @@ static void visit_net(tnet *net, tr_adam *a, visit_fn fn, void *user)
             fn(user, nd->run_var, (size_t)nd->c);
         }
     }
+}
+
+/* Every float array of the state, in file order: generator weights, its Adam
+ * moments, then (GAN) critic weights and moments. */
+static void visit_net(tnet *net, tr_adam *a, visit_fn fn, void *user)
+{
+    visit_weights(net, fn, user);
     fn(user, a->m, a->n);
     fn(user, a->v, a->n);
 }
@@ -78,7 +90,7 @@ static void header(const db_trainer *t, size_t nfloats, int64_t h[CKPT_NHDR])
     h[3] = t->o.db_head;
     h[4] = t->o.gan;
     h[5] = t->o.gan_width;
-    h[6] = TR_IN_CHANNELS;
+    h[6] = TR_IN_CHANNELS | (int64_t)t->o.global << 16; /* global N in bits 16.. (0: local) */
     h[7] = (int64_t)nfloats;
     h[8] = t->step;
     h[9] = (int64_t)t->rng.s;
@@ -87,6 +99,100 @@ static void header(const db_trainer *t, size_t nfloats, int64_t h[CKPT_NHDR])
     memcpy(&h[12], &t->val_fm, sizeof(double));
     memcpy(&h[13], &t->val_psnr, sizeof(double));
     memcpy(&h[14], &t->best_fm, sizeof(double));
+    h[15] = t->o.input;
+}
+
+/* Whether h describes the network of want (fields 1..7 and 15; 7 is the
+ * float count, only for resume); otherwise a one-line DB_EINVAL. */
+static int check_network(db_ctx *ctx, const char *path, const int64_t h[CKPT_NHDR],
+                         const int64_t want[CKPT_NHDR], bool same_floats)
+{
+    static const char *const input[] = {"dwt", "full"};
+    bool same = h[1] == want[1] && h[2] == want[2] && h[3] == want[3] &&
+                (h[6] & 0xffff) == (want[6] & 0xffff) && h[15] == want[15];
+    /* resume only: the global size (field 6 >> 16) must match too; --init
+     * may start a global run from a local checkpoint */
+    if (same && same_floats && h[6] >> 16 != want[6] >> 16)
+        return db_fail(ctx, DB_EINVAL,
+                       "train: checkpoint %s is for --global %lld, this run --global %lld",
+                       path, (long long)(h[6] >> 16), (long long)(want[6] >> 16));
+    if (same && same_floats && memcmp(&h[4], &want[4], 4 * sizeof *h) == 0)
+        return 0;
+    if (same && !same_floats)
+        return 0;
+    if (same) /* same generator, another critic or float count */
+        return db_fail(ctx, DB_EINVAL,
+                       "train: checkpoint %s is for another run (gan %lld width %lld, "
+                       "%lld floats; this run: gan %lld width %lld, %lld floats)",
+                       path, (long long)h[4], (long long)h[5], (long long)h[7],
+                       (long long)want[4], (long long)want[5], (long long)want[7]);
+    return db_fail(ctx, DB_EINVAL,
+                   "train: checkpoint %s is for another network (width %lld, levels %lld, "
+                   "%s head, input %s; this run: width %lld, levels %lld, %s head, input %s)",
+                   path, (long long)h[1], (long long)h[2], h[3] ? "db" : "mask",
+                   h[15] == 0 || h[15] == 1 ? input[h[15]] : "?", (long long)want[1],
+                   (long long)want[2], want[3] ? "db" : "mask", input[want[15] != 0]);
+}
+
+/* Reads a whole checkpoint file and checks magic, version, size and CRC;
+ * *buf (db_malloc) holds it, h its header. */
+static int read_checkpoint(db_ctx *ctx, const char *path, uint8_t **buf, size_t *size,
+                           int64_t h[CKPT_NHDR])
+{
+    *buf = NULL;
+    *size = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return db_fail(ctx, DB_EIO, "train: cannot open checkpoint %s (%s)", path,
+                       strerror(errno));
+    long len = -1;
+    if (fseek(f, 0, SEEK_END) == 0)
+        len = ftell(f);
+    if (len < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return db_fail(ctx, DB_EIO, "train: cannot read checkpoint %s", path);
+    }
+    const size_t hdr = 8 + CKPT_NHDR * 8;
+    if ((size_t)len < hdr + 4) {
+        fclose(f);
+        return db_fail(ctx, DB_ECORRUPT, "train: %s is not a docbin checkpoint", path);
+    }
+    uint8_t *b = db_malloc(ctx, (size_t)len);
+    if (!b) {
+        fclose(f);
+        return DB_ENOMEM;
+    }
+    size_t got = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    int rc = 0;
+    if (got != (size_t)len) {
+        rc = db_fail(ctx, DB_EIO, "train: cannot read checkpoint %s", path);
+    } else if (memcmp(b, CKPT_MAGIC, 8) != 0) {
+        rc = db_fail(ctx, DB_ECORRUPT, "train: %s is not a docbin checkpoint", path);
+    } else {
+        memcpy(h, b + 8, CKPT_NHDR * 8);
+        uint32_t crc;
+        if (h[0] != 1)
+            rc = db_fail(ctx, DB_ECORRUPT, "train: checkpoint %s: unknown version %lld", path,
+                         (long long)h[0]);
+        else if (h[7] < 0 || (uint64_t)h[7] != ((size_t)len - hdr - 4) / sizeof(float) ||
+                 ((size_t)len - hdr - 4) % sizeof(float))
+            rc = db_fail(ctx, DB_ECORRUPT,
+                         "train: checkpoint %s is truncated (%ld bytes for %lld floats)", path,
+                         len, (long long)h[7]);
+        else {
+            memcpy(&crc, b + len - 4, 4);
+            if (crc != db_crc32(0, b, (size_t)len - 4))
+                rc = db_fail(ctx, DB_ECORRUPT, "train: checkpoint %s: CRC mismatch", path);
+        }
+    }
+    if (rc < 0) {
+        db_free(b);
+        return rc;
+    }
+    *buf = b;
+    *size = (size_t)len;
+    return 0;
 }
 
 int db_trainer_save(db_ctx *ctx, db_trainer *t, const char *path)
@@ -142,42 +248,13 @@ int db_trainer_save(db_ctx *ctx, db_trainer *t, const char *path)
 
 int db_trainer_resume(db_ctx *ctx, db_trainer *t, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return db_fail(ctx, DB_EIO, "train: cannot open checkpoint %s (%s)", path,
-                       strerror(errno));
-    size_t nf = 0;
-    visit_all(t, count_fn, &nf);
-    size_t size = 8 + CKPT_NHDR * 8 + nf * sizeof(float) + 4;
-    uint8_t *buf = db_malloc(ctx, size + 1);
-    if (!buf) {
-        fclose(f);
-        return DB_ENOMEM;
-    }
-    size_t got = fread(buf, 1, size + 1, f);
-    fclose(f);
-    int rc = 0;
+    uint8_t *buf;
+    size_t size, nf = 0;
     int64_t h[CKPT_NHDR], want[CKPT_NHDR];
-    uint32_t crc = 0;
-    if (got < 8 + sizeof h || memcmp(buf, CKPT_MAGIC, 8) != 0) {
-        rc = db_fail(ctx, DB_ECORRUPT, "train: %s is not a docbin checkpoint", path);
-    } else {
-        memcpy(h, buf + 8, sizeof h);
-        header(t, nf, want);
-        if (h[0] != 1 || memcmp(&h[1], &want[1], 7 * sizeof *h) != 0)
-            rc = db_fail(ctx, DB_EINVAL,
-                         "train: checkpoint %s is for another network (width %lld, levels "
-                         "%lld, %lld floats)",
-                         path, (long long)h[1], (long long)h[2], (long long)h[7]);
-        else if (got != size)
-            rc = db_fail(ctx, DB_ECORRUPT, "train: checkpoint %s is truncated (%zu of %zu bytes)",
-                         path, got, size);
-        else {
-            memcpy(&crc, buf + size - 4, 4);
-            if (crc != db_crc32(0, buf, size - 4))
-                rc = db_fail(ctx, DB_ECORRUPT, "train: checkpoint %s: CRC mismatch", path);
-        }
-    }
+    DB_TRY(read_checkpoint(ctx, path, &buf, &size, h));
+    visit_all(t, count_fn, &nf);
+    header(t, nf, want);
+    int rc = check_network(ctx, path, h, want, true);
     if (rc == 0) {
         cursor c = {buf + 8 + sizeof h};
         visit_all(t, get_fn, &c);
@@ -188,6 +265,27 @@ int db_trainer_resume(db_ctx *ctx, db_trainer *t, const char *path)
         memcpy(&t->val_fm, &h[12], sizeof(double));
         memcpy(&t->val_psnr, &h[13], sizeof(double));
         memcpy(&t->best_fm, &h[14], sizeof(double));
+    }
+    db_free(buf);
+    return rc;
+}
+
+int db_trainer_init_from(db_ctx *ctx, db_trainer *t, const char *path)
+{
+    uint8_t *buf;
+    size_t size, nw = 0;
+    int64_t h[CKPT_NHDR], want[CKPT_NHDR];
+    DB_TRY(read_checkpoint(ctx, path, &buf, &size, h));
+    visit_weights(&t->net, count_fn, &nw);
+    header(t, 0, want);
+    int rc = check_network(ctx, path, h, want, false);
+    /* the file's generator: its weights, then its Adam moments (2 per weight) */
+    if (rc == 0 && (uint64_t)h[7] < nw + 2 * t->adam.n)
+        rc = db_fail(ctx, DB_ECORRUPT, "train: checkpoint %s holds %lld floats, fewer than "
+                     "its network's %zu", path, (long long)h[7], nw + 2 * t->adam.n);
+    if (rc == 0) {
+        cursor c = {buf + 8 + sizeof h};
+        visit_weights(&t->net, get_fn, &c);
     }
     db_free(buf);
     return rc;

@@ -266,6 +266,13 @@ int tr_pageset_add(db_ctx *ctx, tr_pageset *s, const db_image *img, const db_ima
 int tr_pageset_load_dir(db_ctx *ctx, tr_pageset *s, const char *dir);
 /* Total pixels. */
 uint64_t tr_pageset_pixels(const tr_pageset *s);
+/* Global network: every page resized to n x n (area average; ground truth ink
+ * where ink covers >= half of the source area). dataset.c states the rule. */
+int tr_pageset_resize(db_ctx *ctx, tr_pageset *s, int n);
+/* Validation of a global network: p (full size) area-resized to n x n, run by
+ * net, probabilities upsampled bilinearly to p's size, ink where > 0.5: res
+ * becomes BIT1 at full size, to be scored against the full-size truth. */
+int tr_global_run(db_ctx *ctx, db_net *net, const tr_page *p, int n, db_image *res);
 /* The page as a db_image (RGB8 from px) for tr_graph_run. */
 int tr_page_image(db_ctx *ctx, const tr_page *p, db_image *img);
 
@@ -293,16 +300,23 @@ void tr_sample_patch(const tr_pageset *s, const tr_aug *aug, tr_rng *rng, float 
 /* ------------------------------------------------------------ architecture */
 
 typedef enum tr_head { TR_HEAD_MASK = 0, TR_HEAD_DB = 1 } tr_head;
+/* Front end: the Haar DWT (stem at half size; the default) or none (stem at
+ * full size on RGB: the "without DWT" ablation). Same values as
+ * db_train_input. */
+typedef enum tr_input { TR_INPUT_DWT = 0, TR_INPUT_FULL = 1 } tr_input;
 typedef struct tr_arch {
     int width;  /* channels at the first level (32) */
-    int levels; /* resolution levels below the stem, 1..4 */
+    int levels; /* resolution levels below the stem, 1..5 */
     tr_head head;
+    tr_input input; /* (zero: DWT) */
 } tr_arch;
 /* The 1-bit U-Net of nets/train/README.md: INPUT (3) -> HAAR2 (12 planes at
  * half size) -> real stem -> Bi-Real blocks -> UPSAMPLE2 to full size -> real
- * 3x3 head (1 logit; DB head: P and T logits, then DB_HEAD). */
+ * 3x3 head (1 logit; DB head: P and T logits, then DB_HEAD). TR_INPUT_FULL:
+ * no HAAR2 and no UPSAMPLE2, every level at twice the resolution. */
 int tr_arch_build(db_ctx *ctx, tnet *net, const tr_arch *arch, tr_rng *rng);
-/* Input sides must be multiples of this (2^(levels+1)). */
+/* Side of the coarsest level in input pixels: 2^levels (DWT) or 2^(levels-1)
+ * (full input); the trainer asks patches to be multiples of twice this. */
 int tr_arch_unit(const tr_arch *arch);
 
 /* ------------------------------------------------------------- F-measure */

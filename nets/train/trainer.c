@@ -8,6 +8,7 @@
 #include "nets/train/trainer_internal.h"
 
 #include "nets/model.h"
+#include "nets/resample.h"
 
 #include <math.h>
 #include <string.h>
@@ -53,7 +54,9 @@ static int check_options(db_ctx *ctx, const db_train_options *o)
     if (o->batch < 1 || o->batch > 1024 || o->steps < 1 || o->epoch_steps < 1)
         return db_fail(ctx, DB_EINVAL, "train: batch %d, steps %ld, epoch %d must be positive",
                        o->batch, o->steps, o->epoch_steps);
-    tr_arch a = {o->width, o->levels, TR_HEAD_MASK};
+    if (o->input != DB_TRAIN_INPUT_DWT && o->input != DB_TRAIN_INPUT_FULL)
+        return db_fail(ctx, DB_EINVAL, "train: input %d (dwt 0, full 1)", (int)o->input);
+    tr_arch a = {o->width, o->levels, TR_HEAD_MASK, (tr_input)o->input};
     if (o->levels < 1 || o->levels > 5)
         return db_fail(ctx, DB_EINVAL, "train: levels %d (1..5)", o->levels);
     int unit = 2 * tr_arch_unit(&a);
@@ -65,6 +68,10 @@ static int check_options(db_ctx *ctx, const db_train_options *o)
         (int)o->estimator < 0 || (int)o->estimator > 2 || o->reste_o_end < 1 ||
         o->ink_share < 0 || o->ink_share > 1 || o->scale < 0 || o->scale >= 0.9)
         return db_fail(ctx, DB_EINVAL, "train: an option is out of range");
+    if (o->global != 0 &&
+        (o->global < DB_GLOBAL_MIN || o->global > DB_GLOBAL_MAX || o->patch > o->global))
+        return db_fail(ctx, DB_EINVAL, "train: global size %d (%d..%d, at least the patch %d)",
+                       o->global, DB_GLOBAL_MIN, DB_GLOBAL_MAX, o->patch);
     return 0;
 }
 
@@ -102,6 +109,8 @@ int db_trainer_create(db_ctx *ctx, const db_train_options *opts, db_trainer **ou
     int rc = 0;
     for (int i = 0; i < opts->ntrain_dirs && rc == 0; i++)
         rc = tr_pageset_load_dir(ctx, &t->train, opts->train_dirs[i]);
+    if (rc == 0 && opts->global) /* validation pages stay full size */
+        rc = tr_pageset_resize(ctx, &t->train, opts->global);
     for (int i = 0; i < opts->nval_dirs && rc == 0; i++)
         rc = tr_pageset_load_dir(ctx, &t->val, opts->val_dirs[i]);
     if (rc == 0)
@@ -120,7 +129,8 @@ int tr_trainer_setup(db_ctx *ctx, db_trainer *t)
     tr_rng_seed(&t->rng, o->seed);
     tr_rng init;
     tr_rng_seed(&init, o->seed ^ 0x5eedull);
-    tr_arch a = {o->width, o->levels, o->db_head ? TR_HEAD_DB : TR_HEAD_MASK};
+    tr_arch a = {o->width, o->levels, o->db_head ? TR_HEAD_DB : TR_HEAD_MASK,
+                 (tr_input)o->input};
     DB_TRY(tr_arch_build(ctx, &t->net, &a, &init));
     t->net.est.kind = (tr_est)o->estimator;
     t->net.est.reste_t = (float)o->reste_t;
@@ -256,7 +266,9 @@ int tr_validate(db_ctx *ctx, db_trainer *t, double *fm, double *psnr)
     /* the engine runs the exported graph on the pool, tiled; it equals the
      * reference forward tr_graph_run bit for bit (test_train_engine) */
     db_graph g;
-    DB_TRY(tnet_to_graph(ctx, &t->net, "docbin-train", &g));
+    char name[64];
+    db_graph_global_name("docbin-train", t->o.global, name, sizeof name);
+    DB_TRY(tnet_to_graph(ctx, &t->net, name, &g));
     db_model *model = NULL;
     db_net *net = NULL;
     int rc = db_model_from_graph(ctx, &g, &model);
@@ -268,9 +280,13 @@ int tr_validate(db_ctx *ctx, db_trainer *t, double *fm, double *psnr)
     for (int i = 0; i < n && rc == 0; i++) {
         const tr_page *p = &t->val.pages[i];
         const size_t np = (size_t)p->w * p->h;
-        rc = tr_page_image(ctx, p, &img);
-        if (rc == 0)
-            rc = db_net_run(ctx, net, &img, &res, NULL);
+        if (t->o.global) {
+            rc = tr_global_run(ctx, net, p, t->o.global, &res);
+        } else {
+            rc = tr_page_image(ctx, p, &img);
+            if (rc == 0)
+                rc = db_net_run(ctx, net, &img, &res, NULL);
+        }
         if (rc == 0)
             rc = db_image_ensure(ctx, &gt, p->w, p->h, DB_GRAY8);
         if (rc < 0)
@@ -313,7 +329,9 @@ int tr_validate(db_ctx *ctx, db_trainer *t, double *fm, double *psnr)
 int db_trainer_export(db_ctx *ctx, db_trainer *t, const char *path)
 {
     db_graph g;
-    DB_TRY(tnet_to_graph(ctx, &t->net, "docbin-train", &g));
+    char name[64];
+    db_graph_global_name("docbin-train", t->o.global, name, sizeof name);
+    DB_TRY(tnet_to_graph(ctx, &t->net, name, &g));
     int rc = db_model_save_graph(ctx, &g, path);
     db_graph_free(&g);
     return rc;

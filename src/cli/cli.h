@@ -84,7 +84,13 @@ typedef struct cli_process_opts {
                                Zeroed (margin 0, block 0) means the defaults */
     unsigned drop_hues;     /* --drop-color: db_hue bits, 0 = none */
     const char *save_maps;  /* --save-maps PREFIX (network methods), or NULL */
+    long strip_rows;        /* --strip-rows: 0 = strips for pages over
+                               CLI_STRIP_AUTO_PIXELS, N > 0 = always, bands of N
+                               rows, -1 = never (src/pipeline/strips.c) */
 } cli_process_opts;
+/* Pages larger than this run in strips when the method allows (64 MP: a
+ * 600 dpi A3 scan is 70 MP). */
+#define CLI_STRIP_AUTO_PIXELS (64ull << 20)
 /* The images one page goes through. A caller that processes many files
  * (batch: one per worker) keeps them, so each page reuses memory already
  * touched instead of faulting in fresh pages (slow on these VMs). */
@@ -115,7 +121,8 @@ typedef struct cli_page_opts {
 enum {
     CLI_OPT_LIST = 1000, CLI_OPT_COMPRESSION, CLI_OPT_PAGE, CLI_OPT_MAXPX, CLI_OPT_ISA,
     CLI_OPT_OUTPUT, CLI_OPT_MARGIN, CLI_OPT_NORMALIZE, CLI_OPT_DROP, CLI_OPT_MODEL,
-    CLI_OPT_SAVE_MAPS, CLI_OPT_FIRST_FREE /* commands number their own options from here */
+    CLI_OPT_SAVE_MAPS, CLI_OPT_STRIP_ROWS,
+    CLI_OPT_FIRST_FREE /* commands number their own options from here */
 };
 #define CLI_PAGE_SHORTOPTS "m:f:yqv"
 #define CLI_PAGE_LONGOPTS                                                                        \
@@ -131,6 +138,7 @@ enum {
         {"drop-color", required_argument, 0, CLI_OPT_DROP},                                      \
         {"model", required_argument, 0, CLI_OPT_MODEL},                                          \
         {"save-maps", required_argument, 0, CLI_OPT_SAVE_MAPS},                                  \
+        {"strip-rows", required_argument, 0, CLI_OPT_STRIP_ROWS},                                \
         {"quiet", no_argument, 0, 'q'}, {"verbose", no_argument, 0, 'v'}
 void cli_page_opts_init(cli_page_opts *o);
 /* Applies option c when it is a page option and returns true; *exit_code is

@@ -88,6 +88,7 @@ static void usage(FILE *f)
           "options of the single-page command (docbin --help):\n"
           "  -m, --method SPEC, --list-methods, --model FILE, -f, --format FMT,\n"
           "  --compression C, --page N, -y, --overwrite, --max-pixels N, --isa ISA,\n"
+          "  --strip-rows N,\n"
           "  --output MODE, --margin N, --normalize, --drop-color HUES,\n"
           "  -q, --quiet (failures and their summary only), -v, --verbose\n"
           "\n"

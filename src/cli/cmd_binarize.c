@@ -41,6 +41,9 @@ static void usage(FILE *f)
           "  -y, --overwrite        replace OUT if it exists (default: refuse)\n"
           "  -j, --threads N        worker threads (default: all cores)\n"
           "      --max-pixels N     refuse pages larger than N pixels (default 1073741824)\n"
+          "      --strip-rows N     binarize in bands of N rows (bounded memory; methods\n"
+          "                         with a window or a global threshold); 0 = never;\n"
+          "                         default: pages over 64 MP, bands of ~16 MiB\n"
           "      --isa ISA          force kernels: auto, ref, avx2, avx512 (or DOCBIN_ISA)\n",
           f);
     cli_print_output_usage(f);

@@ -30,11 +30,21 @@ static void usage(FILE *f)
           "      --export FILE       model of the final state, written at the end\n"
           "      --checkpoint FILE   resumable state, rewritten every epoch and on Ctrl-C\n"
           "      --resume            continue from --checkpoint\n"
+          "      --init CKPT         start a new run (step 0, fresh Adam and critic) from the\n"
+          "                          generator of checkpoint CKPT of the same network (GAN\n"
+          "                          fine-tuning); with --resume, only while --checkpoint\n"
+          "                          does not exist yet\n"
           "      --val-pages N       validate on the first N pages only (0 = all)\n"
           "network:\n"
           "      --width N           channels at the first level (32)\n"
           "      --levels N          resolution levels, 1..5 (4)\n"
           "      --db-head           DB head (P and T maps) instead of one logit\n"
+          "      --global N          the GLOBAL network of stage 3 (Ju et al. 2022): pages and\n"
+          "                          ground truth resized to N x N (e.g. 512; patches drawn\n"
+          "                          from them), validated at full size; install the model\n"
+          "                          as gan_global.dbm next to gan.dbm (0 = local, default)\n"
+          "      --input dwt|full    front end: Haar DWT, stem at half size (dwt), or the\n"
+          "                          stem at full size on RGB (full: the no-DWT ablation)\n"
           "schedule:\n"
           "      --patch N           patch side in pixels (128)\n"
           "      --batch N           patches per step (8)\n"
@@ -74,6 +84,7 @@ enum {
     OPT_CLIP, OPT_WD, OPT_DICE, OPT_DBK, OPT_DBBETA, OPT_DBGAMMA, OPT_GAN, OPT_GANW,
     OPT_GANWIDTH, OPT_EST, OPT_RESTEO, OPT_RESTET, OPT_RESTECAP, OPT_BIPER, OPT_INK,
     OPT_NOFLIPS, OPT_NOROT, OPT_BRIGHT, OPT_CONTRAST, OPT_COLOR, OPT_SCALE, OPT_SEED,
+    OPT_INIT, OPT_INPUT, OPT_GLOBAL,
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +92,8 @@ static const struct option long_opts[] = {
     {"output", required_argument, 0, 'o'}, {"export", required_argument, 0, OPT_EXPORT},
     {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", no_argument, 0, OPT_RESUME},
     {"val-pages", required_argument, 0, OPT_VALPAGES},
+    {"init", required_argument, 0, OPT_INIT}, {"input", required_argument, 0, OPT_INPUT},
+    {"global", required_argument, 0, OPT_GLOBAL},
     {"width", required_argument, 0, OPT_WIDTH}, {"levels", required_argument, 0, OPT_LEVELS},
     {"db-head", no_argument, 0, OPT_DBHEAD}, {"patch", required_argument, 0, OPT_PATCH},
     {"batch", required_argument, 0, OPT_BATCH}, {"steps", required_argument, 0, OPT_STEPS},
@@ -109,6 +122,7 @@ static const struct option long_opts[] = {
 typedef struct train_cli {
     const char *train[MAX_DIRS], *val[MAX_DIRS];
     const char *export_path;
+    const char *init; /* --init checkpoint */
     bool resume, quiet;
     long jobs;
     db_train_options o;
@@ -205,6 +219,16 @@ static int parse_args(int argc, char **argv, train_cli *c)
         case OPT_WIDTH: INT_OPT(o->width, 2, 512); break;
         case OPT_LEVELS: INT_OPT(o->levels, 1, 5); break;
         case OPT_DBHEAD: o->db_head = true; break;
+        case OPT_GLOBAL: INT_OPT(o->global, 0, 2048); break;
+        case OPT_INIT: c->init = optarg; break;
+        case OPT_INPUT:
+            if (strcmp(optarg, "dwt") == 0)
+                o->input = DB_TRAIN_INPUT_DWT;
+            else if (strcmp(optarg, "full") == 0)
+                o->input = DB_TRAIN_INPUT_FULL;
+            else
+                return cli_error("--input: '%s' is not dwt or full", optarg), CLI_EXIT_USAGE;
+            break;
         case OPT_PATCH: INT_OPT(o->patch, 8, 2048); break;
         case OPT_BATCH: INT_OPT(o->batch, 1, 1024); break;
         case OPT_STEPS: INT_OPT(o->steps, 1, 100000000); break;
@@ -342,10 +366,16 @@ int cmd_train(int argc, char **argv)
     if (db_trainer_create(ctx, &c.o, &t) != 0) {
         train_error(ctx);
         rc = CLI_EXIT_DATA;
-    } else if (c.resume && access(c.o.checkpoint, F_OK) == 0 &&
-               db_trainer_resume(ctx, t, c.o.checkpoint) != 0) {
+    } else if (c.resume && access(c.o.checkpoint, F_OK) == 0) {
+        if (db_trainer_resume(ctx, t, c.o.checkpoint) != 0) {
+            train_error(ctx);
+            rc = CLI_EXIT_DATA;
+        }
+    } else if (c.init && db_trainer_init_from(ctx, t, c.init) != 0) {
         train_error(ctx);
         rc = CLI_EXIT_DATA;
+    } else if (c.init && !c.quiet) {
+        fprintf(stderr, "docbin: train: generator initialised from %s\n", c.init);
     }
     if (rc == CLI_EXIT_OK) {
         struct sigaction sa = {0};

@@ -8,6 +8,13 @@
  *   4. <folder of the executable>/../share/docbin (a relocated install)
  *   5. <folder of the executable>/../data when that parent is the source tree
  *      (a build folder inside the source tree: build/docbin -> data/)
+ * `-m gan` also looks for its stage-3 GLOBAL network (gan:global=1, the
+ * default; src/pipeline/global_fusion.c) and uses it when found:
+ *   1. $DOCBIN_GLOBAL_MODEL (that file; an error when it cannot be used)
+ *   2. next to the tiled model used, DIR/NAME.dbm: DIR/NAME_global.dbm (so
+ *      gan_global.dbm beside the found gan.dbm, or x_global.dbm beside
+ *      --model x.dbm; never a global model from another folder)
+ * Not found: the tiled network alone, silently.
  * The library never reads the environment; this file does (cli.h). */
 #include "cli.h"
 
@@ -79,6 +86,37 @@ int cli_find_model(const char *name, char *path, size_t size)
     return CLI_EXIT_DATA;
 }
 
+/* The global companion of a `gan` model (search order at the top): loaded,
+ * attached and adopted by owner; 0 when none is found. */
+static int attach_global(db_ctx *ctx, db_method *method, const char *local, db_model *owner)
+{
+    char path[PATH_MAX + 64];
+    const char *env = getenv("DOCBIN_GLOBAL_MODEL");
+    bool must = env && *env;
+    if (must) {
+        snprintf(path, sizeof path, "%s", env);
+    } else {
+        size_t len = strlen(local);
+        if (len > 4 && strcmp(local + len - 4, ".dbm") == 0)
+            len -= 4;
+        int n = snprintf(path, sizeof path, "%.*s_global.dbm", (int)len, local);
+        if (n < 0 || (size_t)n >= sizeof path || !is_file(path))
+            return 0;
+    }
+    db_model *g = NULL;
+    if (db_model_load(ctx, path, &g) != 0) {
+        cli_error_ctx(ctx, NULL);
+        return CLI_EXIT_DATA;
+    }
+    if (db_method_set_global_model(ctx, method, g) != 0 || db_model_adopt(ctx, owner, g) != 0) {
+        cli_error_ctx(ctx, path);
+        db_method_set_global_model(ctx, method, NULL);
+        db_model_free(g);
+        return CLI_EXIT_DATA;
+    }
+    return 0;
+}
+
 int cli_method_attach_model(db_ctx *ctx, db_method *method, const char *model_opt,
                             db_model **owned)
 {
@@ -102,13 +140,19 @@ int cli_method_attach_model(db_ctx *ctx, db_method *method, const char *model_op
         cli_error_ctx(ctx, NULL);
         return CLI_EXIT_DATA;
     }
-    if (db_method_set_model(ctx, method, *owned) != 0) {
+    int rc = CLI_EXIT_DATA;
+    if (db_method_set_model(ctx, method, *owned) != 0)
         cli_error_ctx(ctx, path);
+    else if (!db_method_takes_global(method))
+        return 0;
+    else
+        rc = attach_global(ctx, method, path, *owned);
+    if (rc != 0) {
+        db_method_set_model(ctx, method, NULL);
         db_model_free(*owned);
         *owned = NULL;
-        return CLI_EXIT_DATA;
     }
-    return 0;
+    return rc;
 }
 
 int cli_save_maps(db_ctx *ctx, const db_method *method, const db_image *page, const char *prefix,

@@ -48,6 +48,9 @@ void cli_list_methods(void)
             printf("    %-10s default %-8g range [%g, %g]%s  %s\n", par->name, par->def,
                    par->min, par->max, par->integer ? " integer" : "", par->help);
         }
+        const db_strip_info *st = m->strips;
+        printf("    memory: %s%s\n", st ? "streams in bands (--strip-rows)" : "whole page",
+               st && (st->hist || st->scan) ? ", two passes over the file" : "");
     }
 }
 
@@ -160,6 +163,12 @@ bool cli_page_option(int c, const char *arg, cli_page_opts *o, int *exit_code)
         break;
     case CLI_OPT_MODEL: o->model = arg; break;
     case CLI_OPT_SAVE_MAPS: o->po.save_maps = arg; break;
+    case CLI_OPT_STRIP_ROWS:
+        if (cli_parse_int("--strip-rows", arg, 0, 1 << 24, &v))
+            *exit_code = CLI_EXIT_USAGE;
+        else
+            o->po.strip_rows = v == 0 ? -1 : v;
+        break;
     case 'q': o->quiet = true; break;
     case 'v': o->po.verbose = true; break;
     default: return false;

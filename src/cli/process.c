@@ -39,6 +39,54 @@ static int run_page(db_ctx *ctx, const cli_process_opts *o, const db_clean_optio
     return rc;
 }
 
+/* Strip mode (src/pipeline/strips.c): one page read, binarized and written
+ * in bands, so a huge page costs a few bands of memory. Taken when the method
+ * and output allow it, the file streams (db_row_reader_probe), and the page
+ * is over CLI_STRIP_AUTO_PIXELS or --strip-rows asks. Returns 1 when not
+ * taken (the whole-page route then runs, and words any header error), 0
+ * done, -1 failed with the reason in ctx. */
+static int process_strips(db_ctx *ctx, const cli_process_opts *o, const char *in, const char *out)
+{
+    if (o->strip_rows < 0 || !db_method_strips(o->method) || o->output != DB_OUTPUT_MASK ||
+        o->save_maps || o->wopts.format == DB_FILE_JPEG || strcmp(in, "-") == 0 ||
+        strcmp(out, "-") == 0)
+        return 1;
+    int page = o->page ? (int)o->page - 1 : 0;
+    db_row_info info;
+    if (db_row_reader_probe(ctx, in, page, &info) != 0) {
+        db_ctx_clear_error(ctx);
+        return 1;
+    }
+    bool big = (uint64_t)info.width * (uint64_t)info.height > CLI_STRIP_AUTO_PIXELS;
+    if (!info.streams || (o->strip_rows == 0 && !big) || (info.npages > 1 && !o->page))
+        return 1;
+    double t0 = now_seconds();
+    db_writer *writer = NULL;
+    if (db_writer_open(ctx, out, &o->wopts, &writer) != 0)
+        return -1;
+    db_drop_color_options drop;
+    db_drop_color_options_defaults(&drop);
+    drop.hues = o->drop_hues;
+    db_strip_options so = {.band_rows = o->strip_rows > 0 ? (int)o->strip_rows : 0,
+                           .drop = o->drop_hues ? &drop : NULL};
+    int rc = db_strips_run(ctx, o->method, in, page, &so, writer);
+    if (rc == 0)
+        rc = db_writer_commit(ctx, writer);
+    db_writer_free(writer); /* removes the temporary file unless committed */
+    if (rc != 0) {
+        /* reader and writer messages name their file; a method's does not */
+        const char *m = db_ctx_message(ctx);
+        if (strncmp(m, in, strlen(in)) != 0 && strncmp(m, out, strlen(out)) != 0)
+            db_ctx_prefix_message(ctx, in);
+        return -1;
+    }
+    if (o->verbose)
+        fprintf(stderr, "docbin: %s: page %d: %dx%d %s, %g x %g dpi, %s, strips, %.3f s\n", in,
+                page + 1, info.width, info.height, info.format == DB_RGB8 ? "colour" : "gray",
+                info.xdpi, info.ydpi, o->method->info->name, now_seconds() - t0);
+    return 0;
+}
+
 void cli_page_buffers_free(cli_page_buffers *b)
 {
     db_image_free(&b->page);
@@ -58,6 +106,9 @@ int cli_process_file(db_ctx *ctx, const cli_process_opts *o, const char *in, con
     db_clean_options copts = o->clean;
     if (copts.block == 0) /* not filled in by the caller */
         db_clean_options_defaults(&copts);
+    int srv = process_strips(ctx, o, in, out);
+    if (srv <= 0)
+        return srv;
     if (db_reader_open(ctx, in, &reader) != 0)
         goto done;
     int npages = db_reader_page_count(reader);

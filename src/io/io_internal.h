@@ -70,6 +70,20 @@ int io_tiff_writer_add(db_ctx *ctx, io_tiff_writer *w, const db_image *img,
 int io_tiff_writer_finish(db_ctx *ctx, io_tiff_writer *w);
 void io_tiff_writer_free(io_tiff_writer *w);
 
+/* ---- row-streamed 1-bit page (io_stream_write.c: PNG, PBM; TIFF below) ---- */
+typedef struct io_rows io_rows;
+int io_rows_begin(db_ctx *ctx, io_sink *s, db_file_format format, int width, int height,
+                  double xdpi, double ydpi, io_rows **out);
+int io_rows_add(db_ctx *ctx, io_rows *w, const db_image *rows, int y0, int n);
+int io_rows_end(db_ctx *ctx, io_rows *w);
+void io_rows_free(io_rows *w);
+/* TIFF (io_tiff_write.c): the tags and strip layout of io_tiff_writer_add,
+ * then rows, then the directory; io_tiff_writer_add runs the same three. */
+int io_tiff_writer_begin(db_ctx *ctx, io_tiff_writer *w, const db_image *shape,
+                         db_tiff_compression comp);
+int io_tiff_writer_rows(db_ctx *ctx, io_tiff_writer *w, const db_image *img, int y0, int n);
+int io_tiff_writer_end(db_ctx *ctx, io_tiff_writer *w);
+
 /* ---- conversions (io_convert.c) ---- */
 /* 16-bit sample to 8 bits, rounded: (v*255 + 32767) / 65535. */
 static inline uint8_t io_scale16(unsigned v) { return (uint8_t)((v * 255u + 32767u) / 65535u); }

@@ -13,6 +13,9 @@ struct io_tiff_writer {
     db_ctx *ctx;
     char msg[256];
     int pages;
+    uint8_t *row; /* one row of the page being written */
+    size_t rowbytes;
+    int next;     /* rows written */
 };
 
 static tmsize_t sink_read(thandle_t h, void *buf, tmsize_t n)
@@ -151,37 +154,59 @@ static int set_fields(db_ctx *ctx, TIFF *tif, const db_image *img, db_tiff_compr
     return ok ? 0 : db_fail(ctx, DB_EIO, "tiff: cannot set the tags");
 }
 
-int io_tiff_writer_add(db_ctx *ctx, io_tiff_writer *w, const db_image *img,
-                       db_tiff_compression comp)
+int io_tiff_writer_begin(db_ctx *ctx, io_tiff_writer *w, const db_image *shape,
+                         db_tiff_compression comp)
 {
     w->ctx = ctx;
     w->msg[0] = '\0';
     TIFF *tif = w->tif;
-    int rc = set_fields(ctx, tif, img, comp);
+    int rc = set_fields(ctx, tif, shape, comp);
     if (rc < 0)
         return db_ctx_code(ctx) ? rc : writer_fail(ctx, w, "tiff: cannot set the tags");
     TIFFSetField(tif, TIFFTAG_SUBFILETYPE, w->pages > 0 ? FILETYPE_PAGE : 0);
-    /* Rows go through a copy: libtiff's predictor encodes in place. */
-    size_t rowbytes = img->format == DB_BIT1 ? ((size_t)img->width + 7) / 8
-                                             : db_format_row_bytes(img->format, img->width);
-    uint8_t *row = db_malloc(ctx, rowbytes);
-    if (!row)
+    size_t rowbytes = shape->format == DB_BIT1 ? ((size_t)shape->width + 7) / 8
+                                               : db_format_row_bytes(shape->format, shape->width);
+    db_free(w->row);
+    if (!(w->row = db_malloc(ctx, rowbytes)))
         return DB_ENOMEM;
-    for (int y = 0; y < img->height; y++) {
+    w->rowbytes = rowbytes;
+    w->next = 0;
+    return 0;
+}
+
+int io_tiff_writer_rows(db_ctx *ctx, io_tiff_writer *w, const db_image *img, int y0, int n)
+{
+    w->ctx = ctx;
+    for (int k = 0; k < n; k++) {
+        /* Rows go through a copy: libtiff's predictor encodes in place. */
         if (img->format == DB_BIT1)
-            io_pack_bits(img, y, row, 1); /* min-is-white: 1 = black = ink */
+            io_pack_bits(img, y0 + k, w->row, 1); /* min-is-white: 1 = black = ink */
         else
-            memcpy(row, db_image_row(img, y), rowbytes);
-        if (TIFFWriteScanline(tif, row, (uint32_t)y, 0) < 0) {
-            db_free(row);
+            memcpy(w->row, db_image_row(img, y0 + k), w->rowbytes);
+        if (TIFFWriteScanline(w->tif, w->row, (uint32_t)w->next, 0) < 0)
             return writer_fail(ctx, w, "tiff: cannot write the image data");
-        }
+        w->next++;
     }
-    db_free(row);
-    if (!TIFFWriteDirectory(tif))
+    return 0;
+}
+
+int io_tiff_writer_end(db_ctx *ctx, io_tiff_writer *w)
+{
+    w->ctx = ctx;
+    db_free(w->row);
+    w->row = NULL;
+    if (!TIFFWriteDirectory(w->tif))
         return writer_fail(ctx, w, "tiff: cannot write the directory");
     w->pages++;
     return 0;
+}
+
+int io_tiff_writer_add(db_ctx *ctx, io_tiff_writer *w, const db_image *img,
+                       db_tiff_compression comp)
+{
+    DB_TRY(io_tiff_writer_begin(ctx, w, img, comp));
+    DB_TRY(io_tiff_writer_rows(ctx, w, img, 0, img->height));
+    return io_tiff_writer_end(ctx, w);
 }
 
 int io_tiff_writer_finish(db_ctx *ctx, io_tiff_writer *w)
@@ -202,5 +227,6 @@ void io_tiff_writer_free(io_tiff_writer *w)
         return;
     if (w->tif)
         TIFFCleanup(w->tif);
+    db_free(w->row);
     db_free(w);
 }

@@ -25,6 +25,10 @@ struct db_writer {
     io_tiff_writer *tiff;
     int npages;
     bool failed, committed;
+    /* a page being written row by row (db_writer_begin_rows) */
+    io_rows *rows; /* PNG, PBM */
+    bool in_rows;
+    int rows_width, rows_height, rows_next;
 };
 
 /* ---- sink ---- */
@@ -283,6 +287,8 @@ static int writer_add(db_ctx *ctx, db_writer *w, const db_image *img)
         return db_fail(ctx, DB_EINVAL, "writer already committed");
     if (w->failed)
         return db_fail(ctx, DB_EINVAL, "an earlier page failed");
+    if (w->in_rows)
+        return db_fail(ctx, DB_EINVAL, "a page is being written row by row");
     if (img->format != DB_GRAY8 && img->format != DB_RGB8 && img->format != DB_BIT1)
         return db_fail(ctx, DB_EINVAL, "cannot write image format %d (only 1-bit, gray, rgb)",
                        (int)img->format);
@@ -321,6 +327,95 @@ int db_writer_add(db_ctx *ctx, db_writer *w, const db_image *page)
     return 0;
 }
 
+/* ---- one 1-bit page row by row (strip mode) ---- */
+
+static int rows_fail(db_ctx *ctx, db_writer *w, int rc)
+{
+    w->failed = true;
+    db_ctx_prefix_message(ctx, writer_name(w));
+    return rc;
+}
+
+int db_writer_begin_rows(db_ctx *ctx, db_writer *w, int width, int height, double xdpi,
+                         double ydpi)
+{
+    if (!w)
+        return db_fail(ctx, DB_EINVAL, "writer: no writer");
+    int rc = 0;
+    if (w->committed || w->failed || w->in_rows)
+        rc = db_fail(ctx, DB_EINVAL, "writer not ready for a page");
+    else if (width <= 0 || height <= 0)
+        rc = db_fail(ctx, DB_EINVAL, "empty image %dx%d", width, height);
+    else if (w->format == DB_FILE_JPEG)
+        rc = db_fail(ctx, DB_EUNSUPPORTED, "jpeg cannot be written row by row");
+    else if (w->npages > 0 && w->format != DB_FILE_TIFF)
+        rc = db_fail(ctx, DB_EINVAL, "%s holds one page only (use tiff for several)",
+                     db_file_format_name(w->format));
+    if (rc < 0)
+        return rows_fail(ctx, w, rc);
+    w->sink.ctx = ctx;
+    if (w->format == DB_FILE_TIFF) {
+        db_image shape = {.width = width, .height = height, .format = DB_BIT1,
+                          .xdpi = xdpi, .ydpi = ydpi};
+        rc = io_tiff_writer_begin(ctx, w->tiff, &shape, w->opts.compression);
+    } else {
+        rc = io_rows_begin(ctx, &w->sink, w->format, width, height, xdpi, ydpi, &w->rows);
+    }
+    if (rc < 0)
+        return rows_fail(ctx, w, rc);
+    w->in_rows = true;
+    w->rows_width = width;
+    w->rows_height = height;
+    w->rows_next = 0;
+    return 0;
+}
+
+int db_writer_add_rows(db_ctx *ctx, db_writer *w, const db_image *rows, int y0, int n)
+{
+    if (!w || !rows)
+        return db_fail(ctx, DB_EINVAL, "writer: no writer or rows");
+    int rc = 0;
+    if (!w->in_rows || w->failed)
+        rc = db_fail(ctx, DB_EINVAL, "writer: no page begun (db_writer_begin_rows)");
+    else if (rows->format != DB_BIT1 || rows->width != w->rows_width || y0 < 0 || n < 0 ||
+             n > rows->height - y0 || n > w->rows_height - w->rows_next)
+        rc = db_fail(ctx, DB_EINVAL, "rows do not fit the page (%dx%d)", w->rows_width,
+                     w->rows_height);
+    if (rc == 0) {
+        w->sink.ctx = ctx;
+        rc = w->format == DB_FILE_TIFF ? io_tiff_writer_rows(ctx, w->tiff, rows, y0, n)
+                                       : io_rows_add(ctx, w->rows, rows, y0, n);
+    }
+    if (rc < 0)
+        return rows_fail(ctx, w, rc);
+    w->rows_next += n;
+    return 0;
+}
+
+int db_writer_end_rows(db_ctx *ctx, db_writer *w)
+{
+    if (!w)
+        return db_fail(ctx, DB_EINVAL, "writer: no writer");
+    int rc = 0;
+    if (!w->in_rows || w->failed)
+        rc = db_fail(ctx, DB_EINVAL, "writer: no page begun (db_writer_begin_rows)");
+    else if (w->rows_next != w->rows_height)
+        rc = db_fail(ctx, DB_EINVAL, "page ended after %d of %d rows", w->rows_next,
+                     w->rows_height);
+    if (rc == 0) {
+        w->sink.ctx = ctx;
+        rc = w->format == DB_FILE_TIFF ? io_tiff_writer_end(ctx, w->tiff)
+                                       : io_rows_end(ctx, w->rows);
+    }
+    io_rows_free(w->rows);
+    w->rows = NULL;
+    w->in_rows = false;
+    if (rc < 0)
+        return rows_fail(ctx, w, rc);
+    w->npages++;
+    return 0;
+}
+
 static int write_stdout(db_ctx *ctx, const uint8_t *p, size_t n)
 {
     while (n) {
@@ -342,6 +437,8 @@ static int writer_commit(db_ctx *ctx, db_writer *w)
         return db_fail(ctx, DB_EINVAL, "writer already committed");
     if (w->failed)
         return db_fail(ctx, DB_EINVAL, "not committed: a page failed");
+    if (w->in_rows)
+        return db_fail(ctx, DB_EINVAL, "not committed: a page is still being written");
     if (w->npages == 0)
         return db_fail(ctx, DB_EINVAL, "no page written");
     w->sink.ctx = ctx;
@@ -405,6 +502,7 @@ void db_writer_free(db_writer *w)
     if (!w)
         return;
     io_tiff_writer_free(w->tiff);
+    io_rows_free(w->rows);
     if (w->sink.fd >= 0)
         close(w->sink.fd);
     if (w->tmp && !w->committed)

@@ -27,7 +27,7 @@ static int run_info(db_ctx *ctx, const db_method *method, const db_image *in, db
     if (!method->model)
         return db_fail(ctx, DB_EINVAL, "%s: no model (db_method_set_model)",
                        info->name);
-    return info->run_net(ctx, method->model, in, method->values, out);
+    return db_net_method_run(ctx, method, in, out);
 }
 
 const db_method_info *db_method_find(const char *name)

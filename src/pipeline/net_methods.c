@@ -4,6 +4,11 @@
  * the caller loads and attaches (db_method_set_model). Also the probability
  * maps behind the mask (db_method_maps, `--save-maps`).
  *
+ * Stage 3 (Ju et al. 2022): `gan` fuses its tiled (local) mask with a global
+ * network run on the page resized to N x N when one is attached
+ * (db_method_set_global_model); the rule and its source are in
+ * global_fusion.c.
+ *
  * Model ownership: the method borrows the model; the CLI (src/cli/model.c)
  * finds, loads and frees it. A db_net (plan + per-thread scratch) is made
  * per run, so one model serves any number of threads and contexts.
@@ -11,6 +16,7 @@
 #include "db_internal.h"
 #include "nets/graph.h"
 #include "nets/model.h"
+#include "nets/resample.h"
 #include "pipeline/net_methods.h"
 
 #include <math.h>
@@ -20,7 +26,7 @@
 #define DOCBIN_DEFAULT_MODEL_DIR "/usr/local/share/docbin"
 #endif
 
-enum { P_TILE = 0, P_THRESHOLD = 1 };
+enum { P_TILE = 0, P_THRESHOLD = 1, P_GLOBAL = 2, P_GTHR = 3, P_GROW = 4 };
 
 static const db_method_param net_params[] = {
     {"tile", -1, -1, 8192, true,
@@ -28,6 +34,12 @@ static const db_method_param net_params[] = {
      "does not depend on it"},
     {"threshold", 0, -20, 20, false,
      "output logit above which a pixel is ink (0 = probability 0.5)"},
+    {"global", 1, 0, 1, true,
+     "1: fuse with the global network (gan_global.dbm) when one is found: ink = local AND "
+     "grown global; 0: local network only"},
+    {"gthr", 0.5, 0.01, 0.99, false,
+     "global network: probability (after bilinear upsampling) above which it sees ink"},
+    {"grow", 3, 0, 32, true, "global network: px its ink grows by (square) before the AND"},
 };
 
 static const db_method_param db_params[] = {
@@ -65,6 +77,11 @@ static int model_input(db_ctx *ctx, const db_model *model, const db_image *in, d
     return 0;
 }
 
+static bool is_global(const db_model *model)
+{
+    return db_graph_global_size(db_model_graph(model)) > 0;
+}
+
 /* Runs model on in: out = BIT1 mask (logit > threshold); logits optional. */
 static int run_model(db_ctx *ctx, const db_model *model, const db_image *in, int tile,
                      double threshold, db_image *out, db_image *logits)
@@ -94,6 +111,12 @@ static int run_model(db_ctx *ctx, const db_model *model, const db_image *in, int
     return rc;
 }
 
+int db_net_method_run_model(db_ctx *ctx, const db_model *model, const db_image *in, int tile,
+                            db_image *out, db_image *logits)
+{
+    return run_model(ctx, model, in, tile, 0.0, out, logits);
+}
+
 static int gan_run(db_ctx *ctx, const db_model *model, const db_image *in, const double *params,
                    db_image *out)
 {
@@ -113,7 +136,7 @@ static const db_method_info net_methods[] = {
      .summary = "1-bit U-Net generator (Haar DWT front end, GAN-trained): ink where logit > "
                 "threshold; needs a model (gan.dbm or --model)",
      .reference = "Ju et al. 2022, DWT and GANs; Bi-Real/ReActNet 1-bit blocks",
-     .nparams = 2,
+     .nparams = 5,
      .params = net_params,
      .run = NULL,
      .wants_color = true,
@@ -151,8 +174,52 @@ int db_method_set_model(db_ctx *ctx, db_method *method, const db_model *model)
                        method->info->name);
     if (model && method->info->run_net == db_run && !has_db_head(model))
         return db_fail(ctx, DB_EINVAL, "db: the model has no DB head (P, T maps)");
+    if (model && is_global(model))
+        return db_fail(ctx, DB_EINVAL,
+                       "%s: model '%s' is a global network (whole page at %dx%d); install it "
+                       "as %s_global.dbm next to %s.dbm, not as the tiled model",
+                       method->info->name, db_model_graph(model)->name,
+                       db_graph_global_size(db_model_graph(model)),
+                       db_graph_global_size(db_model_graph(model)), method->info->name,
+                       method->info->name);
     method->model = model;
     return 0;
+}
+
+bool db_method_takes_global(const db_method *method)
+{
+    return method && method->info && method->info->run_net == gan_run &&
+           method->values[P_GLOBAL] != 0;
+}
+
+int db_method_set_global_model(db_ctx *ctx, db_method *method, const db_model *model)
+{
+    if (!method || !method->info)
+        return db_fail(ctx, DB_EINVAL, "method: none selected");
+    if (model && method->info->run_net != gan_run)
+        return db_fail(ctx, DB_EINVAL, "%s: takes no global model (gan only)",
+                       method->info->name);
+    if (model && !is_global(model))
+        return db_fail(ctx, DB_EINVAL,
+                       "gan: global model '%s' is not a global network (no \"global=N\" in its "
+                       "name; train one with docbin train --global N)",
+                       db_model_graph(model)->name);
+    if (model && (has_db_head(model) || db_model_graph(model)->nodes[0].cout != 3))
+        return db_fail(ctx, DB_EINVAL,
+                       "gan: global model '%s' must be a one-logit network on RGB",
+                       db_model_graph(model)->name);
+    method->global_model = model;
+    return 0;
+}
+
+int db_net_method_run(db_ctx *ctx, const db_method *method, const db_image *in, db_image *out)
+{
+    const db_method_info *info = method->info;
+    DB_TRY(info->run_net(ctx, method->model, in, method->values, out));
+    if (info->run_net != gan_run || !method->global_model || method->values[P_GLOBAL] == 0)
+        return 0;
+    return db_global_fuse(ctx, method->global_model, in, method->values[P_GTHR],
+                          (int)method->values[P_GROW], out);
 }
 
 /* A copy of model's graph whose output is channel `chan` of the DB head's

@@ -424,13 +424,13 @@ static void test_distance_transforms_match_brute_force(void **state)
         int w = tu_rand_range(&rng, 1, 23), h = tu_rand_range(&rng, 1, 19);
         size_t n = (size_t)w * h;
         uint8_t *m = calloc(n, 1);
-        uint16_t *cd = malloc(n * sizeof *cd);
+        uint16_t *cd = malloc(n * sizeof *cd), *vd = malloc(n * sizeof *vd);
         double *ed = malloc(n * sizeof *ed), *scr = malloc((3 * 24 + 3) * sizeof *scr);
         int *iscr = malloc(25 * sizeof *iscr);
         for (size_t i = 0; i < n; i++)
             m[i] = tu_rand(&rng) % 9 == 0;
         db_chebyshev_dt(m, 1, w, h, cd);
-        bool any = db_euclid_dt2(m, w, h, ed, scr, iscr);
+        bool any = db_euclid_dt2(m, w, h, vd, ed, scr, iscr);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
                 int best = -1;
@@ -453,6 +453,7 @@ static void test_distance_transforms_match_brute_force(void **state)
             }
         free(m);
         free(cd);
+        free(vd);
         free(ed);
         free(scr);
         free(iscr);
@@ -467,7 +468,7 @@ static void test_labels_are_raster_ordered_8_connected(void **state)
     uint8_t m[25];
     for (size_t i = 0; i < n; i++)
         m[i] = g[i / 5][i % 5] == '#';
-    db_ccset s;
+    db_ccset s = {0};
     assert_int_equal(db_cc_label(ctx, m, 1, 5, 5, &s), 0);
     assert_int_equal(s.n, 3);
     /* component 1 = the diagonal at (0,0), 2 = the column x=4, 3 = the V at the bottom */

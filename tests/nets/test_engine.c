@@ -3,9 +3,11 @@
  * thread count, every ISA, model file round trip. Seed: DOCBIN_TEST_SEED. */
 #include "test_util.h"
 
+#include "nets/layers.h"
 #include "nets/model.h"
 #include "nets/unet.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,27 @@ typedef struct map {
 static float at(const map *m, int x, int y, int c)
 {
     return m->v[((size_t)y * (size_t)m->w + (size_t)x) * (size_t)m->c + (size_t)c];
+}
+
+/* Bilinear x2 written from the sampling position, independently of graph.h's
+ * index rule: output x samples input coordinate (x + 0.5) / 2 - 0.5 (half-
+ * pixel centres), between floor and floor + 1 (clamped to the map), weights
+ * 1 - f and f; rows first, then the column blend. Float addition is
+ * commutative, so the sum order of two terms does not matter. */
+static float bilinear_at(const map *a, const map *o, int x, int y, int c)
+{
+    (void)o;
+    double sx = (x + 0.5) / 2 - 0.5, sy = (y + 0.5) / 2 - 0.5;
+    int x0 = (int)floor(sx), y0 = (int)floor(sy);
+    float fx = (float)(sx - x0), fy = (float)(sy - y0);
+    int xa = x0 < 0 ? 0 : x0, xb = x0 + 1 >= a->w ? a->w - 1 : x0 + 1;
+    int ya = y0 < 0 ? 0 : y0, yb = y0 + 1 >= a->h ? a->h - 1 : y0 + 1;
+    float h[2];
+    for (int r = 0; r < 2; r++) {
+        int yy = r ? yb : ya;
+        h[r] = at(a, xa, yy, c) * (1.0f - fx) + at(a, xb, yy, c) * fx;
+    }
+    return h[0] * (1.0f - fy) + h[1] * fy;
 }
 
 static void interp(const db_graph *g, const db_image *page, map *maps)
@@ -44,7 +67,8 @@ static void interp(const db_graph *g, const db_image *page, map *maps)
         o->v = calloc((size_t)o->w * (size_t)o->h * (size_t)o->c, sizeof(float));
         float mean = 0, inv = 1;
         if (n->op == DB_OP_INPUT && n->attr == DB_NORM_PAGE_STD)
-            db_page_stats(page->data, page->stride, page->width, page->height, 1, 0, &mean, &inv);
+            db_input_page_stats(page->data, page->stride, page->width, page->height, 1, 0, &mean,
+                                &inv);
         for (int y = 0; y < o->h; y++)
             for (int x = 0; x < o->w; x++)
                 for (int c = 0; c < o->c; c++) {
@@ -111,7 +135,10 @@ static void interp(const db_graph *g, const db_image *page, map *maps)
                         }
                         break;
                     }
-                    case DB_OP_UPSAMPLE2: r = at(a, x / 2, y / 2, c); break;
+                    case DB_OP_UPSAMPLE2:
+                        r = n->attr == DB_UPSAMPLE_BILINEAR ? bilinear_at(a, o, x, y, c)
+                                                            : at(a, x / 2, y / 2, c);
+                        break;
                     case DB_OP_CONCAT: r = c < a->c ? at(a, x, y, c) : at(b, x, y, c - a->c); break;
                     case DB_OP_CHANNEL_DUP: r = at(a, x, y, c % a->c); break;
                     case DB_OP_CHANNEL_PAIR_MEAN:
@@ -286,6 +313,99 @@ static void test_op_zoo_equals_interpreter(void **state)
     db_ctx_free(ctx);
 }
 
+/* Bilinear x2 upsampling: a hand-checked row, then a network with two
+ * bilinear upsamplings (odd sizes, so the last column/row is clamped) against
+ * the interpreter's position-based reference for every ISA, untiled, tiled
+ * (the halo must cover the extra low pixel) and on 2 threads. */
+static void test_bilinear_upsample_equals_reference(void **state)
+{
+    (void)state;
+    /* [0 4] (2 x 1) to 4 x 2: 0, 0*3/4 + 4/4, 4*3/4 + 0/4, 4 on both rows */
+    const float lo[2] = {0.0f, 4.0f};
+    float up[8], want[8] = {0, 1, 3, 4, 0, 1, 3, 4};
+    db_layer_upsample2_bilinear(1, lo, 2, 1, 4, 2, up);
+    assert_memory_equal(up, want, sizeof want);
+
+    uint64_t st = tu_seed() ^ 0xe5;
+    db_ctx *ctx;
+    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_graph g = {0};
+    /* a binary path (bconv, BN, ADD of a bilinear map) and a float-only
+     * pyramid (3 poolings, 3 bilinear upsamplings: every edge effect reaches
+     * the logits, so a short halo shows) */
+    int in = db_graph_input(ctx, &g, 1, DB_NORM_UNIT);
+    int c1 = db_graph_conv_real(ctx, &g, in, 4, 3, 1);
+    int n1 = db_graph_unary(ctx, &g, DB_OP_BATCHNORM, db_graph_bconv(ctx, &g, c1, 4, 3, 2));
+    int n2 = db_graph_unary(ctx, &g, DB_OP_BATCHNORM, db_graph_bconv(ctx, &g, n1, 4, 3, 2));
+    int ups[5];
+    ups[0] = db_graph_binary(ctx, &g, DB_OP_UPSAMPLE2, n2, n1);
+    int add = db_graph_binary(ctx, &g, DB_OP_ADD, ups[0], n1);
+    int p1 = db_graph_unary(ctx, &g, DB_OP_AVGPOOL2, add);
+    int p2 = db_graph_unary(ctx, &g, DB_OP_AVGPOOL2, p1);
+    int p3 = db_graph_unary(ctx, &g, DB_OP_AVGPOOL2, p2);
+    ups[1] = db_graph_binary(ctx, &g, DB_OP_UPSAMPLE2, p3, p2);
+    ups[2] = db_graph_binary(ctx, &g, DB_OP_UPSAMPLE2, ups[1], p1);
+    ups[3] = db_graph_binary(ctx, &g, DB_OP_UPSAMPLE2, ups[2], add);
+    ups[4] = db_graph_binary(ctx, &g, DB_OP_UPSAMPLE2, ups[3], c1);
+    int cat = db_graph_binary(ctx, &g, DB_OP_CONCAT, ups[4], c1);
+    assert_true(db_graph_conv_real(ctx, &g, cat, 1, 3, 1) > 0);
+    int halo_nearest, halo, align;
+    db_graph_halo(&g, &halo_nearest, &align);
+    for (int i = 0; i < 5; i++)
+        g.nodes[ups[i]].attr = DB_UPSAMPLE_BILINEAR;
+    /* each bilinear upsampling reads one more low pixel: 16 + 8 + 4 + 4 + 2
+     * input pixels more, rounded to the alignment (16): 32 -> 64 */
+    db_graph_halo(&g, &halo, &align);
+    assert_int_equal(align, 16);
+    assert_int_equal(halo_nearest, 32);
+    assert_int_equal(halo, 64);
+    assert_int_equal(db_graph_validate(ctx, &g), 0);
+    db_graph_randomize(&g, tu_rand(&st));
+    db_model *m;
+    assert_int_equal(db_model_from_graph(ctx, &g, &m), 0);
+    db_image page = {0};
+    make_page(&page, 157, 75, &st);
+    map *maps = calloc((size_t)g.nnodes, sizeof(map));
+    interp(&g, &page, maps);
+    const map *o = &maps[g.nnodes - 1];
+    db_pool *pool;
+    db_ctx *pctx;
+    assert_int_equal(db_pool_create(2, &pool), 0);
+    assert_int_equal(db_ctx_create(pool, &pctx), 0);
+    db_isa isas[3] = {DB_ISA_REF, DB_ISA_AVX2, DB_ISA_AVX512};
+    long ink = 0;
+    for (int i = 0; i < 3; i++) {
+        if (!db_cpu_supports(isas[i]))
+            continue;
+        assert_int_equal(db_ctx_set_isa(ctx, isas[i]), 0);
+        for (int pass = 0; pass < 3; pass++) {
+            run_out r = {0};
+            run_net(pass == 2 ? pctx : ctx, m, &page, pass ? 64 : 0, &r);
+            for (int y = 0; y < page.height; y++)
+                for (int x = 0; x < page.width; x++) {
+                    float e = o->v[(size_t)y * (size_t)o->w + (size_t)x];
+                    float got = ((float *)(void *)db_image_row(&r.logits, y))[x];
+                    if (memcmp(&e, &got, 4) != 0)
+                        fail_msg("%s pass %d: logit (%d,%d) engine %.9g reference %.9g",
+                                 db_isa_name(isas[i]), pass, x, y, (double)got, (double)e);
+                }
+            free_out(&r);
+        }
+    }
+    for (size_t p = 0; p < (size_t)page.width * (size_t)page.height; p++)
+        ink += o->v[p] > 0.0f;
+    assert_true(ink > 0 && ink < (long)page.width * page.height); /* not a constant output */
+    for (int i = 0; i < g.nnodes; i++)
+        free(maps[i].v);
+    free(maps);
+    db_ctx_free(pctx);
+    db_pool_free(pool);
+    db_image_free(&page);
+    db_model_free(m);
+    db_graph_free(&g);
+    db_ctx_free(ctx);
+}
+
 static void test_tiled_equals_untiled_any_threads_any_isa(void **state)
 {
     (void)state;
@@ -334,6 +454,10 @@ static void test_tiled_equals_untiled_any_threads_any_isa(void **state)
         run_out r = {0};
         run_net(pctx, m, &page, 64, &r);
         assert_same(&whole, &r, "threads");
+        free_out(&r);
+        /* automatic tiles: at least one per thread (here row bands) */
+        run_net(pctx, m, &page, -1, &r);
+        assert_same(&whole, &r, "threads, automatic tiles");
         free_out(&r);
         db_ctx_free(pctx);
         db_pool_free(pool);
@@ -421,7 +545,7 @@ static void test_model_file_round_trip_gives_same_output(void **state)
     }
     db_model_info info;
     db_model_get_info(b, &info);
-    assert_int_equal(info.version, DB_MODEL_VERSION);
+    assert_int_equal(info.version, 1); /* nearest upsampling only: still version 1 */
     assert_true(info.binary_weights > 0 && info.file_bytes > info.binary_weights / 8);
     db_image page = {0};
     make_page(&page, 97, 61, &st);
@@ -462,6 +586,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_equals_interpreter),
         cmocka_unit_test(test_op_zoo_equals_interpreter),
+        cmocka_unit_test(test_bilinear_upsample_equals_reference),
         cmocka_unit_test(test_tiled_equals_untiled_any_threads_any_isa),
         cmocka_unit_test(test_scratch_is_bounded_by_the_tile),
         cmocka_unit_test(test_model_file_round_trip_gives_same_output),

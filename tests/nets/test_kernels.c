@@ -160,9 +160,11 @@ static void test_bpost_all_isas_bit_identical(void **state)
         make_post(&st, pc, c, tu_rand_range(&st, 0, 1), tu_rand_range(&st, 0, 1));
         bool use_res = tu_rand_range(&st, 0, 1), use_out = tu_rand_range(&st, 0, 1);
         bool use_bits = !use_out || tu_rand_range(&st, 0, 1);
-        size_t m = (size_t)n * (size_t)c;
+        size_t m = (size_t)n * (size_t)c, m64 = (m * 4 + 63) / 64 * 64;
         int32_t *acc = malloc(m * 4);
-        float *res = malloc(m * 4), *o1 = malloc(m * 4), *o2 = malloc(m * 4);
+        /* 64-byte aligned outputs, so the streaming-store path runs too */
+        pc->p.stream = iter % 2;
+        float *res = malloc(m * 4), *o1 = aligned_alloc(64, m64), *o2 = aligned_alloc(64, m64);
         uint64_t *b1 = calloc((size_t)n * (size_t)words, 8),
                  *b2 = calloc((size_t)n * (size_t)words, 8);
         for (size_t i = 0; i < m; i++) {
@@ -296,10 +298,10 @@ static void test_conv_real_all_isas_bit_identical(void **state)
 {
     (void)state;
     uint64_t st = tu_seed() ^ 0xc0;
-    static const int couts[] = {1, 3, 16, 17, 32, 40};
-    for (int iter = 0; iter < 160; iter++) {
+    static const int couts[] = {1, 3, 16, 17, 32, 40, 48, 64};
+    for (int iter = 0; iter < 200; iter++) {
         int cin = chans[tu_rand_range(&st, 0, 5)];
-        int cout = couts[tu_rand_range(&st, 0, 5)];
+        int cout = couts[tu_rand_range(&st, 0, 7)];
         int k = 2 * tu_rand_range(&st, 0, 2) + 1, stride = tu_rand_range(&st, 1, 2);
         /* every fourth row is wide: the blocked interior paths (4 pixels,
          * 64-pixel planes for one output channel) need more than 64 pixels */
@@ -313,7 +315,7 @@ static void test_conv_real_all_isas_bit_identical(void **state)
             rows[ky] = tu_rand_range(&st, 0, 3) == 0 ? NULL : rowbuf + (size_t)ky * nin;
         }
         size_t nw = (size_t)(k * k) * (size_t)cin * (size_t)cout;
-        float *wt = malloc(nw * 4), bias[40];
+        float *wt = malloc(nw * 4), bias[64];
         for (size_t i = 0; i < nw; i++)
             wt[i] = rnd_f(&st, -1, 1);
         for (int o = 0; o < cout; o++)
@@ -327,6 +329,27 @@ static void test_conv_real_all_isas_bit_identical(void **state)
             if (memcmp(o1, o2, (size_t)n * (size_t)cout * 4) != 0)
                 fail_msg("conv_real %s differs: cin %d cout %d k %d stride %d w %d",
                          db_isa_name(isa_tables[i]->isa), cin, cout, k, stride, in_w);
+        }
+        if (cout == 1 && stride == 1) {
+            /* the planar form of the same rows gives the same values, every
+             * ISA (the reference included) */
+            float *planes = malloc((size_t)k * nin * 4 + 4);
+            const float *prow[5];
+            for (int ky = 0; ky < k; ky++) {
+                for (int x = 0; x < in_w; x++)
+                    for (int ci = 0; ci < cin; ci++)
+                        planes[(size_t)ky * nin + (size_t)ci * (size_t)in_w + (size_t)x] =
+                            rowbuf[(size_t)ky * nin + (size_t)x * (size_t)cin + (size_t)ci];
+                prow[ky] = rows[ky] ? planes + (size_t)ky * nin : NULL;
+            }
+            for (int i = 0; i < nisa; i++) {
+                memset(o2, 0x7f, (size_t)n * 4);
+                isa_tables[i]->conv_real1_planar(prow, in_w, cin, k, wt, bias[0], o2);
+                if (memcmp(o1, o2, (size_t)n * 4) != 0)
+                    fail_msg("conv_real1_planar %s differs: cin %d k %d w %d",
+                             db_isa_name(isa_tables[i]->isa), cin, k, in_w);
+            }
+            free(planes);
         }
         free(rowbuf);
         free(wt);

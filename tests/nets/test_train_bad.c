@@ -227,6 +227,69 @@ static void test_corrupt_checkpoints_are_refused(void **s)
     db_ctx_free(ctx);
 }
 
+/* --init from a checkpoint of another network (width, front end) or a
+ * damaged one: a one-line error, the generator untouched. */
+static void test_init_refuses_another_network(void **s)
+{
+    db_ctx *ctx = NULL;
+    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_trainer *t4 = small_trainer(ctx, 4), *t8 = small_trainer(ctx, 8);
+    char dir[1100], good[1200], bad[1200];
+    make_dir(dir, sizeof dir, "init");
+    snprintf(good, sizeof good, "%s/good", dir);
+    snprintf(bad, sizeof bad, "%s/bad", dir);
+    assert_int_equal(db_trainer_save(ctx, t4, good), 0);
+    float w0 = t8->net.nodes[2].pw[0];
+    assert_int_equal(db_trainer_init_from(ctx, t8, good), DB_EINVAL);
+    printf("  %s\n", db_ctx_message(ctx));
+    assert_non_null(strstr(db_ctx_message(ctx), "another network"));
+    assert_null(strchr(db_ctx_message(ctx), '\n'));
+    db_ctx_clear_error(ctx);
+    assert_float_equal(t8->net.nodes[2].pw[0], w0, 0);
+
+    /* same width and levels, no DWT front end */
+    db_train_options o;
+    db_train_options_defaults(&o);
+    o.width = 4;
+    o.levels = 2;
+    o.patch = 32;
+    o.input = DB_TRAIN_INPUT_FULL;
+    char data[1100];
+    make_dir(data, sizeof data, "init_data");
+    synth_write_set(data, "p", 1, 40, 40, 5);
+    db_trainer *tf = NULL;
+    assert_int_equal(create_with(ctx, data, &o, &tf), 0);
+    assert_int_equal(db_trainer_init_from(ctx, tf, good), DB_EINVAL);
+    printf("  %s\n", db_ctx_message(ctx));
+    assert_non_null(strstr(db_ctx_message(ctx), "input dwt"));
+    db_ctx_clear_error(ctx);
+    /* and the other way round */
+    char full[1200];
+    snprintf(full, sizeof full, "%s/full", dir);
+    assert_int_equal(db_trainer_save(ctx, tf, full), 0);
+    assert_int_equal(db_trainer_init_from(ctx, t4, full), DB_EINVAL);
+    assert_int_equal(db_trainer_resume(ctx, t4, full), DB_EINVAL);
+    db_ctx_clear_error(ctx);
+
+    /* damaged: truncated, a flipped bit */
+    size_t n;
+    char *bytes = tu_read_file(good, &n);
+    assert_non_null(bytes);
+    assert_int_equal(tu_write_file(bad, bytes, n - 10), 0);
+    assert_int_equal(db_trainer_init_from(ctx, t4, bad), DB_ECORRUPT);
+    db_ctx_clear_error(ctx);
+    bytes[n / 2] ^= 4;
+    assert_int_equal(tu_write_file(bad, bytes, n), 0);
+    assert_int_equal(db_trainer_init_from(ctx, t4, bad), DB_ECORRUPT);
+    assert_non_null(strstr(db_ctx_message(ctx), "CRC"));
+    db_ctx_clear_error(ctx);
+    free(bytes);
+    db_trainer_free(tf);
+    db_trainer_free(t8);
+    db_trainer_free(t4);
+    db_ctx_free(ctx);
+}
+
 /* Allocation N fails, for N = 1, 2, ... until creation succeeds: a clean
  * DB_ENOMEM every time (ASan checks nothing leaks). */
 static void test_allocation_failures_are_clean(void **s)
@@ -270,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_bad_options_are_refused),
         cmocka_unit_test(test_unwritable_outputs_fail_cleanly),
         cmocka_unit_test(test_corrupt_checkpoints_are_refused),
+        cmocka_unit_test(test_init_refuses_another_network),
         cmocka_unit_test(test_allocation_failures_are_clean),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

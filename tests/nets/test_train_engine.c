@@ -1,7 +1,8 @@
 /* test_train_engine.c - the exported model run by the inference engine
  * (nets/engine.c, db_net_run) gives EXACTLY the trainer's own binarized
  * forward (tr_graph_run, nets/train/eval.c) on held-back pages: every bit,
- * for both heads, colour and gray pages, odd sizes and small tiles. */
+ * for both heads and both front ends (DWT, full), colour and gray pages,
+ * odd sizes and small tiles. */
 #include "test_util.h"
 #include "train_synth.h"
 
@@ -23,7 +24,7 @@ static int setup(void **s)
 }
 
 /* Trains briefly, exports, and compares engine and trainer on fresh pages. */
-static void check_engine_equals_trainer(bool db_head, int levels)
+static void check_engine_equals_trainer(bool db_head, int levels, db_train_input input)
 {
     db_ctx *ctx = NULL;
     assert_int_equal(db_ctx_create(NULL, &ctx), 0);
@@ -41,11 +42,12 @@ static void check_engine_equals_trainer(bool db_head, int levels)
     o.epoch_steps = 1000;
     o.lr = 3e-3;
     o.db_head = db_head;
+    o.input = input;
     db_trainer *t = NULL;
     assert_int_equal(db_trainer_create(ctx, &o, &t), 0);
     assert_int_equal(db_trainer_run(ctx, t, NULL, NULL), 0);
     char path[1200];
-    snprintf(path, sizeof path, "%s/m%d%d.dbm", base, db_head, levels);
+    snprintf(path, sizeof path, "%s/m%d%d%d.dbm", base, db_head, levels, (int)input);
     assert_int_equal(db_trainer_export(ctx, t, path), 0);
 
     db_model *m = NULL;
@@ -76,8 +78,9 @@ static void check_engine_equals_trainer(bool db_head, int levels)
                     diff += db_bit_get(&out, x, y) != ref[(size_t)y * w + x];
                     ink += ref[(size_t)y * w + x];
                 }
-            printf("  %s head, %d levels, %dx%d %s%s: %ld ink, %ld differing pixels\n",
-                   db_head ? "DB" : "mask", levels, w, h, pass == 1 ? "gray" : "rgb",
+            printf("  %s head, %d levels, %s input, %dx%d %s%s: %ld ink, %ld differing pixels\n",
+                   db_head ? "DB" : "mask", levels, input ? "full" : "dwt", w, h,
+                   pass == 1 ? "gray" : "rgb",
                    pass == 2 ? " tile 32" : "", ink, diff);
             assert_int_equal(diff, 0);
             free(ref);
@@ -96,12 +99,19 @@ static void check_engine_equals_trainer(bool db_head, int levels)
 
 static void test_engine_equals_trainer_mask_head(void **s)
 {
-    check_engine_equals_trainer(false, 3);
+    check_engine_equals_trainer(false, 3, DB_TRAIN_INPUT_DWT);
 }
 
 static void test_engine_equals_trainer_db_head(void **s)
 {
-    check_engine_equals_trainer(true, 2);
+    check_engine_equals_trainer(true, 2, DB_TRAIN_INPUT_DWT);
+}
+
+/* The network without the DWT front end (--input full), both heads. */
+static void test_engine_equals_trainer_full_input(void **s)
+{
+    check_engine_equals_trainer(false, 3, DB_TRAIN_INPUT_FULL);
+    check_engine_equals_trainer(true, 2, DB_TRAIN_INPUT_FULL);
 }
 
 int main(void)
@@ -109,6 +119,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_equals_trainer_mask_head),
         cmocka_unit_test(test_engine_equals_trainer_db_head),
+        cmocka_unit_test(test_engine_equals_trainer_full_input),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -2,7 +2,9 @@
  * a tiny 1-bit network learns to binarize them in seconds (loss falls, FM on
  * held-back pages over a bar), the exported model file reproduces the
  * trainer's binarized output exactly, runs are deterministic for a seed
- * (1 thread == 2 threads) and resuming a checkpoint continues the same run. */
+ * (1 thread == 2 threads), resuming a checkpoint continues the same run,
+ * --init starts a new run from a checkpoint's generator, and the no-DWT
+ * network (--input full) learns too. */
 #include "test_util.h"
 #include "train_synth.h"
 
@@ -10,6 +12,7 @@
 #include "nets/train/trainer_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 static char base[1024], train_dir[1100], val_dir[1100];
@@ -225,10 +228,144 @@ static void test_db_head_trains_and_exports(void **s)
     db_ctx_free(ctx);
 }
 
+/* Eval-mode forward of both generators on the same seeded batch: equal bits. */
+static void assert_same_generator(db_ctx *ctx, db_trainer *a, db_trainer *b)
+{
+    const int n = 2, P = 32;
+    assert_int_equal(a->net.nnodes, b->net.nnodes);
+    assert_int_equal(tnet_prepare(ctx, &a->net, NULL, n, P, P), 0);
+    assert_int_equal(tnet_prepare(ctx, &b->net, NULL, n, P, P), 0);
+    size_t nx = (size_t)n * P * P * TR_IN_CHANNELS;
+    float *x = malloc(nx * sizeof *x);
+    uint64_t r = tu_seed() ^ 77;
+    for (size_t i = 0; i < nx; i++)
+        x[i] = (float)(tu_rand(&r) % 256) / 255.0f;
+    tnet_forward(&a->net, x, TN_EVAL);
+    tnet_forward(&b->net, x, TN_EVAL);
+    tn_node *ya = tnet_out(&a->net), *yb = tnet_out(&b->net);
+    assert_memory_equal(ya->y, yb->y, (size_t)n * P * P * ya->c * sizeof(float));
+    free(x);
+}
+
+/* --init: a new run (step 0, fresh Adam and critic) whose generator is the
+ * checkpoint's, whichever critic either run has. */
+static void test_init_takes_the_generator_of_a_checkpoint(void **s)
+{
+    db_ctx *ctx = NULL;
+    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    char ckpt[1200];
+    snprintf(ckpt, sizeof ckpt, "%s/src.ckpt", base);
+    for (int src_gan = 0; src_gan < 2; src_gan++) {
+        db_train_options o;
+        tiny_options(&o);
+        o.steps = 15;
+        o.epoch_steps = 15;
+        o.val_max_pages = 1;
+        o.gan = src_gan;
+        o.checkpoint = ckpt;
+        db_trainer *a = NULL, *b = NULL;
+        assert_int_equal(db_trainer_create(ctx, &o, &a), 0);
+        assert_int_equal(db_trainer_run(ctx, a, NULL, NULL), 0);
+        /* the new run: another critic (or none), another seed */
+        o.gan = src_gan ? 0 : 1;
+        o.gan_width = 8;
+        o.seed = 99;
+        o.checkpoint = NULL;
+        o.steps = 5;
+        assert_int_equal(db_trainer_create(ctx, &o, &b), 0);
+        /* a fresh net of another seed differs */
+        const tn_node *stem = &a->net.nodes[2]; /* INPUT, HAAR2, the stem conv */
+        assert_int_equal(stem->op, DB_OP_CONV_REAL);
+        assert_true(memcmp(stem->pw, b->net.nodes[2].pw, stem->nw * sizeof(float)) != 0);
+        assert_int_equal(db_trainer_init_from(ctx, b, ckpt), 0);
+        assert_int_equal(db_trainer_step(b), 0);
+        assert_int_equal(b->adam.step, 0);
+        for (size_t i = 0; i < b->adam.n; i++)
+            assert_true(b->adam.m[i] == 0 && b->adam.v[i] == 0);
+        assert_same_generator(ctx, a, b);
+        /* the exported models are the same file */
+        char pa[1200], pb[1200];
+        snprintf(pa, sizeof pa, "%s/init_a.dbm", base);
+        snprintf(pb, sizeof pb, "%s/init_b.dbm", base);
+        assert_int_equal(db_trainer_export(ctx, a, pa), 0);
+        assert_int_equal(db_trainer_export(ctx, b, pb), 0);
+        size_t na, nb;
+        char *ba = tu_read_file(pa, &na), *bb = tu_read_file(pb, &nb);
+        assert_int_equal(na, nb);
+        assert_memory_equal(ba, bb, na);
+        free(ba);
+        free(bb);
+        /* and it trains on from there */
+        assert_int_equal(db_trainer_run(ctx, b, NULL, NULL), 0);
+        assert_int_equal(db_trainer_step(b), 5);
+        db_trainer_free(a);
+        db_trainer_free(b);
+    }
+    db_ctx_free(ctx);
+}
+
+/* --input full (no DWT front end): learns the synthetic task, and its model
+ * file gives exactly the trainer's binarized output. */
+static void test_full_input_learns_and_exports(void **s)
+{
+    db_ctx *ctx = NULL;
+    db_pool *pool = NULL;
+    assert_int_equal(db_pool_create(2, &pool), 0);
+    assert_int_equal(db_ctx_create(pool, &ctx), 0);
+    db_train_options o;
+    tiny_options(&o);
+    o.input = DB_TRAIN_INPUT_FULL;
+    o.steps = 200;
+    db_trainer *t = NULL;
+    assert_int_equal(db_trainer_create(ctx, &o, &t), 0);
+    /* no HAAR2 and no final UPSAMPLE2 (only the decoder's, one per level
+     * below the first): the stem convolves the RGB input itself */
+    int nup = 0;
+    for (int i = 0; i < t->net.nnodes; i++) {
+        assert_int_not_equal(t->net.nodes[i].op, DB_OP_HAAR2);
+        nup += t->net.nodes[i].op == DB_OP_UPSAMPLE2;
+    }
+    assert_int_equal(nup, o.levels - 1);
+    assert_int_equal(t->net.nodes[1].op, DB_OP_CONV_REAL);
+    assert_int_equal(t->net.nodes[1].in0, 0);
+    record r = {0};
+    assert_int_equal(db_trainer_run(ctx, t, on_progress, &r), 0);
+    printf("full input: loss %.4f -> %.4f, FM %.2f (bar %.1f)\n", r.first_loss, r.last_loss,
+           r.last_fm, LEARN_FM_BAR);
+    assert_true(r.last_loss < 0.6 * r.first_loss);
+    assert_true(r.last_fm > LEARN_FM_BAR);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/full.dbm", base);
+    assert_int_equal(db_trainer_export(ctx, t, path), 0);
+    db_model *m = NULL;
+    assert_int_equal(db_model_load(ctx, path, &m), 0);
+    db_graph g;
+    assert_int_equal(tnet_to_graph(ctx, &t->net, "x", &g), 0);
+    db_image img = {0};
+    for (int i = 0; i < t->val.n; i++) {
+        const tr_page *p = &t->val.pages[i];
+        uint8_t *a = malloc((size_t)p->w * p->h), *b = malloc((size_t)p->w * p->h);
+        assert_int_equal(tr_page_image(ctx, p, &img), 0);
+        assert_int_equal(tr_graph_run(ctx, &g, &img, a), 0);
+        assert_int_equal(tr_graph_run(ctx, db_model_graph(m), &img, b), 0);
+        assert_memory_equal(a, b, (size_t)p->w * p->h);
+        free(a);
+        free(b);
+    }
+    db_image_free(&img);
+    db_graph_free(&g);
+    db_model_free(m);
+    db_trainer_free(t);
+    db_ctx_free(ctx);
+    db_pool_free(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tiny_net_learns_synthetic_pages),
+        cmocka_unit_test(test_init_takes_the_generator_of_a_checkpoint),
+        cmocka_unit_test(test_full_input_learns_and_exports),
         cmocka_unit_test(test_runs_are_deterministic_for_any_thread_count),
         cmocka_unit_test(test_canceled_run_resumes_to_the_same_state),
         cmocka_unit_test(test_db_head_trains_and_exports),

@@ -406,6 +406,21 @@ void db_weights_work_free(gen *g)
     db_free(g);
 }
 
+/* Buffer p of *cap elements made to hold n > 0 elements of size bytes: p
+ * itself when large enough, else a new one (contents not kept, p freed).
+ * NULL when out of memory, then *cap is 0. */
+static void *regrow(db_ctx *ctx, void *p, size_t *cap, size_t n, size_t size)
+{
+    if (*cap >= n)
+        return p;
+    db_free(p);
+    *cap = 0;
+    if (!(p = db_malloc(ctx, n * size)))
+        return NULL;
+    *cap = n;
+    return p;
+}
+
 /* Sizes g for g->w x g->h (growing buffers only when too small) and clears
  * the planes the generator only partly writes. */
 static int gen_alloc(db_ctx *ctx, gen *g)
@@ -429,14 +444,8 @@ static int gen_alloc(db_ctx *ctx, gen *g)
         g->cap_n = n;
     }
     size_t ncells = 2 * ((size_t)g->w + g->h) + 4;
-    if (g->cap_cells < ncells) {
-        db_free(g->sc.cells);
-        g->cap_cells = 0;
-        g->sc.cells = db_malloc(ctx, ncells * sizeof *g->sc.cells);
-        if (!g->sc.cells)
-            return DB_ENOMEM;
-        g->cap_cells = ncells;
-    }
+    if (!(g->sc.cells = regrow(ctx, g->sc.cells, &g->cap_cells, ncells, sizeof *g->sc.cells)))
+        return DB_ENOMEM;
     memset(g->ov, 0, n);
     memset(g->D, 0, n);
     memset(g->bg, 0, n);
@@ -447,20 +456,9 @@ static int gen_alloc(db_ctx *ctx, gen *g)
         L->rw = ((size_t)g->w + 63) / 64;
         L->cw = ((size_t)g->h + 63) / 64;
         size_t nr = (size_t)g->h * L->rw, nc = (size_t)g->w * L->cw;
-        if (g->cap_rows < nr) {
-            db_free(L->rows);
-            g->cap_rows = 0;
-            if (!(L->rows = db_malloc(ctx, nr * sizeof *L->rows)))
-                return DB_ENOMEM;
-            g->cap_rows = nr;
-        }
-        if (g->cap_cols < nc) {
-            db_free(L->cols);
-            g->cap_cols = 0;
-            if (!(L->cols = db_malloc(ctx, nc * sizeof *L->cols)))
-                return DB_ENOMEM;
-            g->cap_cols = nc;
-        }
+        if (!(L->rows = regrow(ctx, L->rows, &g->cap_rows, nr, sizeof *L->rows)) ||
+            !(L->cols = regrow(ctx, L->cols, &g->cap_cols, nc, sizeof *L->cols)))
+            return DB_ENOMEM;
     }
     return 0;
 }

@@ -6,6 +6,9 @@
  * 256-bit vectors in the scalar operation order of graph.h (no FMA). */
 #include "nets/kernels/kernels.h"
 
+#define DBK_LANES 8
+#include "nets/kernels/planar_simd.h"
+
 #include <immintrin.h>
 
 /* Byte-wise popcount of 4 words (Mula's vpshufb nibble table): each byte
@@ -209,10 +212,7 @@ conv_real_block_avx2(const float *const *rows, int cin, int k, int stride, int j
 static void conv_real_avx2(const float *const *rows, int in_w, int cin, int k, int stride, int n,
                            const float *wt, const float *bias, int cout, float *out)
 {
-    int half = k / 2;
-    int jlo = (half + stride - 1) / stride, jhi = jlo;
-    while (jhi < n && jhi * stride - half + k - 1 < in_w)
-        jhi++;
+    int jhi, jlo = db_conv_real_interior(in_w, k, stride, n, &jhi);
     if (cout > 32 || cout < 2 || jhi <= jlo) {
         db_conv_real_ref(rows, in_w, cin, k, stride, n, wt, bias, cout, out);
         return;
@@ -240,38 +240,11 @@ static void conv_real_avx2(const float *const *rows, int in_w, int cin, int k, i
 }
 
 /* Planar one-channel conv (the full-size head): 32 interior pixels per block
- * as four 8-lane chains, each lane in the reference order (ky, kx, ci);
- * edge pixels go to the reference. */
+ * as four 8-lane chains (planar_simd.h). */
 static void conv_real1_planar_avx2(const float *const *rows, int in_w, int cin, int k,
                                    const float *wt, float bias, float *out)
 {
-    int half = k / 2, j = half;
-    const __m256 bv = _mm256_set1_ps(bias);
-    for (; j + 32 + half <= in_w; j += 32) {
-        __m256 acc[4];
-        for (int b = 0; b < 4; b++)
-            acc[b] = _mm256_setzero_ps();
-        for (int ky = 0; ky < k; ky++) {
-            if (!rows[ky])
-                continue;
-            for (int kx = 0; kx < k; kx++) {
-                const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin;
-                const float *src = rows[ky] + (j - half + kx);
-                for (int ci = 0; ci < cin; ci++) {
-                    __m256 wv = _mm256_set1_ps(wp[ci]);
-                    const float *pp = src + (size_t)ci * (size_t)in_w;
-                    for (int b = 0; b < 4; b++)
-                        acc[b] = _mm256_add_ps(acc[b],
-                                               _mm256_mul_ps(wv, _mm256_loadu_ps(pp + 8 * b)));
-                }
-            }
-        }
-        for (int b = 0; b < 4; b++)
-            _mm256_storeu_ps(out + j + 8 * b, _mm256_add_ps(acc[b], bv));
-    }
-    int lo = half < in_w ? half : in_w;
-    db_conv_real1_planar_ref(rows, in_w, cin, k, 0, lo, wt, bias, out);
-    db_conv_real1_planar_ref(rows, in_w, cin, k, j > lo ? j : lo, in_w, wt, bias, out);
+    dbk_conv_real1_planar(rows, in_w, cin, k, wt, bias, out, 0);
 }
 
 const db_kernels db_kernels_avx2 = {

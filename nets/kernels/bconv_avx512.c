@@ -6,6 +6,9 @@
  * keep the scalar operation order of graph.h (mul, add, no FMA). */
 #include "nets/kernels/kernels.h"
 
+#define DBK_LANES 16
+#include "nets/kernels/planar_simd.h"
+
 #include <immintrin.h>
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
@@ -400,9 +403,7 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
     }
     /* interior pixels (every tap inside the row) in blocks of 4, so four
      * independent accumulator chains hide the add latency */
-    int jlo = (half + stride - 1) / stride, jhi = jlo;
-    while (jhi < n && jhi * stride - half + k - 1 < in_w)
-        jhi++;
+    int jhi, jlo = db_conv_real_interior(in_w, k, stride, n, &jhi);
     bool fast = cout <= 64;
     if (fast) { /* the stem and the 1x1 head: register blocks */
         int G = (cout + 15) / 16, P = G <= 2 ? 8 : 4, j = jlo;
@@ -494,55 +495,11 @@ static void conv_real_avx512(const float *const *rows, int in_w, int cin, int k,
 }
 
 /* Planar one-channel conv: 64 interior pixels per block as four 16-lane
- * accumulator chains; each tap is a plain unaligned load of a plane, each
- * lane keeps the reference order (ky, kx, ci); the edge pixels, whose taps
- * are skipped, go to the reference. */
+ * accumulator chains, then 16 at a time (planar_simd.h). */
 static void conv_real1_planar_avx512(const float *const *rows, int in_w, int cin, int k,
                                      const float *wt, float bias, float *out)
 {
-    int half = k / 2, j = half;
-    const __m512 bv = _mm512_set1_ps(bias);
-    for (; j + 64 + half <= in_w; j += 64) {
-        __m512 acc[4];
-        for (int b = 0; b < 4; b++)
-            acc[b] = _mm512_setzero_ps();
-        for (int ky = 0; ky < k; ky++) {
-            if (!rows[ky])
-                continue;
-            for (int kx = 0; kx < k; kx++) {
-                const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin;
-                const float *src = rows[ky] + (j - half + kx);
-                for (int ci = 0; ci < cin; ci++) {
-                    __m512 wv = _mm512_set1_ps(wp[ci]);
-                    const float *pp = src + (size_t)ci * (size_t)in_w;
-                    for (int b = 0; b < 4; b++)
-                        acc[b] = _mm512_add_ps(acc[b],
-                                               _mm512_mul_ps(wv, _mm512_loadu_ps(pp + 16 * b)));
-                }
-            }
-        }
-        for (int b = 0; b < 4; b++)
-            _mm512_storeu_ps(out + j + 16 * b, _mm512_add_ps(acc[b], bv));
-    }
-    for (; j + 16 + half <= in_w; j += 16) {
-        __m512 acc = _mm512_setzero_ps();
-        for (int ky = 0; ky < k; ky++) {
-            if (!rows[ky])
-                continue;
-            for (int kx = 0; kx < k; kx++) {
-                const float *wp = wt + (size_t)(ky * k + kx) * (size_t)cin;
-                const float *src = rows[ky] + (j - half + kx);
-                for (int ci = 0; ci < cin; ci++) {
-                    __m512 xv = _mm512_loadu_ps(src + (size_t)ci * (size_t)in_w);
-                    acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(wp[ci]), xv));
-                }
-            }
-        }
-        _mm512_storeu_ps(out + j, _mm512_add_ps(acc, bv));
-    }
-    int lo = half < in_w ? half : in_w;
-    db_conv_real1_planar_ref(rows, in_w, cin, k, 0, lo, wt, bias, out);
-    db_conv_real1_planar_ref(rows, in_w, cin, k, j > lo ? j : lo, in_w, wt, bias, out);
+    dbk_conv_real1_planar(rows, in_w, cin, k, wt, bias, out, 1);
 }
 
 const db_kernels db_kernels_avx512 = {

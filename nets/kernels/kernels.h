@@ -42,6 +42,17 @@ typedef struct db_bthresh {
     uint8_t *table; /* [cout][K+1] or NULL when every mode is 0 */
 } db_bthresh;
 
+/* Interior output pixels of a CONV_REAL row (every tap inside [0, in_w)):
+ * [jlo, *jhi), jlo returned (*jhi <= jlo when there are none). */
+static inline int db_conv_real_interior(int in_w, int k, int stride, int n, int *jhi)
+{
+    int half = k / 2, jlo = (half + stride - 1) / stride, j = jlo;
+    while (j < n && j * stride - half + k - 1 < in_w)
+        j++;
+    *jhi = j;
+    return jlo;
+}
+
 /* Output channels rounded up to a multiple of 8 (weight layout). */
 static inline int db_cout8(int cout) { return (cout + 7) & ~7; }
 

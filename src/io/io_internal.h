@@ -14,6 +14,16 @@
 
 #include <stdio.h>
 
+/* Where libtiff's per-TIFF handlers (io_tiff.c) put their messages: a reader's
+ * (io.c, io_stream_tiff.c) or a writer's (io_tiff_write.c). */
+typedef struct io_tiff_log {
+    db_ctx *const *ctx;      /* the owner's ctx of the call in progress */
+    char *const *name;       /* the file's name (a module of that name is dropped
+                                from messages), or NULL for a writer */
+    bool decoding;           /* warnings while decoding pixels are errors */
+    char msg[256];           /* first libtiff error/warning since the last clear */
+} io_tiff_log;
+
 struct db_reader {
     db_ctx *ctx;          /* ctx of the call in progress (codec callbacks use it) */
     const uint8_t *data;  /* the whole file */
@@ -24,8 +34,7 @@ struct db_reader {
     int npages;
     void *tiff;           /* TIFF * of io_tiff.c, open for the reader's life */
     uint64_t tiff_pos;    /* libtiff's file position in data */
-    bool tiff_decoding;   /* libtiff warnings while decoding pixels are errors */
-    char tiff_msg[256];   /* first libtiff error/warning since the last clear */
+    io_tiff_log tiff_log; /* libtiff's messages */
 };
 
 /* ---- byte sink (writer.c): a file descriptor with a buffer, or memory ---- */

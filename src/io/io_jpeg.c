@@ -3,56 +3,42 @@
  * (1-8) applied while decoding, JFIF density to DPI. Writes gray and RGB.
  * Errors longjmp back here; warnings that mean damaged pixels (truncation,
  * bad Huffman codes) are errors too, so a broken file never gives a page. */
-#include "io_internal.h"
+#include "io_jpeg.h"
 
 #include <limits.h>
-#include <setjmp.h>
 #include <string.h>
-/* jpeglib.h needs stdio.h (FILE) first, included by io_internal.h */
 #include <jerror.h>
-#include <jpeglib.h>
 
 #define MAX_SCANS 1000 /* progressive files with more scans are refused (CPU bombs) */
 
-typedef struct jpeg_job {
-    struct jpeg_error_mgr pub;
-    jmp_buf jb;
-    db_ctx *ctx;
-    int code;
-    char msg[JMSG_LENGTH_MAX];
-    struct jpeg_progress_mgr progress;
-    bool eof_seen; /* the data ended before an EOI marker */
-    uint8_t *row;
-    io_sink *sink;
-    uint8_t *outbuf;
-} jpeg_job;
+/* ---- shared with io_stream_jpeg.c (io_jpeg.h) ---- */
 
 static void jpeg_fatal(j_common_ptr cinfo)
 {
-    jpeg_job *job = (jpeg_job *)(void *)cinfo->err;
-    if (!job->msg[0]) {
-        (*cinfo->err->format_message)(cinfo, job->msg);
-        io_one_line(job->msg);
+    io_jpeg_err *e = (io_jpeg_err *)(void *)cinfo->err;
+    if (!e->msg[0]) {
+        (*cinfo->err->format_message)(cinfo, e->msg);
+        io_one_line(e->msg);
         switch (cinfo->err->msg_code) {
-        case JERR_OUT_OF_MEMORY: job->code = DB_ENOMEM; break;
-        case JERR_NO_BACKING_STORE: job->code = DB_ETOOBIG; break;
+        case JERR_OUT_OF_MEMORY: e->code = DB_ENOMEM; break;
+        case JERR_NO_BACKING_STORE: e->code = DB_ETOOBIG; break;
         case JERR_BAD_PRECISION:
         case JERR_NOTIMPL:
-        case JERR_CONVERSION_NOTIMPL: job->code = DB_EUNSUPPORTED; break;
+        case JERR_CONVERSION_NOTIMPL: e->code = DB_EUNSUPPORTED; break;
         case JERR_NO_SOI:
-        case JERR_EMPTY_IMAGE: job->code = DB_EFORMAT; break;
-        case JERR_IMAGE_TOO_BIG: job->code = DB_ETOOBIG; break;
-        default: job->code = DB_ECORRUPT;
+        case JERR_EMPTY_IMAGE: e->code = DB_EFORMAT; break;
+        case JERR_IMAGE_TOO_BIG: e->code = DB_ETOOBIG; break;
+        default: e->code = DB_ECORRUPT;
         }
     }
-    longjmp(job->jb, 1);
+    longjmp(e->jb, 1);
 }
 
 static void jpeg_message(j_common_ptr cinfo, int level)
 {
     if (level >= 0)
         return; /* trace messages */
-    jpeg_job *job = (jpeg_job *)(void *)cinfo->err;
+    io_jpeg_err *e = (io_jpeg_err *)(void *)cinfo->err;
     char m[JMSG_LENGTH_MAX];
     (*cinfo->err->format_message)(cinfo, m);
     io_one_line(m);
@@ -70,44 +56,61 @@ static void jpeg_message(j_common_ptr cinfo, int level)
      * data shows up as JWRN_HIT_MARKER; missing progressive scans are
      * checked after decoding (jpeg_decode). */
     if (code == JWRN_JPEG_EOF)
-        job->eof_seen = true;
+        e->eof_seen = true;
     if (damaged)
         jpeg_fatal(cinfo);
     else
-        db_warn(job->ctx, "libjpeg: %s", m);
+        db_warn(*e->ctx, "libjpeg: %s", m);
 }
 
-static void jpeg_progress(j_common_ptr cinfo)
+void io_jpeg_err_init(io_jpeg_err *e, db_ctx *const *ctx)
 {
-    jpeg_job *job = (jpeg_job *)(void *)cinfo->err;
-    if (cinfo->is_decompressor && ((j_decompress_ptr)cinfo)->input_scan_number > MAX_SCANS) {
-        snprintf(job->msg, sizeof job->msg, "more than %d scans", MAX_SCANS);
-        job->code = DB_ECORRUPT;
-        longjmp(job->jb, 1);
+    e->ctx = ctx;
+    jpeg_std_error(&e->pub);
+    e->pub.error_exit = jpeg_fatal;
+    e->pub.emit_message = jpeg_message;
+}
+
+int io_jpeg_failed(io_jpeg_err *e, io_sink *sink)
+{
+    db_ctx *ctx = *e->ctx;
+    if (db_ctx_code(ctx))
+        return db_ctx_code(ctx);
+    if (sink && sink->err_no)
+        return io_sink_fail(sink);
+    return db_fail(ctx, e->code ? e->code : DB_ECORRUPT, "jpeg: %s",
+                   e->msg[0] ? e->msg : "decoding failed");
+}
+
+void io_jpeg_limit_memory(db_ctx *ctx, j_decompress_ptr cinfo)
+{
+    uint64_t lim = db_ctx_pixel_limit(ctx);
+    lim = lim > ((uint64_t)1 << 40) ? (uint64_t)1 << 43 : lim * 8 + ((uint64_t)64 << 20);
+    cinfo->mem->max_memory_to_use = lim > (uint64_t)LONG_MAX ? LONG_MAX : (long)lim;
+}
+
+int io_jpeg_read_header(db_ctx *ctx, j_decompress_ptr cinfo)
+{
+    jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(cinfo, TRUE);
+    return db_check_dimensions(ctx, "jpeg", cinfo->image_width, cinfo->image_height);
+}
+
+bool io_jpeg_set_out_color(j_decompress_ptr cinfo, bool *cmyk)
+{
+    *cmyk = false;
+    switch (cinfo->jpeg_color_space) {
+    case JCS_GRAYSCALE: cinfo->out_color_space = JCS_GRAYSCALE; return true;
+    case JCS_YCbCr:
+    case JCS_RGB: cinfo->out_color_space = JCS_RGB; return true;
+    case JCS_CMYK:
+    case JCS_YCCK:
+        cinfo->out_color_space = JCS_CMYK;
+        *cmyk = true;
+        return true;
+    default: return false;
     }
 }
-
-static void job_init(jpeg_job *job, db_ctx *ctx)
-{
-    memset(job, 0, sizeof *job);
-    job->ctx = ctx;
-    jpeg_std_error(&job->pub);
-    job->pub.error_exit = jpeg_fatal;
-    job->pub.emit_message = jpeg_message;
-    job->progress.progress_monitor = jpeg_progress;
-}
-
-static int job_failed(jpeg_job *job)
-{
-    if (db_ctx_code(job->ctx))
-        return db_ctx_code(job->ctx);
-    if (job->sink && job->sink->err_no)
-        return io_sink_fail(job->sink);
-    return db_fail(job->ctx, job->code ? job->code : DB_ECORRUPT, "jpeg: %s",
-                   job->msg[0] ? job->msg : "decoding failed");
-}
-
-/* ---- EXIF orientation ---- */
 
 static unsigned rd16(const uint8_t *p, bool le) { return le ? p[0] | p[1] << 8 : p[0] << 8 | p[1]; }
 static uint32_t rd32(const uint8_t *p, bool le)
@@ -116,8 +119,7 @@ static uint32_t rd32(const uint8_t *p, bool le)
               : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-/* Orientation tag (0x0112) of IFD0 in an APP1 "Exif" marker; 1 if absent. */
-static int exif_orientation(j_decompress_ptr cinfo)
+int io_jpeg_orientation(j_decompress_ptr cinfo)
 {
     for (jpeg_saved_marker_ptr m = cinfo->marker_list; m; m = m->next) {
         if (m->marker != JPEG_APP0 + 1 || m->data_length < 14 ||
@@ -148,35 +150,58 @@ static int exif_orientation(j_decompress_ptr cinfo)
     return 1;
 }
 
+void io_jpeg_density(j_decompress_ptr cinfo, double *xdpi, double *ydpi)
+{
+    *xdpi = *ydpi = 0;
+    if (cinfo->saw_JFIF_marker && cinfo->X_density && cinfo->Y_density &&
+        (cinfo->density_unit == 1 || cinfo->density_unit == 2)) {
+        double f = cinfo->density_unit == 2 ? 2.54 : 1.0;
+        *xdpi = io_dpi_round(cinfo->X_density * f);
+        *ydpi = io_dpi_round(cinfo->Y_density * f);
+    }
+}
+
+/* ---- reading a whole page from memory ---- */
+
+typedef struct jpeg_job {
+    io_jpeg_err e; /* first: cinfo->err points here */
+    db_ctx *ctx;
+    struct jpeg_progress_mgr progress;
+    uint8_t *row;
+    io_sink *sink;
+    uint8_t *outbuf;
+} jpeg_job;
+
+static void jpeg_progress(j_common_ptr cinfo)
+{
+    io_jpeg_err *e = (io_jpeg_err *)(void *)cinfo->err;
+    if (cinfo->is_decompressor && ((j_decompress_ptr)cinfo)->input_scan_number > MAX_SCANS) {
+        snprintf(e->msg, sizeof e->msg, "more than %d scans", MAX_SCANS);
+        e->code = DB_ECORRUPT;
+        longjmp(e->jb, 1);
+    }
+}
+
+static void job_init(jpeg_job *job, db_ctx *ctx)
+{
+    memset(job, 0, sizeof *job);
+    job->ctx = ctx;
+    io_jpeg_err_init(&job->e, &job->ctx);
+    job->progress.progress_monitor = jpeg_progress;
+}
+
 static int jpeg_decode(jpeg_job *job, j_decompress_ptr cinfo, db_reader *r, db_image *out)
 {
     db_ctx *ctx = job->ctx;
     jpeg_mem_src(cinfo, r->data, (unsigned long)r->size);
-    jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xFFFF);
-    jpeg_read_header(cinfo, TRUE);
-    DB_TRY(db_check_dimensions(ctx, "jpeg", cinfo->image_width, cinfo->image_height));
-    bool cmyk = false;
-    switch (cinfo->jpeg_color_space) {
-    case JCS_GRAYSCALE: cinfo->out_color_space = JCS_GRAYSCALE; break;
-    case JCS_YCbCr:
-    case JCS_RGB: cinfo->out_color_space = JCS_RGB; break;
-    case JCS_CMYK:
-    case JCS_YCCK:
-        cinfo->out_color_space = JCS_CMYK;
-        cmyk = true;
-        break;
-    default:
+    DB_TRY(io_jpeg_read_header(ctx, cinfo));
+    bool cmyk;
+    if (!io_jpeg_set_out_color(cinfo, &cmyk))
         return db_fail(ctx, DB_EUNSUPPORTED, "jpeg: colour space %d with %d components",
                        (int)cinfo->jpeg_color_space, cinfo->num_components);
-    }
-    int orient = exif_orientation(cinfo);
-    double xdpi = 0, ydpi = 0;
-    if (cinfo->saw_JFIF_marker && cinfo->X_density && cinfo->Y_density &&
-        (cinfo->density_unit == 1 || cinfo->density_unit == 2)) {
-        double f = cinfo->density_unit == 2 ? 2.54 : 1.0;
-        xdpi = io_dpi_round(cinfo->X_density * f);
-        ydpi = io_dpi_round(cinfo->Y_density * f);
-    }
+    int orient = io_jpeg_orientation(cinfo);
+    double xdpi, ydpi;
+    io_jpeg_density(cinfo, &xdpi, &ydpi);
     jpeg_start_decompress(cinfo);
     int w = (int)cinfo->output_width, h = (int)cinfo->output_height;
     bool gray = cinfo->out_color_space == JCS_GRAYSCALE;
@@ -214,7 +239,7 @@ static int jpeg_decode(jpeg_job *job, j_decompress_ptr cinfo, db_reader *r, db_i
         if ((y & 255) == 0 && db_ctx_canceled(ctx))
             return db_fail(ctx, DB_ECANCELED, "canceled");
     }
-    if (job->eof_seen && cinfo->progressive_mode) {
+    if (job->e.eof_seen && cinfo->progressive_mode) {
         /* every coefficient bit of every component must have arrived */
         for (int c = 0; c < cinfo->num_components; c++)
             for (int k = 0; k < DCTSIZE2; k++)
@@ -231,18 +256,14 @@ int io_jpeg_read(db_ctx *ctx, db_reader *r, db_image *out)
     memset(&cinfo, 0, sizeof cinfo);
     jpeg_job job;
     job_init(&job, ctx);
-    cinfo.err = &job.pub;
+    cinfo.err = &job.e.pub;
     int rc;
-    if (setjmp(job.jb)) {
-        rc = job_failed(&job);
+    if (setjmp(job.e.jb)) {
+        rc = io_jpeg_failed(&job.e, NULL);
     } else {
         jpeg_create_decompress(&cinfo);
         cinfo.progress = &job.progress;
-        /* no single pool beyond what the pixel limit allows (coefficient
-         * buffers of progressive files: 2 bytes x 4 components per pixel) */
-        uint64_t lim = db_ctx_pixel_limit(ctx);
-        lim = lim > ((uint64_t)1 << 40) ? (uint64_t)1 << 43 : lim * 8 + ((uint64_t)64 << 20);
-        cinfo.mem->max_memory_to_use = lim > (uint64_t)LONG_MAX ? LONG_MAX : (long)lim;
+        io_jpeg_limit_memory(ctx, &cinfo);
         rc = jpeg_decode(&job, &cinfo, r, out);
     }
     jpeg_destroy_decompress(&cinfo);
@@ -327,10 +348,10 @@ int io_jpeg_write(db_ctx *ctx, io_sink *s, const db_image *img, int quality)
     job.outbuf = db_malloc(ctx, OUTBUF);
     if (!job.outbuf)
         return DB_ENOMEM;
-    cinfo.err = &job.pub;
+    cinfo.err = &job.e.pub;
     int rc;
-    if (setjmp(job.jb)) {
-        rc = job_failed(&job);
+    if (setjmp(job.e.jb)) {
+        rc = io_jpeg_failed(&job.e, job.sink);
         if (rc == DB_ECORRUPT) /* nothing in our own data can be corrupt: libjpeg failed */
             rc = DB_EIO;
     } else {

@@ -7,13 +7,11 @@
 
 #include "io_tiff.h"
 
-#include <png.h>
+#include "io_png.h"
 
 /* which codec serves the rows (RR_WHOLE: the page decoded whole at open) */
 enum rr_kind { RR_WHOLE, RR_PNG, RR_PNM, RR_TIFF, RR_JPEG };
 typedef struct rr_jpeg rr_jpeg;
-/* what a decoded PNG row holds after libpng's transforms (as io_png.c) */
-enum png_layout { L_GRAY, L_GA, L_RGB, L_RGBA, L_INDEX };
 
 struct db_row_reader {
     db_ctx *ctx; /* ctx of the call in progress (codec callbacks) */
@@ -29,11 +27,8 @@ struct db_row_reader {
     /* PNG */
     png_structp png;
     png_infop pnginfo;
-    enum png_layout lay;
-    uint8_t lut[256 * 3];
-    bool lut_gray;
-    bool in_pixels;
-    char msg[200], warning[120];
+    io_png_layout pnglay;
+    io_png_msgs pngm;
     /* PNM: bits (P4), maxval, bytes per sample */
     bool pnm_bits;
     unsigned maxval;
@@ -45,8 +40,8 @@ struct db_row_reader {
     uint8_t *tile, *band;  /* one tile; one row of tiles, rows bandrow bytes apart */
     size_t tilebytes, tilerow, bandrow;
     int band_y0;           /* first page row held in band (-1: none) */
-    bool miniswhite, tiff_decoding;
-    char tiff_msg[256];
+    bool miniswhite;
+    io_tiff_log tiff_log;
     /* JPEG */
     rr_jpeg *jpeg;
 };

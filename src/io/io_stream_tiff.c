@@ -10,65 +10,11 @@
 /* ---- TIFF (strips or tiles; gray, bilevel, RGB; 1 or 8 bits): a row of
  * tiles is the only band held ---- */
 
-static int tiff_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
-{
-    (void)tif;
-    db_row_reader *r = user;
-    if (!r->tiff_msg[0]) {
-        char m[200];
-        vsnprintf(m, sizeof m, fmt, ap);
-        if (module && strcmp(module, r->name) == 0)
-            module = NULL;
-        snprintf(r->tiff_msg, sizeof r->tiff_msg, "%s%s%s", module ? module : "",
-                 module ? ": " : "", m);
-        io_one_line(r->tiff_msg);
-    }
-    return 1;
-}
-
-static int tiff_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
-{
-    (void)tif;
-    db_row_reader *r = user;
-    char m[200];
-    vsnprintf(m, sizeof m, fmt, ap);
-    io_one_line(m);
-    /* damaged data while decoding is refused, as in io_tiff.c */
-    if (r->tiff_decoding) {
-        if (!r->tiff_msg[0])
-            snprintf(r->tiff_msg, sizeof r->tiff_msg, "%s%s%s", module ? module : "",
-                     module ? ": " : "", m);
-    } else {
-        db_warn(r->ctx, "%s: libtiff: %s", r->name, m);
-    }
-    return 1;
-}
-
-static int tiff_fail(db_ctx *ctx, db_row_reader *r, int code, const char *what)
-{
-    if (db_ctx_code(ctx))
-        return db_ctx_code(ctx);
-    if (r->tiff_msg[0])
-        return db_fail(ctx, code, "%s (libtiff: %s)", what, r->tiff_msg);
-    return db_fail(ctx, code, "%s", what);
-}
-
-static double tiff_dpi(TIFF *tif, uint32_t tag, uint16_t unit)
-{
-    float v = 0;
-    if (!TIFFGetField(tif, tag, &v) || !(v > 0))
-        return 0;
-    if (unit == RESUNIT_INCH)
-        return io_dpi_round(v);
-    if (unit == RESUNIT_CENTIMETER)
-        return io_dpi_round(v * 2.54);
-    return 0;
-}
-
 /* 0 streaming, 1 a layout for the whole-page reader, < 0 error. */
 int io_stream_tiff_open(db_ctx *ctx, db_row_reader *r, const char *path, int page)
 {
-    TIFFOpenOptions *o = io_tiff_options(ctx, r, tiff_error, tiff_warning);
+    r->tiff_log = (io_tiff_log){.ctx = &r->ctx, .name = &r->name};
+    TIFFOpenOptions *o = io_tiff_options(ctx, &r->tiff_log, io_tiff_on_error, io_tiff_on_warning);
     if (!o)
         return db_fail(ctx, DB_ENOMEM, "tiff: out of memory");
     /* "m": no memory map, whose touched pages would count as ours */
@@ -103,30 +49,10 @@ int io_stream_tiff_open(db_ctx *ctx, db_row_reader *r, const char *path, int pag
     DB_TRY(db_check_dimensions(ctx, "tiff", w, h));
     /* The whole-page reader's checks against cut files, so that a truncated
      * page fails before any output is written. */
-    uint64_t ratio = comp == COMPRESSION_NONE       ? 1
-                     : comp == COMPRESSION_PACKBITS ? 64
-                     : comp == COMPRESSION_ADOBE_DEFLATE || comp == COMPRESSION_DEFLATE ? 1032
-                                                                                      : 0;
-    uint64_t rowb = ((uint64_t)w * spp * bps + 7) / 8;
-    if (ratio && rowb * h / ratio > r->file_size)
-        return db_fail(ctx, DB_ECORRUPT,
-                       "tiff: truncated (%ux%u pixels need %llu bytes, the file has %llu)",
-                       (unsigned)w, (unsigned)h, (unsigned long long)(rowb * h / ratio),
-                       (unsigned long long)r->file_size);
+    DB_TRY(io_tiff_check_data_size(ctx, comp, w, h, spp, bps, r->file_size));
+    DB_TRY(io_tiff_check_striles(ctx, tif, r->file_size));
     bool tiled = TIFFIsTiled(tif);
-    const char *what = tiled ? "tile" : "strip";
-    uint32_t ns = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
-    for (uint32_t i = 0; i < ns; i++) {
-        uint64_t off = TIFFGetStrileOffset(tif, i), len = TIFFGetStrileByteCount(tif, i);
-        if (len == 0)
-            return db_fail(ctx, DB_ECORRUPT, "tiff: %s %u of %u is empty or missing", what,
-                           (unsigned)i + 1, (unsigned)ns);
-        if (off > r->file_size || len > r->file_size - off)
-            return db_fail(ctx, DB_ECORRUPT,
-                           "tiff: truncated (%s %u of %u ends at byte %llu, the file has %llu)",
-                           what, (unsigned)i + 1, (unsigned)ns, (unsigned long long)(off + len),
-                           (unsigned long long)r->file_size);
-    }
+    uint64_t rowb = ((uint64_t)w * spp * bps + 7) / 8;
     r->rowbytes = (size_t)rowb;
     r->band_y0 = -1;
     if (tiled) {
@@ -147,14 +73,9 @@ int io_stream_tiff_open(db_ctx *ctx, db_row_reader *r, const char *path, int pag
             !(r->band = db_malloc(ctx, r->bandrow * r->th)))
             return DB_ENOMEM;
     } else if ((tmsize_t)r->rowbytes != TIFFScanlineSize(tif)) {
-        return tiff_fail(ctx, r, DB_EFORMAT, "tiff: inconsistent scanline size");
+        return io_tiff_fail(ctx, &r->tiff_log, DB_EFORMAT, "tiff: inconsistent scanline size");
     }
-    uint16_t unit = RESUNIT_INCH;
-    TIFFGetFieldDefaulted(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
-    double xdpi = tiff_dpi(tif, TIFFTAG_XRESOLUTION, unit);
-    double ydpi = tiff_dpi(tif, TIFFTAG_YRESOLUTION, unit);
-    r->info.xdpi = xdpi > 0 && ydpi > 0 ? xdpi : 0;
-    r->info.ydpi = xdpi > 0 && ydpi > 0 ? ydpi : 0;
+    io_tiff_dpi(tif, &r->info.xdpi, &r->info.ydpi);
     r->info.width = (int)w;
     r->info.height = (int)h;
     r->info.format = gray ? DB_GRAY8 : DB_RGB8;
@@ -172,8 +93,9 @@ static int read_tile_row(db_ctx *ctx, db_row_reader *r, int y)
     for (uint32_t tx = 0, col = 0; tx < (uint32_t)r->info.width; tx += r->tw, col++) {
         uint32_t tile = TIFFComputeTile(r->tif, tx, ty, 0, 0);
         if (TIFFReadEncodedTile(r->tif, tile, r->tile, (tmsize_t)r->tilebytes) < 0 ||
-            r->tiff_msg[0])
-            return tiff_fail(ctx, r, DB_ECORRUPT, "tiff: cannot decode the image data");
+            r->tiff_log.msg[0])
+            return io_tiff_fail(ctx, &r->tiff_log,
+                                DB_ECORRUPT, "tiff: cannot decode the image data");
         /* tile widths are multiples of 16, so tiles start on a byte */
         for (uint32_t k = 0; k < r->th; k++)
             memcpy(r->band + k * r->bandrow + col * r->tilerow, r->tile + k * r->tilerow,
@@ -186,7 +108,7 @@ static int read_tile_row(db_ctx *ctx, db_row_reader *r, int y)
 int io_stream_tiff_read(db_ctx *ctx, db_row_reader *r, int n, db_image *dst, int y0)
 {
     int w = r->info.width;
-    r->tiff_decoding = true;
+    r->tiff_log.decoding = true;
     for (int k = 0; k < n; k++, r->next++) {
         uint8_t *d = db_image_row(dst, y0 + k);
         const uint8_t *src = r->row;
@@ -195,11 +117,11 @@ int io_stream_tiff_read(db_ctx *ctx, db_row_reader *r, int n, db_image *dst, int
             if (r->band_y0 < 0 || r->next >= r->band_y0 + (int)r->th)
                 rc = read_tile_row(ctx, r, r->next);
         } else if (TIFFReadScanline(r->tif, r->row, (uint32_t)r->next, 0) < 0 ||
-                   r->tiff_msg[0]) {
-            rc = tiff_fail(ctx, r, DB_ECORRUPT, "tiff: cannot decode the image data");
+                   r->tiff_log.msg[0]) {
+            rc = io_tiff_fail(ctx, &r->tiff_log, DB_ECORRUPT, "tiff: cannot decode the image data");
         }
         if (rc < 0) {
-            r->tiff_decoding = false;
+            r->tiff_log.decoding = false;
             return rc;
         }
         if (r->tw)
@@ -212,7 +134,7 @@ int io_stream_tiff_read(db_ctx *ctx, db_row_reader *r, int n, db_image *dst, int
         else
             memcpy(d, src, r->info.format == DB_RGB8 ? 3 * (size_t)w : (size_t)w);
     }
-    r->tiff_decoding = false;
+    r->tiff_log.decoding = false;
     return 0;
 }
 

@@ -3,9 +3,8 @@
  * encoder calls and settings are those of the whole-page encoders
  * (io_png.c png_encode, io_pnm.c), so the bytes are the same; tests/io
  * compares both routes. writer.c dispatches and owns the byte sink. */
-#include "io_internal.h"
+#include "io_png.h"
 
-#include <png.h>
 #include <setjmp.h>
 #include <string.h>
 
@@ -17,80 +16,27 @@ struct io_rows {
     uint8_t *row; /* one packed row */
     png_structp png;
     png_infop info;
-    char msg[200];
+    io_png_msgs m;
 };
-
-static void rows_png_err(png_structp png, png_const_charp msg)
-{
-    io_rows *w = png_get_error_ptr(png);
-    if (!w->msg[0]) {
-        snprintf(w->msg, sizeof w->msg, "%s", msg);
-        io_one_line(w->msg);
-    }
-    png_longjmp(png, 1);
-}
-
-static void rows_png_warn(png_structp png, png_const_charp msg)
-{
-    io_rows *w = png_get_error_ptr(png);
-    db_warn(w->ctx, "libpng: %s", msg);
-}
-
-static png_voidp rows_png_alloc(png_structp png, png_alloc_size_t size)
-{
-    io_rows *w = png_get_mem_ptr(png);
-    return db_malloc(w->ctx, size);
-}
-
-static void rows_png_dealloc(png_structp png, png_voidp p)
-{
-    (void)png;
-    db_free(p);
-}
-
-static void rows_png_write(png_structp png, png_bytep data, png_size_t n)
-{
-    io_rows *w = png_get_io_ptr(png);
-    if (io_sink_write(w->sink, data, n))
-        png_error(png, "write failed");
-}
-
-static void rows_png_flush(png_structp png) { (void)png; }
-
-static int rows_png_failed(io_rows *w)
-{
-    if (w->sink->err_no)
-        return io_sink_fail(w->sink);
-    if (db_ctx_code(w->ctx))
-        return db_ctx_code(w->ctx);
-    return db_fail(w->ctx, DB_EIO, "png: %s", w->msg[0] ? w->msg : "encoding failed");
-}
 
 static int rows_png_begin(io_rows *w, double xdpi, double ydpi)
 {
-    w->png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, w, rows_png_err, rows_png_warn, w,
-                                       rows_png_alloc, rows_png_dealloc);
+    w->m.ctx = &w->ctx;
+    w->png = io_png_create(&w->m, true);
     if (!w->png || !(w->info = png_create_info_struct(w->png)))
         return db_fail(w->ctx, DB_ENOMEM, "png: cannot create the encoder");
     if (setjmp(png_jmpbuf(w->png)))
-        return rows_png_failed(w);
+        return io_png_write_failed(&w->m, w->sink);
     /* exactly io_png.c's png_encode for a BIT1 page */
-    png_set_write_fn(w->png, w, rows_png_write, rows_png_flush);
-    png_set_IHDR(w->png, w->info, (png_uint_32)w->width, (png_uint_32)w->height, 1,
-                 PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
-    if (xdpi > 0 && ydpi > 0 && xdpi < 1e6 && ydpi < 1e6)
-        png_set_pHYs(w->png, w->info, (png_uint_32)(long)(xdpi / 0.0254 + 0.5),
-                     (png_uint_32)(long)(ydpi / 0.0254 + 0.5), PNG_RESOLUTION_METER);
-    png_set_filter(w->png, 0, PNG_FILTER_NONE);
-    png_write_info(w->png, w->info);
+    io_png_write_header(w->png, w->info, w->sink, w->width, w->height, 1, PNG_COLOR_TYPE_GRAY,
+                        xdpi, ydpi);
     return 0;
 }
 
 static int rows_png_add(io_rows *w, const db_image *rows, int y0, int n)
 {
     if (setjmp(png_jmpbuf(w->png)))
-        return rows_png_failed(w);
+        return io_png_write_failed(&w->m, w->sink);
     for (int k = 0; k < n; k++) {
         io_pack_bits(rows, y0 + k, w->row, 0); /* PNG gray: 0 = black = ink */
         png_write_row(w->png, w->row);
@@ -101,7 +47,7 @@ static int rows_png_add(io_rows *w, const db_image *rows, int y0, int n)
 static int rows_png_end(io_rows *w)
 {
     if (setjmp(png_jmpbuf(w->png)))
-        return rows_png_failed(w);
+        return io_png_write_failed(&w->m, w->sink);
     png_write_end(w->png, NULL);
     return 0;
 }

@@ -71,50 +71,111 @@ void io_tiff_nounmap(thandle_t h, void *base, toff_t size)
     (void)size;
 }
 
-static int reader_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+int io_tiff_on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
     (void)tif;
-    db_reader *r = user;
-    if (!r->tiff_msg[0]) {
+    io_tiff_log *log = user;
+    if (!log->msg[0]) {
         char m[200];
         vsnprintf(m, sizeof m, fmt, ap);
-        if (module && strcmp(module, r->name) == 0)
+        if (module && log->name && strcmp(module, *log->name) == 0)
             module = NULL; /* our caller names the file already */
-        snprintf(r->tiff_msg, sizeof r->tiff_msg, "%s%s%s", module ? module : "",
-                 module ? ": " : "", m);
-        io_one_line(r->tiff_msg);
+        snprintf(log->msg, sizeof log->msg, "%s%s%s", module ? module : "", module ? ": " : "",
+                 m);
+        io_one_line(log->msg);
     }
     return 1;
 }
 
-static int reader_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+int io_tiff_on_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
     (void)tif;
-    db_reader *r = user;
+    io_tiff_log *log = user;
     char m[200];
     vsnprintf(m, sizeof m, fmt, ap);
     /* While pixels are decoded, libtiff reports damaged data (premature end
      * of a strip, bad fax code) as a warning and fills in the rest; we refuse
      * the page instead of returning made-up pixels. */
     io_one_line(m);
-    if (r->tiff_decoding) {
-        if (!r->tiff_msg[0])
-            snprintf(r->tiff_msg, sizeof r->tiff_msg, "%s%s%s", module ? module : "",
+    if (log->decoding) {
+        if (!log->msg[0])
+            snprintf(log->msg, sizeof log->msg, "%s%s%s", module ? module : "",
                      module ? ": " : "", m);
+    } else if (log->name) {
+        db_warn(*log->ctx, "%s: libtiff: %s", *log->name, m);
     } else {
-        db_warn(r->ctx, "%s: libtiff: %s", r->name, m);
+        db_warn(*log->ctx, "libtiff: %s", m);
     }
     return 1;
 }
 
-/* Fails with libtiff's message when it gave one. */
-static int tiff_fail(db_ctx *ctx, db_reader *r, int code, const char *what)
+int io_tiff_fail(db_ctx *ctx, const io_tiff_log *log, int code, const char *what)
 {
     if (db_ctx_code(ctx))
         return db_ctx_code(ctx);
-    if (r->tiff_msg[0])
-        return db_fail(ctx, code, "%s (libtiff: %s)", what, r->tiff_msg);
+    if (log->msg[0])
+        return db_fail(ctx, code, "%s (libtiff: %s)", what, log->msg);
     return db_fail(ctx, code, "%s", what);
+}
+
+static double resolution_dpi(TIFF *tif, uint32_t tag, uint16_t unit)
+{
+    float v = 0;
+    if (!TIFFGetField(tif, tag, &v) || !(v > 0))
+        return 0;
+    if (unit == RESUNIT_INCH)
+        return io_dpi_round(v);
+    if (unit == RESUNIT_CENTIMETER)
+        return io_dpi_round(v * 2.54);
+    return 0; /* RESUNIT_NONE: an aspect ratio, not a resolution */
+}
+
+void io_tiff_dpi(TIFF *tif, double *xdpi, double *ydpi)
+{
+    uint16_t unit = RESUNIT_INCH;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
+    double x = resolution_dpi(tif, TIFFTAG_XRESOLUTION, unit);
+    double y = resolution_dpi(tif, TIFFTAG_YRESOLUTION, unit);
+    *xdpi = x > 0 && y > 0 ? x : 0;
+    *ydpi = x > 0 && y > 0 ? y : 0;
+}
+
+int io_tiff_check_data_size(db_ctx *ctx, uint16_t comp, uint32_t w, uint32_t h, int spp, int bps,
+                            uint64_t file_size)
+{
+    uint64_t ratio = comp == COMPRESSION_NONE       ? 1
+                     : comp == COMPRESSION_PACKBITS ? 64
+                     : comp == COMPRESSION_ADOBE_DEFLATE || comp == COMPRESSION_DEFLATE ? 1032
+                                                                                      : 0;
+    if (!ratio)
+        return 0;
+    uint64_t row = ((uint64_t)w * (uint64_t)spp * (uint64_t)bps + 7) / 8;
+    uint64_t need = row * h / ratio;
+    if (need > file_size)
+        return db_fail(ctx, DB_ECORRUPT,
+                       "tiff: truncated (%ux%u pixels need %llu bytes, the file has %llu)",
+                       (unsigned)w, (unsigned)h, (unsigned long long)need,
+                       (unsigned long long)file_size);
+    return 0;
+}
+
+int io_tiff_check_striles(db_ctx *ctx, TIFF *tif, uint64_t file_size)
+{
+    bool tiled = TIFFIsTiled(tif);
+    const char *what = tiled ? "tile" : "strip";
+    uint32_t n = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t off = TIFFGetStrileOffset(tif, i), len = TIFFGetStrileByteCount(tif, i);
+        if (len == 0)
+            return db_fail(ctx, DB_ECORRUPT, "tiff: %s %u of %u is empty or missing", what,
+                           (unsigned)i + 1, (unsigned)n);
+        if (off > file_size || len > file_size - off)
+            return db_fail(ctx, DB_ECORRUPT,
+                           "tiff: truncated (%s %u of %u ends at byte %llu, the file has %llu)",
+                           what, (unsigned)i + 1, (unsigned)n, (unsigned long long)(off + len),
+                           (unsigned long long)file_size);
+    }
+    return 0;
 }
 
 TIFFOpenOptions *io_tiff_options(db_ctx *ctx, void *user, TIFFErrorHandlerExtR err,
@@ -139,25 +200,26 @@ TIFFOpenOptions *io_tiff_options(db_ctx *ctx, void *user, TIFFErrorHandlerExtR e
 
 int io_tiff_open(db_ctx *ctx, db_reader *r)
 {
-    TIFFOpenOptions *o = io_tiff_options(ctx, r, reader_error, reader_warning);
+    TIFFOpenOptions *o = io_tiff_options(ctx, &r->tiff_log, io_tiff_on_error, io_tiff_on_warning);
     if (!o)
         return db_fail(ctx, DB_ENOMEM, "tiff: out of memory");
-    r->tiff_msg[0] = '\0';
+    r->tiff_log = (io_tiff_log){.ctx = &r->ctx, .name = &r->name};
     r->tiff_pos = 0;
     TIFF *tif = TIFFClientOpenExt(r->name, "r", r, mem_read, mem_write, mem_seek, io_tiff_noclose,
                                   mem_size, mem_map, io_tiff_nounmap, o);
     TIFFOpenOptionsFree(o);
     if (!tif) {
         /* the magic bytes were right: what cannot be read is cut off */
-        bool trunc = strstr(r->tiff_msg, "header") || strstr(r->tiff_msg, "an not read") ||
-                     strstr(r->tiff_msg, "annot read") || strstr(r->tiff_msg, "Seek error") ||
-                     strstr(r->tiff_msg, "Read error");
-        return tiff_fail(ctx, r, trunc ? DB_ECORRUPT : DB_EFORMAT, "tiff: cannot open");
+        const char *m = r->tiff_log.msg;
+        bool trunc = strstr(m, "header") || strstr(m, "an not read") || strstr(m, "annot read") ||
+                     strstr(m, "Seek error") || strstr(m, "Read error");
+        return io_tiff_fail(ctx, &r->tiff_log,
+                            trunc ? DB_ECORRUPT : DB_EFORMAT, "tiff: cannot open");
     }
     r->tiff = tif;
     tdir_t n = TIFFNumberOfDirectories(tif);
     if (n == 0)
-        return tiff_fail(ctx, r, DB_ECORRUPT, "tiff: no image directory");
+        return io_tiff_fail(ctx, &r->tiff_log, DB_ECORRUPT, "tiff: no image directory");
     r->npages = n > INT_MAX ? INT_MAX : (int)n;
     return 0;
 }
@@ -317,7 +379,8 @@ static int describe_page(db_ctx *ctx, db_reader *r, TIFF *tif, page *pg)
                            "tiff: YCbCr is supported only inside JPEG compression");
         /* libjpeg converts to RGB for us */
         if (!TIFFSetField(tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB))
-            return tiff_fail(ctx, r, DB_EUNSUPPORTED, "tiff: cannot convert YCbCr to RGB");
+            return io_tiff_fail(ctx, &r->tiff_log,
+                                DB_EUNSUPPORTED, "tiff: cannot convert YCbCr to RGB");
         pg->photo = P_RGB;
         pg->nbase = 3;
         break;
@@ -379,18 +442,6 @@ static int describe_page(db_ctx *ctx, db_reader *r, TIFF *tif, page *pg)
     return 0;
 }
 
-static double resolution_dpi(TIFF *tif, uint32_t tag, uint16_t unit)
-{
-    float v = 0;
-    if (!TIFFGetField(tif, tag, &v) || !(v > 0))
-        return 0;
-    if (unit == RESUNIT_INCH)
-        return io_dpi_round(v);
-    if (unit == RESUNIT_CENTIMETER)
-        return io_dpi_round(v * 2.54);
-    return 0; /* RESUNIT_NONE: an aspect ratio, not a resolution */
-}
-
 typedef struct decode {
     page pg;
     uint8_t *band[64]; /* per plane: band rows (strips or one row of tiles) */
@@ -428,12 +479,13 @@ static int read_strips(db_ctx *ctx, db_reader *r, TIFF *tif, decode *d, db_image
         if (!direct && !(d->band[0] = db_malloc(ctx, rowbytes)))
             return DB_ENOMEM;
         if ((tmsize_t)rowbytes != TIFFScanlineSize(tif))
-            return tiff_fail(ctx, r, DB_EFORMAT, "tiff: inconsistent scanline size");
+            return io_tiff_fail(ctx, &r->tiff_log, DB_EFORMAT, "tiff: inconsistent scanline size");
         for (uint32_t y = 0; y < pg->h; y++) {
             uint8_t *dst = db_image_row(out, (int)y);
             uint8_t *buf = direct ? dst : d->band[0];
-            if (TIFFReadScanline(tif, buf, y, 0) < 0 || r->tiff_msg[0])
-                return tiff_fail(ctx, r, DB_ECORRUPT, "tiff: cannot decode the image data");
+            if (TIFFReadScanline(tif, buf, y, 0) < 0 || r->tiff_log.msg[0])
+                return io_tiff_fail(ctx, &r->tiff_log,
+                                    DB_ECORRUPT, "tiff: cannot decode the image data");
             if (!direct) {
                 rows[0] = buf;
                 convert_row(pg, rows, dst);
@@ -464,8 +516,9 @@ static int read_strips(db_ctx *ctx, db_reader *r, TIFF *tif, decode *d, db_image
             tmsize_t want = (tmsize_t)(rowbytes * n);
             tmsize_t got = TIFFReadEncodedStrip(tif, (uint32_t)plane * nstrips_plane + s,
                                                 d->band[plane], want);
-            if (got < want || r->tiff_msg[0])
-                return tiff_fail(ctx, r, DB_ECORRUPT, "tiff: cannot decode the image data");
+            if (got < want || r->tiff_log.msg[0])
+                return io_tiff_fail(ctx, &r->tiff_log,
+                                    DB_ECORRUPT, "tiff: cannot decode the image data");
         }
         for (uint32_t k = 0; k < n; k++) {
             for (int p = 0; p < nplanes; p++)
@@ -505,7 +558,7 @@ static int read_tiles(db_ctx *ctx, db_reader *r, TIFF *tif, decode *d, db_image 
     if (!db_mul_size(tilerow, th, &tilebytes) || !db_mul_size(bandrow, th, &bandbytes))
         return db_fail(ctx, DB_ETOOBIG, "tiff: tile too large");
     if ((tmsize_t)tilebytes != TIFFTileSize(tif))
-        return tiff_fail(ctx, r, DB_EFORMAT, "tiff: inconsistent tile size");
+        return io_tiff_fail(ctx, &r->tiff_log, DB_EFORMAT, "tiff: inconsistent tile size");
     if (!(d->tile = db_malloc(ctx, tilebytes)))
         return DB_ENOMEM;
     for (int c = 0; c < pg->nused; c++) {
@@ -521,8 +574,9 @@ static int read_tiles(db_ctx *ctx, db_reader *r, TIFF *tif, decode *d, db_image 
             for (uint32_t tx = 0; tx < across; tx++) {
                 uint32_t tile = TIFFComputeTile(tif, tx * tw, ty * th, 0, (uint16_t)p);
                 if (TIFFReadEncodedTile(tif, tile, d->tile, (tmsize_t)tilebytes) < 0 ||
-                    r->tiff_msg[0])
-                    return tiff_fail(ctx, r, DB_ECORRUPT, "tiff: cannot decode the image data");
+                    r->tiff_log.msg[0])
+                    return io_tiff_fail(ctx, &r->tiff_log,
+                                        DB_ECORRUPT, "tiff: cannot decode the image data");
                 /* tile widths are multiples of 16, so tiles start on a byte */
                 for (uint32_t k = 0; k < th; k++)
                     memcpy(d->band[p] + k * bandrow + tx * tilerow, d->tile + k * tilerow,
@@ -541,61 +595,20 @@ static int read_tiles(db_ctx *ctx, db_reader *r, TIFF *tif, decode *d, db_image 
     return 0;
 }
 
-/* A lying header must not cost a big allocation: uncompressed data must be
- * all there, PackBits expands at most 64:1 and Deflate 1032:1. (G4, LZW and
- * JPEG can compress blank pages further: the pixel limit bounds those.) */
-static int check_data_size(db_ctx *ctx, db_reader *r, TIFF *tif, const page *pg)
-{
-    uint16_t comp = COMPRESSION_NONE;
-    TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &comp);
-    uint64_t ratio = comp == COMPRESSION_NONE       ? 1
-                     : comp == COMPRESSION_PACKBITS ? 64
-                     : comp == COMPRESSION_ADOBE_DEFLATE || comp == COMPRESSION_DEFLATE ? 1032
-                                                                                      : 0;
-    if (!ratio)
-        return 0;
-    uint64_t row = ((uint64_t)pg->w * (uint64_t)pg->spp * (uint64_t)pg->bps + 7) / 8;
-    uint64_t need = row * pg->h / ratio;
-    if (need > r->size)
-        return db_fail(ctx, DB_ECORRUPT,
-                       "tiff: truncated (%ux%u pixels need %llu bytes, the file has %zu)",
-                       (unsigned)pg->w, (unsigned)pg->h, (unsigned long long)need, r->size);
-    return 0;
-}
-
-/* Every strip or tile must lie inside the file: a cut file is reported as
- * such (instead of libtiff's read error on the first missing strip). */
-static int check_striles(db_ctx *ctx, db_reader *r, TIFF *tif)
-{
-    bool tiled = TIFFIsTiled(tif);
-    uint32_t n = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t off = TIFFGetStrileOffset(tif, i), len = TIFFGetStrileByteCount(tif, i);
-        if (len == 0)
-            return db_fail(ctx, DB_ECORRUPT, "tiff: %s %u of %u is empty or missing",
-                           tiled ? "tile" : "strip", (unsigned)i + 1, (unsigned)n);
-        if (off > r->size || len > r->size - off)
-            return db_fail(ctx, DB_ECORRUPT,
-                           "tiff: truncated (%s %u of %u ends at byte %llu, the file has %zu)",
-                           tiled ? "tile" : "strip", (unsigned)i + 1, (unsigned)n,
-                           (unsigned long long)(off + len), r->size);
-    }
-    return 0;
-}
-
 static int read_page(db_ctx *ctx, db_reader *r, TIFF *tif, int page_no, decode *d,
                      db_image *out)
 {
     if (!TIFFSetDirectory(tif, (tdir_t)page_no))
-        return tiff_fail(ctx, r, DB_ECORRUPT, "tiff: cannot read the image directory");
+        return io_tiff_fail(ctx, &r->tiff_log,
+                            DB_ECORRUPT, "tiff: cannot read the image directory");
     page *pg = &d->pg;
     DB_TRY(describe_page(ctx, r, tif, pg));
-    uint16_t unit = RESUNIT_INCH;
-    TIFFGetFieldDefaulted(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
-    double xdpi = resolution_dpi(tif, TIFFTAG_XRESOLUTION, unit);
-    double ydpi = resolution_dpi(tif, TIFFTAG_YRESOLUTION, unit);
-    DB_TRY(check_data_size(ctx, r, tif, pg));
-    DB_TRY(check_striles(ctx, r, tif));
+    double xdpi, ydpi;
+    io_tiff_dpi(tif, &xdpi, &ydpi);
+    uint16_t comp = COMPRESSION_NONE;
+    TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &comp);
+    DB_TRY(io_tiff_check_data_size(ctx, comp, pg->w, pg->h, pg->spp, pg->bps, r->size));
+    DB_TRY(io_tiff_check_striles(ctx, tif, r->size));
     /* A page stored turned or mirrored (Orientation 2-8, rare: some cameras
      * and scanners) is decoded into a scratch image, then placed upright. */
     uint16_t orient = ORIENTATION_TOPLEFT;
@@ -609,10 +622,10 @@ static int read_page(db_ctx *ctx, db_reader *r, TIFF *tif, int page_no, decode *
     if (!db_mul_size(pg->w, (size_t)pg->nused, &ubytes) ||
         !(pg->unpacked = db_malloc(ctx, ubytes)))
         return DB_ENOMEM;
-    r->tiff_decoding = true;
+    r->tiff_log.decoding = true;
     int rc = TIFFIsTiled(tif) ? read_tiles(ctx, r, tif, d, target)
                               : read_strips(ctx, r, tif, d, target);
-    r->tiff_decoding = false;
+    r->tiff_log.decoding = false;
     DB_TRY(rc);
     if (target != out) {
         bool swap = orient >= 5;
@@ -627,8 +640,8 @@ static int read_page(db_ctx *ctx, db_reader *r, TIFF *tif, int page_no, decode *
             ydpi = t;
         }
     }
-    out->xdpi = xdpi > 0 && ydpi > 0 ? xdpi : 0;
-    out->ydpi = xdpi > 0 && ydpi > 0 ? ydpi : 0;
+    out->xdpi = xdpi;
+    out->ydpi = ydpi;
     return 0;
 }
 
@@ -637,12 +650,12 @@ int io_tiff_read(db_ctx *ctx, db_reader *r, int page_no, db_image *out)
     TIFF *tif = r->tiff;
     if (!tif)
         return db_fail(ctx, DB_EINVAL, "tiff: reader not open");
-    r->tiff_msg[0] = '\0';
+    r->tiff_log.msg[0] = '\0';
     decode *d = db_calloc(ctx, 1, sizeof *d);
     if (!d)
         return DB_ENOMEM;
     int rc = read_page(ctx, r, tif, page_no, d, out);
-    r->tiff_decoding = false;
+    r->tiff_log.decoding = false;
     for (int i = 0; i < 64; i++)
         db_free(d->band[i]);
     db_free(d->tile);

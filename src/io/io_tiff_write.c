@@ -11,7 +11,7 @@ struct io_tiff_writer {
     TIFF *tif;
     io_sink *sink;
     db_ctx *ctx;
-    char msg[256];
+    io_tiff_log log; /* libtiff's messages (no file name: writer.c adds it) */
     int pages;
     uint8_t *row; /* one row of the page being written */
     size_t rowbytes;
@@ -50,40 +50,11 @@ static int sink_map(thandle_t h, void **base, toff_t *size)
     return 0;
 }
 
-static int writer_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
-{
-    (void)tif;
-    io_tiff_writer *w = user;
-    if (!w->msg[0]) {
-        char m[200];
-        vsnprintf(m, sizeof m, fmt, ap);
-        snprintf(w->msg, sizeof w->msg, "%s%s%s", module ? module : "", module ? ": " : "", m);
-        io_one_line(w->msg);
-    }
-    return 1;
-}
-
-static int writer_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
-{
-    (void)tif;
-    (void)module;
-    io_tiff_writer *w = user;
-    char m[200];
-    vsnprintf(m, sizeof m, fmt, ap);
-    io_one_line(m);
-    db_warn(w->ctx, "libtiff: %s", m);
-    return 1;
-}
-
 static int writer_fail(db_ctx *ctx, io_tiff_writer *w, const char *what)
 {
     if (w->sink->err_no)
         return io_sink_fail(w->sink);
-    if (db_ctx_code(ctx))
-        return db_ctx_code(ctx);
-    if (w->msg[0])
-        return db_fail(ctx, DB_EIO, "%s (libtiff: %s)", what, w->msg);
-    return db_fail(ctx, DB_EIO, "%s", what);
+    return io_tiff_fail(ctx, &w->log, DB_EIO, what);
 }
 
 int io_tiff_writer_open(db_ctx *ctx, io_sink *s, const char *name, io_tiff_writer **out)
@@ -94,7 +65,8 @@ int io_tiff_writer_open(db_ctx *ctx, io_sink *s, const char *name, io_tiff_write
         return DB_ENOMEM;
     w->sink = s;
     w->ctx = ctx;
-    TIFFOpenOptions *o = io_tiff_options(ctx, w, writer_error, writer_warning);
+    w->log.ctx = &w->ctx;
+    TIFFOpenOptions *o = io_tiff_options(ctx, &w->log, io_tiff_on_error, io_tiff_on_warning);
     if (!o) {
         db_free(w);
         return db_fail(ctx, DB_ENOMEM, "tiff: out of memory");
@@ -158,7 +130,7 @@ int io_tiff_writer_begin(db_ctx *ctx, io_tiff_writer *w, const db_image *shape,
                          db_tiff_compression comp)
 {
     w->ctx = ctx;
-    w->msg[0] = '\0';
+    w->log.msg[0] = '\0';
     TIFF *tif = w->tif;
     int rc = set_fields(ctx, tif, shape, comp);
     if (rc < 0)
@@ -212,11 +184,11 @@ int io_tiff_writer_add(db_ctx *ctx, io_tiff_writer *w, const db_image *img,
 int io_tiff_writer_finish(db_ctx *ctx, io_tiff_writer *w)
 {
     w->ctx = ctx;
-    w->msg[0] = '\0';
+    w->log.msg[0] = '\0';
     TIFF *tif = w->tif;
     w->tif = NULL;
     TIFFClose(tif);
-    if (w->msg[0] || w->sink->err_no)
+    if (w->log.msg[0] || w->sink->err_no)
         return writer_fail(ctx, w, "tiff: cannot finish the file");
     return 0;
 }

@@ -160,3 +160,18 @@ double tu_fmeasure(const db_image *result, const db_image *truth)
         }
     return tp > 0 ? 2 * tp / (2 * tp + fp + fn) : 0.0;
 }
+
+int tu_ctx_setup(void **state)
+{
+    db_ctx *ctx = NULL;
+    int rc = db_ctx_create(NULL, &ctx);
+    *state = ctx;
+    return rc;
+}
+
+int tu_ctx_teardown(void **state)
+{
+    db_ctx_free(*state);
+    *state = NULL;
+    return 0;
+}

@@ -42,5 +42,10 @@ int tu_run(const char *cmd, const char *out_file);
 /* Reads a whole file into a malloc'd NUL-terminated buffer (NULL on error). */
 char *tu_read_file(const char *path, size_t *size);
 int tu_write_file(const char *path, const void *data, size_t size);
+/* Per-test fixture, cmocka_unit_test_setup_teardown(test, tu_ctx_setup,
+ * tu_ctx_teardown): *state is a fresh pool-less db_ctx, freed after the test
+ * (also when it fails). */
+int tu_ctx_setup(void **state);
+int tu_ctx_teardown(void **state);
 
 #endif

@@ -81,6 +81,18 @@ static FX_UNUSED void fx_random_bits(db_ctx *ctx, db_image *img, int w, int h, u
             db_bit_set(img, x, y, (int)(tu_rand(rng) >> 60) < 5);
 }
 
+/* Saves img as path (overwriting) and reads the file back: its bytes
+ * (malloc'd, NUL-terminated) and size. */
+static FX_UNUSED char *fx_save_bytes(db_ctx *ctx, const char *path, const db_image *img,
+                                     size_t *n)
+{
+    db_write_options wo = {.flags = DB_WRITE_OVERWRITE};
+    assert_int_equal(db_image_save(ctx, path, &wo, img), 0);
+    char *bytes = tu_read_file(path, n);
+    assert_non_null(bytes);
+    return bytes;
+}
+
 /* Number of entries in dir other than . and .. */
 static FX_UNUSED int fx_count_files(const char *dir)
 {
@@ -109,6 +121,43 @@ typedef struct fx_png {
     int trns_key[3]; /* used when trns_key[0] >= 0 */
     long ppm_x, ppm_y;
 } fx_png;
+
+/* Samples per pixel of a PNG colour type. */
+static FX_UNUSED int fx_png_channels(int ctype)
+{
+    switch (ctype) {
+    case PNG_COLOR_TYPE_GRAY_ALPHA: return 2;
+    case PNG_COLOR_TYPE_RGB: return 3;
+    case PNG_COLOR_TYPE_RGB_ALPHA: return 4;
+    default: return 1;
+    }
+}
+
+/* Random samples of a w x h fixture (malloc'd): indices below npal for a
+ * palette, else values of depth bits; seeded by the layout. */
+static FX_UNUSED uint16_t *fx_png_random_samples(int w, int h, int depth, int ctype,
+                                                 int interlace, int npal)
+{
+    uint64_t rng = tu_seed() ^ (uint64_t)(depth * 131 + ctype * 7 + interlace);
+    size_t n = (size_t)w * (size_t)h * (size_t)fx_png_channels(ctype);
+    uint16_t *s = malloc(n * sizeof *s);
+    assert_non_null(s);
+    unsigned max = (1u << depth) - 1;
+    for (size_t i = 0; i < n; i++)
+        s[i] = (uint16_t)(ctype == PNG_COLOR_TYPE_PALETTE ? tu_rand(&rng) % (unsigned)npal
+                                                          : tu_rand(&rng) % (max + 1));
+    return s;
+}
+
+/* A tRNS chunk for f's palette: alpha i*53 for every entry but the last,
+ * which stays opaque. alphas holds them (the caller's, 256 entries). */
+static FX_UNUSED void fx_png_palette_trns(fx_png *f, uint8_t *alphas)
+{
+    for (int i = 0; i < f->npal; i++)
+        alphas[i] = (uint8_t)(i * 53);
+    f->trns = alphas;
+    f->ntrns = f->npal - 1;
+}
 
 static FX_UNUSED void fx_write_png(const char *path, const fx_png *f)
 {

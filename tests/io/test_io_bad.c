@@ -26,9 +26,9 @@ static buf file_bytes(const char *path)
 static buf save_base(db_ctx *ctx, const db_image *img, const char *name)
 {
     char path[1024];
-    db_write_options o = {.flags = DB_WRITE_OVERWRITE};
-    assert_int_equal(db_image_save(ctx, tu_path(path, sizeof path, dir, name), &o, img), 0);
-    return file_bytes(path);
+    buf b;
+    b.p = (uint8_t *)fx_save_bytes(ctx, tu_path(path, sizeof path, dir, name), img, &b.n);
+    return b;
 }
 
 static buf tiff_base(const fx_tiff *pages, int n)

@@ -6,37 +6,18 @@
 
 static char dir[512]; /* tu_tmpdir returns a buffer reused by later calls */
 
-static int channels_of(int ctype)
-{
-    switch (ctype) {
-    case PNG_COLOR_TYPE_GRAY_ALPHA: return 2;
-    case PNG_COLOR_TYPE_RGB: return 3;
-    case PNG_COLOR_TYPE_RGB_ALPHA: return 4;
-    default: return 1;
-    }
-}
-
 /* Builds a random fixture, writes it with libpng, reads it with docbin and
  * compares with the expected GRAY8/RGB8 pixels computed here. */
 static void check_png(int w, int h, int depth, int ctype, int interlace, bool trns,
                       const uint8_t *pal, int npal)
 {
-    uint64_t rng = tu_seed() ^ (uint64_t)(depth * 131 + ctype * 7 + interlace);
-    int ch = channels_of(ctype);
-    size_t n = (size_t)w * (size_t)h * (size_t)ch;
-    uint16_t *s = malloc(n * sizeof *s);
-    unsigned max = (1u << depth) - 1;
-    for (size_t i = 0; i < n; i++)
-        s[i] = (uint16_t)(ctype == PNG_COLOR_TYPE_PALETTE ? tu_rand(&rng) % (unsigned)npal
-                                                          : tu_rand(&rng) % (max + 1));
+    int ch = fx_png_channels(ctype);
+    uint16_t *s = fx_png_random_samples(w, h, depth, ctype, interlace, npal);
     fx_png f = {.w = w, .h = h, .depth = depth, .ctype = ctype, .interlace = interlace,
                 .samples = s, .pal = pal, .npal = npal, .trns_key = {-1, -1, -1}};
     uint8_t alphas[256];
     if (trns && ctype == PNG_COLOR_TYPE_PALETTE) {
-        for (int i = 0; i < npal; i++)
-            alphas[i] = (uint8_t)(i * 53);
-        f.trns = alphas;
-        f.ntrns = npal - 1; /* the last entry stays opaque */
+        fx_png_palette_trns(&f, alphas);
     } else if (trns) {
         for (int c = 0; c < 3; c++)
             f.trns_key[c] = (int)s[c % ch]; /* the first pixel's colour is transparent */

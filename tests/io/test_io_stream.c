@@ -65,27 +65,15 @@ static void png_case(int w, int h, int depth, int ctype, int interlace, bool trn
 {
     static const uint8_t pal[] = {255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30, 7, 7, 7, 200, 9, 1};
     static const uint8_t gpal[] = {0, 0, 0, 85, 85, 85, 170, 170, 170, 255, 255, 255};
-    int ch = ctype == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
-             : ctype == PNG_COLOR_TYPE_RGB      ? 3
-             : ctype == PNG_COLOR_TYPE_RGB_ALPHA ? 4
-                                                 : 1;
-    uint64_t rng = tu_seed() ^ (uint64_t)(depth * 131 + ctype * 7 + interlace);
-    size_t n = (size_t)w * (size_t)h * (size_t)ch;
-    uint16_t *s = malloc(n * sizeof *s);
+    uint16_t *s = fx_png_random_samples(w, h, depth, ctype, interlace, npal);
     unsigned max = (1u << depth) - 1;
-    for (size_t i = 0; i < n; i++)
-        s[i] = (uint16_t)(ctype == PNG_COLOR_TYPE_PALETTE ? tu_rand(&rng) % (unsigned)npal
-                                                          : tu_rand(&rng) % (max + 1));
     bool graypal = npal == 4;
     fx_png f = {.w = w, .h = h, .depth = depth, .ctype = ctype, .interlace = interlace,
                 .samples = s, .pal = graypal ? gpal : pal, .npal = npal,
                 .trns_key = {-1, -1, -1}, .ppm_x = 11811, .ppm_y = 5906};
     uint8_t alphas[256];
     if (trns && ctype == PNG_COLOR_TYPE_PALETTE) {
-        for (int i = 0; i < npal; i++)
-            alphas[i] = (uint8_t)(i * 53);
-        f.trns = alphas;
-        f.ntrns = npal - 1;
+        fx_png_palette_trns(&f, alphas);
     } else if (trns) {
         f.trns_key[0] = f.trns_key[1] = f.trns_key[2] = (int)(max / 2);
     }
@@ -169,20 +157,9 @@ static void test_pnm_rows_equal_whole_page(void **state)
     }
 }
 
-static uint16_t *tiff_samples(const fx_tiff *f, uint64_t seed)
-{
-    uint64_t rng = tu_seed() ^ seed;
-    size_t n = (size_t)f->w * (size_t)f->h * (size_t)f->spp;
-    uint16_t *s = malloc(n * sizeof *s);
-    unsigned max = f->bps == 16 ? 65535u : (1u << f->bps) - 1;
-    for (size_t i = 0; i < n; i++)
-        s[i] = (uint16_t)(tu_rand(&rng) % (max + 1));
-    return s;
-}
-
 static void tiff_case(fx_tiff f, bool streams)
 {
-    uint16_t *s = tiff_samples(&f, (uint64_t)f.bps * 31 + f.compression);
+    uint16_t *s = fx_tiff_random_samples(&f, (uint64_t)f.bps * 31 + f.compression);
     f.samples = s;
     char path[600];
     tu_path(path, sizeof path, dir, "s.tif");
@@ -255,7 +232,7 @@ static void test_tiff_second_page_streams(void **state)
                      .extra = -1},
                     {.w = 17, .h = 11, .bps = 1, .spp = 1, .photometric = PHOTOMETRIC_MINISWHITE,
                      .compression = COMPRESSION_CCITTFAX4, .extra = -1}};
-    uint16_t *s0 = tiff_samples(&p[0], 1), *s1 = tiff_samples(&p[1], 2);
+    uint16_t *s0 = fx_tiff_random_samples(&p[0], 1), *s1 = fx_tiff_random_samples(&p[1], 2);
     p[0].samples = s0;
     p[1].samples = s1;
     char path[600];
@@ -408,11 +385,8 @@ static void test_cut_file_fails_while_streaming(void **state)
     assert_int_equal(db_image_ensure(ctx, &img, 300, 200, DB_GRAY8), 0);
     tu_fill_random(&img, &rng);
     char p[600];
-    tu_path(p, sizeof p, dir, "cut.png");
-    db_write_options wo = {.flags = DB_WRITE_OVERWRITE};
-    assert_int_equal(db_image_save(ctx, p, &wo, &img), 0);
     size_t n;
-    char *bytes = tu_read_file(p, &n);
+    char *bytes = fx_save_bytes(ctx, tu_path(p, sizeof p, dir, "cut.png"), &img, &n);
     write_bytes(p, bytes, n / 2);
     free(bytes);
     db_row_reader *rr;
@@ -426,9 +400,7 @@ static void test_cut_file_fails_while_streaming(void **state)
     db_row_reader_close(rr);
     db_ctx_clear_error(ctx);
     /* a raw PNM cut short is refused at open, before any row */
-    tu_path(p, sizeof p, dir, "cut.pgm");
-    assert_int_equal(db_image_save(ctx, p, &wo, &img), 0);
-    bytes = tu_read_file(p, &n);
+    bytes = fx_save_bytes(ctx, tu_path(p, sizeof p, dir, "cut.pgm"), &img, &n);
     write_bytes(p, bytes, n - 1);
     free(bytes);
     assert_int_equal(db_row_reader_open(ctx, p, 0, &rr), DB_ECORRUPT);
@@ -455,12 +427,8 @@ static void test_damaged_files_never_crash_the_row_reader(void **state)
     static const char *const names[] = {"d.png", "d.jpg", "d.tif", "d.pgm"};
     char base[600], p[600];
     for (int f = 0; f < 4; f++) {
-        tu_path(base, sizeof base, dir, names[f]);
-        db_write_options wo = {.flags = DB_WRITE_OVERWRITE};
-        assert_int_equal(db_image_save(ctx, base, &wo, &img), 0);
         size_t n;
-        char *orig = tu_read_file(base, &n);
-        assert_non_null(orig);
+        char *orig = fx_save_bytes(ctx, tu_path(base, sizeof base, dir, names[f]), &img, &n);
         char *buf = malloc(n);
         for (int trial = 0; trial < 60; trial++) {
             memcpy(buf, orig, n);

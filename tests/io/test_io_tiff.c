@@ -7,17 +7,6 @@
 
 static char dir[512]; /* tu_tmpdir returns a buffer reused by later calls */
 
-static uint16_t *random_samples(const fx_tiff *f, uint64_t seed)
-{
-    uint64_t rng = tu_seed() ^ seed;
-    size_t n = (size_t)f->w * (size_t)f->h * (size_t)f->spp;
-    uint16_t *s = malloc(n * sizeof *s);
-    unsigned max = f->bps == 16 ? 65535u : (1u << f->bps) - 1;
-    for (size_t i = 0; i < n; i++)
-        s[i] = (uint16_t)(tu_rand(&rng) % (max + 1));
-    return s;
-}
-
 /* The expected GRAY8/RGB8 pixels of a fixture, computed independently. */
 static uint8_t *expected(const fx_tiff *f, db_format *fmt)
 {
@@ -66,7 +55,7 @@ static int ncase;
 static void check_tiff(fx_tiff f, int tolerance)
 {
     if (!f.samples)
-        f.samples = random_samples(&f, (uint64_t)++ncase * 7919);
+        f.samples = fx_tiff_random_samples(&f, (uint64_t)++ncase * 7919);
     char path[1024];
     snprintf(path, sizeof path, "%s/case%d.tif", dir, ++ncase);
     fx_write_tiff(path, &f, 1);

@@ -22,6 +22,20 @@ typedef struct fx_tiff {
     uint16_t orientation; /* 0: tag not written */
 } fx_tiff;
 
+/* Random samples for f (w*h*spp values of f->bps bits; malloc'd), seeded
+ * by tu_seed() ^ seed. */
+static FX_UNUSED uint16_t *fx_tiff_random_samples(const fx_tiff *f, uint64_t seed)
+{
+    uint64_t rng = tu_seed() ^ seed;
+    size_t n = (size_t)f->w * (size_t)f->h * (size_t)f->spp;
+    uint16_t *s = malloc(n * sizeof *s);
+    assert_non_null(s);
+    unsigned max = f->bps == 16 ? 65535u : (1u << f->bps) - 1;
+    for (size_t i = 0; i < n; i++)
+        s[i] = (uint16_t)(tu_rand(&rng) % (max + 1));
+    return s;
+}
+
 /* Packs samples [x0, x0+n) of row y, plane p (or all samples when contiguous). */
 static FX_UNUSED void fx_tiff_pack(const fx_tiff *f, int y, int p, int x0, int n, uint8_t *out)
 {

@@ -16,20 +16,7 @@
 #include "db_internal.h"
 #include "metrics/metrics_internal.h"
 
-static db_ctx *ctx;
-
-static int setup(void **state)
-{
-    (void)state;
-    return db_ctx_create(NULL, &ctx);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    db_ctx_free(ctx);
-    return 0;
-}
+#include "metrics_fixture.h"
 
 /* A GRAY8 image from rows of '#' (text, 0) and '.' (paper, 255). */
 static void gray_from(db_image *img, const char *const *rows, int h)

@@ -14,20 +14,7 @@
 
 #include "metrics/metrics_internal.h"
 
-static db_ctx *ctx;
-
-static int setup(void **state)
-{
-    (void)state;
-    return db_ctx_create(NULL, &ctx);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    db_ctx_free(ctx);
-    return 0;
-}
+#include "metrics_fixture.h"
 
 static void load(const char *dir, const char *rel, db_image *img)
 {

@@ -16,20 +16,7 @@
 #include "db_internal.h"
 #include "metrics/metrics_internal.h"
 
-static db_ctx *ctx;
-
-static int setup(void **state)
-{
-    (void)state;
-    return db_ctx_create(NULL, &ctx);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    db_ctx_free(ctx);
-    return 0;
-}
+#include "metrics_fixture.h"
 
 /* A random two-level mask (1 = text) of w x h, one of five kinds: noise,
  * rectangles, thin strokes, rectangles with speckle, inverted rectangles. */

@@ -211,6 +211,29 @@ static void free_out(run_out *r)
     db_image_free(&r->logits);
 }
 
+/* The engine's logits r equal the interpreter's output map o on every pixel
+ * of page, bit for bit. */
+static void assert_logits_equal(const map *o, const run_out *r, const db_image *page,
+                                const char *what)
+{
+    for (int y = 0; y < page->height; y++)
+        for (int x = 0; x < page->width; x++) {
+            float e = o->v[(size_t)y * (size_t)o->w + (size_t)x];
+            float got = ((const float *)(const void *)db_image_row(&r->logits, y))[x];
+            if (memcmp(&e, &got, 4) != 0)
+                fail_msg("%s: logit (%d,%d) engine %.9g interpreter %.9g", what, x, y,
+                         (double)got, (double)e);
+        }
+}
+
+/* Frees the interpreter's maps of the n nodes of a graph. */
+static void free_maps(map *maps, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(maps[i].v);
+    free(maps);
+}
+
 static void test_engine_equals_interpreter(void **state)
 {
     (void)state;
@@ -242,9 +265,7 @@ static void test_engine_equals_interpreter(void **state)
             }
         /* a test that cannot fail is a defect: the output must not be constant */
         assert_true(ink > 0 && ink < (long)page.width * page.height);
-        for (int i = 0; i < g.nnodes; i++)
-            free(maps[i].v);
-        free(maps);
+        free_maps(maps, g.nnodes);
         free_out(&r);
         db_image_free(&page);
         db_model_free(m);
@@ -258,10 +279,8 @@ static void test_engine_equals_interpreter(void **state)
  * DB_HEAD; engine (tiled, every ISA) against the interpreter. */
 static void test_op_zoo_equals_interpreter(void **state)
 {
-    (void)state;
+    db_ctx *ctx = *state;
     uint64_t st = tu_seed() ^ 0xe4;
-    db_ctx *ctx;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
     db_graph g = {0};
     int in = db_graph_input(ctx, &g, 1, DB_NORM_UNIT);
     int c1 = db_graph_conv_real(ctx, &g, in, 8, 3, 1);
@@ -293,24 +312,16 @@ static void test_op_zoo_equals_interpreter(void **state)
         for (int tile = 0; tile <= 64; tile += 64) {
             run_out r = {0};
             run_net(ctx, m, &page, tile, &r);
-            for (int y = 0; y < page.height; y++)
-                for (int x = 0; x < page.width; x++) {
-                    float e = o->v[(size_t)y * (size_t)o->w + (size_t)x];
-                    float got = ((float *)(void *)db_image_row(&r.logits, y))[x];
-                    if (memcmp(&e, &got, 4) != 0)
-                        fail_msg("%s tile %d: logit (%d,%d) engine %.9g interpreter %.9g",
-                                 db_isa_name(isas[i]), tile, x, y, (double)got, (double)e);
-                }
+            char what[64];
+            snprintf(what, sizeof what, "%s tile %d", db_isa_name(isas[i]), tile);
+            assert_logits_equal(o, &r, &page, what);
             free_out(&r);
         }
     }
-    for (int i = 0; i < g.nnodes; i++)
-        free(maps[i].v);
-    free(maps);
+    free_maps(maps, g.nnodes);
     db_image_free(&page);
     db_model_free(m);
     db_graph_free(&g);
-    db_ctx_free(ctx);
 }
 
 /* Bilinear x2 upsampling: a hand-checked row, then a network with two
@@ -319,7 +330,7 @@ static void test_op_zoo_equals_interpreter(void **state)
  * (the halo must cover the extra low pixel) and on 2 threads. */
 static void test_bilinear_upsample_equals_reference(void **state)
 {
-    (void)state;
+    db_ctx *ctx = *state;
     /* [0 4] (2 x 1) to 4 x 2: 0, 0*3/4 + 4/4, 4*3/4 + 0/4, 4 on both rows */
     const float lo[2] = {0.0f, 4.0f};
     float up[8], want[8] = {0, 1, 3, 4, 0, 1, 3, 4};
@@ -327,8 +338,6 @@ static void test_bilinear_upsample_equals_reference(void **state)
     assert_memory_equal(up, want, sizeof want);
 
     uint64_t st = tu_seed() ^ 0xe5;
-    db_ctx *ctx;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
     db_graph g = {0};
     /* a binary path (bconv, BN, ADD of a bilinear map) and a float-only
      * pyramid (3 poolings, 3 bilinear upsamplings: every edge effect reaches
@@ -381,29 +390,21 @@ static void test_bilinear_upsample_equals_reference(void **state)
         for (int pass = 0; pass < 3; pass++) {
             run_out r = {0};
             run_net(pass == 2 ? pctx : ctx, m, &page, pass ? 64 : 0, &r);
-            for (int y = 0; y < page.height; y++)
-                for (int x = 0; x < page.width; x++) {
-                    float e = o->v[(size_t)y * (size_t)o->w + (size_t)x];
-                    float got = ((float *)(void *)db_image_row(&r.logits, y))[x];
-                    if (memcmp(&e, &got, 4) != 0)
-                        fail_msg("%s pass %d: logit (%d,%d) engine %.9g reference %.9g",
-                                 db_isa_name(isas[i]), pass, x, y, (double)got, (double)e);
-                }
+            char what[64];
+            snprintf(what, sizeof what, "%s pass %d", db_isa_name(isas[i]), pass);
+            assert_logits_equal(o, &r, &page, what);
             free_out(&r);
         }
     }
     for (size_t p = 0; p < (size_t)page.width * (size_t)page.height; p++)
         ink += o->v[p] > 0.0f;
     assert_true(ink > 0 && ink < (long)page.width * page.height); /* not a constant output */
-    for (int i = 0; i < g.nnodes; i++)
-        free(maps[i].v);
-    free(maps);
+    free_maps(maps, g.nnodes);
     db_ctx_free(pctx);
     db_pool_free(pool);
     db_image_free(&page);
     db_model_free(m);
     db_graph_free(&g);
-    db_ctx_free(ctx);
 }
 
 static void test_tiled_equals_untiled_any_threads_any_isa(void **state)
@@ -585,8 +586,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_equals_interpreter),
-        cmocka_unit_test(test_op_zoo_equals_interpreter),
-        cmocka_unit_test(test_bilinear_upsample_equals_reference),
+        cmocka_unit_test_setup_teardown(test_op_zoo_equals_interpreter, tu_ctx_setup,
+                                        tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_bilinear_upsample_equals_reference, tu_ctx_setup,
+                                        tu_ctx_teardown),
         cmocka_unit_test(test_tiled_equals_untiled_any_threads_any_isa),
         cmocka_unit_test(test_scratch_is_bounded_by_the_tile),
         cmocka_unit_test(test_model_file_round_trip_gives_same_output),

@@ -133,7 +133,7 @@ static void test_bad_options_are_refused(void **s)
 }
 
 /* A small valid trainer on one synthetic page. */
-static db_trainer *small_trainer(db_ctx *ctx, int width)
+static db_trainer *small_trainer_input(db_ctx *ctx, int width, db_train_input input)
 {
     static char dir[1100];
     make_dir(dir, sizeof dir, "ok");
@@ -146,9 +146,15 @@ static db_trainer *small_trainer(db_ctx *ctx, int width)
     o.patch = 32;
     o.batch = 2;
     o.steps = 2;
+    o.input = input;
     db_trainer *t = NULL;
     assert_int_equal(create_with(ctx, dir, &o, &t), 0);
     return t;
+}
+
+static db_trainer *small_trainer(db_ctx *ctx, int width)
+{
+    return small_trainer_input(ctx, width, DB_TRAIN_INPUT_DWT);
 }
 
 static void test_unwritable_outputs_fail_cleanly(void **s)
@@ -176,6 +182,24 @@ static void test_unwritable_outputs_fail_cleanly(void **s)
     db_ctx_free(ctx);
 }
 
+/* load (db_trainer_resume or db_trainer_init_from) refuses, as DB_ECORRUPT
+ * naming the cause, the checkpoint bytes [n] written to bad truncated by 10
+ * bytes, then whole with one flipped bit in the weights (left flipped). */
+static void assert_damaged_refused(db_ctx *ctx, db_trainer *t,
+                                   int (*load)(db_ctx *, db_trainer *, const char *),
+                                   const char *bad, char *bytes, size_t n)
+{
+    assert_int_equal(tu_write_file(bad, bytes, n - 10), 0);
+    assert_int_equal(load(ctx, t, bad), DB_ECORRUPT);
+    assert_non_null(strstr(db_ctx_message(ctx), "truncated"));
+    db_ctx_clear_error(ctx);
+    bytes[n / 2] ^= 4;
+    assert_int_equal(tu_write_file(bad, bytes, n), 0);
+    assert_int_equal(load(ctx, t, bad), DB_ECORRUPT);
+    assert_non_null(strstr(db_ctx_message(ctx), "CRC"));
+    db_ctx_clear_error(ctx);
+}
+
 static void test_corrupt_checkpoints_are_refused(void **s)
 {
     db_ctx *ctx = NULL;
@@ -192,17 +216,7 @@ static void test_corrupt_checkpoints_are_refused(void **s)
     float w0 = t->net.nodes[2].pw[0];
     t->net.nodes[2].pw[0] = 123.0f; /* the state a failed resume must not touch */
 
-    /* truncated */
-    assert_int_equal(tu_write_file(bad, bytes, n - 10), 0);
-    assert_int_equal(db_trainer_resume(ctx, t, bad), DB_ECORRUPT);
-    assert_non_null(strstr(db_ctx_message(ctx), "truncated"));
-    db_ctx_clear_error(ctx);
-    /* one flipped bit in the weights */
-    bytes[n / 2] ^= 4;
-    assert_int_equal(tu_write_file(bad, bytes, n), 0);
-    assert_int_equal(db_trainer_resume(ctx, t, bad), DB_ECORRUPT);
-    assert_non_null(strstr(db_ctx_message(ctx), "CRC"));
-    db_ctx_clear_error(ctx);
+    assert_damaged_refused(ctx, t, db_trainer_resume, bad, bytes, n);
     /* not a checkpoint */
     assert_int_equal(tu_write_file(bad, "hello", 5), 0);
     assert_int_equal(db_trainer_resume(ctx, t, bad), DB_ECORRUPT);
@@ -248,17 +262,7 @@ static void test_init_refuses_another_network(void **s)
     assert_float_equal(t8->net.nodes[2].pw[0], w0, 0);
 
     /* same width and levels, no DWT front end */
-    db_train_options o;
-    db_train_options_defaults(&o);
-    o.width = 4;
-    o.levels = 2;
-    o.patch = 32;
-    o.input = DB_TRAIN_INPUT_FULL;
-    char data[1100];
-    make_dir(data, sizeof data, "init_data");
-    synth_write_set(data, "p", 1, 40, 40, 5);
-    db_trainer *tf = NULL;
-    assert_int_equal(create_with(ctx, data, &o, &tf), 0);
+    db_trainer *tf = small_trainer_input(ctx, 4, DB_TRAIN_INPUT_FULL);
     assert_int_equal(db_trainer_init_from(ctx, tf, good), DB_EINVAL);
     printf("  %s\n", db_ctx_message(ctx));
     assert_non_null(strstr(db_ctx_message(ctx), "input dwt"));
@@ -275,14 +279,7 @@ static void test_init_refuses_another_network(void **s)
     size_t n;
     char *bytes = tu_read_file(good, &n);
     assert_non_null(bytes);
-    assert_int_equal(tu_write_file(bad, bytes, n - 10), 0);
-    assert_int_equal(db_trainer_init_from(ctx, t4, bad), DB_ECORRUPT);
-    db_ctx_clear_error(ctx);
-    bytes[n / 2] ^= 4;
-    assert_int_equal(tu_write_file(bad, bytes, n), 0);
-    assert_int_equal(db_trainer_init_from(ctx, t4, bad), DB_ECORRUPT);
-    assert_non_null(strstr(db_ctx_message(ctx), "CRC"));
-    db_ctx_clear_error(ctx);
+    assert_damaged_refused(ctx, t4, db_trainer_init_from, bad, bytes, n);
     free(bytes);
     db_trainer_free(tf);
     db_trainer_free(t8);

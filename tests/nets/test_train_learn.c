@@ -74,12 +74,43 @@ static void on_progress(void *user, const db_train_progress *p)
  * between ink and paper means is beaten by the network on these pages. */
 #define LEARN_FM_BAR 90.0
 
-static void test_tiny_net_learns_synthetic_pages(void **s)
+/* A ctx on a fresh pool of 2 threads (free the ctx, then the pool). */
+static db_ctx *pooled_ctx(db_pool **pool)
 {
     db_ctx *ctx = NULL;
+    assert_int_equal(db_pool_create(2, pool), 0);
+    assert_int_equal(db_ctx_create(*pool, &ctx), 0);
+    return ctx;
+}
+
+/* The model file at path gives exactly the trainer's binarized output on
+ * every held-back page. */
+static void assert_model_matches_trainer(db_ctx *ctx, db_trainer *t, const char *path)
+{
+    db_model *m = NULL;
+    assert_int_equal(db_model_load(ctx, path, &m), 0);
+    db_graph g;
+    assert_int_equal(tnet_to_graph(ctx, &t->net, "x", &g), 0);
+    db_image img = {0};
+    for (int i = 0; i < t->val.n; i++) {
+        const tr_page *p = &t->val.pages[i];
+        uint8_t *a = malloc((size_t)p->w * p->h), *b = malloc((size_t)p->w * p->h);
+        assert_int_equal(tr_page_image(ctx, p, &img), 0);
+        assert_int_equal(tr_graph_run(ctx, &g, &img, a), 0);
+        assert_int_equal(tr_graph_run(ctx, db_model_graph(m), &img, b), 0);
+        assert_memory_equal(a, b, (size_t)p->w * p->h);
+        free(a);
+        free(b);
+    }
+    db_image_free(&img);
+    db_graph_free(&g);
+    db_model_free(m);
+}
+
+static void test_tiny_net_learns_synthetic_pages(void **s)
+{
     db_pool *pool = NULL;
-    assert_int_equal(db_pool_create(2, &pool), 0);
-    assert_int_equal(db_ctx_create(pool, &ctx), 0);
+    db_ctx *ctx = pooled_ctx(&pool);
     db_train_options o;
     tiny_options(&o);
     char best[1200], exported[1200];
@@ -102,24 +133,7 @@ static void test_tiny_net_learns_synthetic_pages(void **s)
 
     /* the model file gives exactly the trainer's binarized output */
     assert_int_equal(db_trainer_export(ctx, t, exported), 0);
-    db_model *m = NULL;
-    assert_int_equal(db_model_load(ctx, exported, &m), 0);
-    db_graph g;
-    assert_int_equal(tnet_to_graph(ctx, &t->net, "x", &g), 0);
-    db_image img = {0};
-    for (int i = 0; i < t->val.n; i++) {
-        const tr_page *p = &t->val.pages[i];
-        uint8_t *a = malloc((size_t)p->w * p->h), *b = malloc((size_t)p->w * p->h);
-        assert_int_equal(tr_page_image(ctx, p, &img), 0);
-        assert_int_equal(tr_graph_run(ctx, &g, &img, a), 0);
-        assert_int_equal(tr_graph_run(ctx, db_model_graph(m), &img, b), 0);
-        assert_memory_equal(a, b, (size_t)p->w * p->h);
-        free(a);
-        free(b);
-    }
-    db_image_free(&img);
-    db_graph_free(&g);
-    db_model_free(m);
+    assert_model_matches_trainer(ctx, t, exported);
     db_trainer_free(t);
     db_ctx_free(ctx);
     db_pool_free(pool);
@@ -308,10 +322,8 @@ static void test_init_takes_the_generator_of_a_checkpoint(void **s)
  * file gives exactly the trainer's binarized output. */
 static void test_full_input_learns_and_exports(void **s)
 {
-    db_ctx *ctx = NULL;
     db_pool *pool = NULL;
-    assert_int_equal(db_pool_create(2, &pool), 0);
-    assert_int_equal(db_ctx_create(pool, &ctx), 0);
+    db_ctx *ctx = pooled_ctx(&pool);
     db_train_options o;
     tiny_options(&o);
     o.input = DB_TRAIN_INPUT_FULL;
@@ -337,24 +349,7 @@ static void test_full_input_learns_and_exports(void **s)
     char path[1200];
     snprintf(path, sizeof path, "%s/full.dbm", base);
     assert_int_equal(db_trainer_export(ctx, t, path), 0);
-    db_model *m = NULL;
-    assert_int_equal(db_model_load(ctx, path, &m), 0);
-    db_graph g;
-    assert_int_equal(tnet_to_graph(ctx, &t->net, "x", &g), 0);
-    db_image img = {0};
-    for (int i = 0; i < t->val.n; i++) {
-        const tr_page *p = &t->val.pages[i];
-        uint8_t *a = malloc((size_t)p->w * p->h), *b = malloc((size_t)p->w * p->h);
-        assert_int_equal(tr_page_image(ctx, p, &img), 0);
-        assert_int_equal(tr_graph_run(ctx, &g, &img, a), 0);
-        assert_int_equal(tr_graph_run(ctx, db_model_graph(m), &img, b), 0);
-        assert_memory_equal(a, b, (size_t)p->w * p->h);
-        free(a);
-        free(b);
-    }
-    db_image_free(&img);
-    db_graph_free(&g);
-    db_model_free(m);
+    assert_model_matches_trainer(ctx, t, path);
     db_trainer_free(t);
     db_ctx_free(ctx);
     db_pool_free(pool);

@@ -26,9 +26,7 @@ static char dir[1024];
 
 static void test_area_resize_known(void **state)
 {
-    (void)state;
-    db_ctx *ctx = NULL;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_ctx *ctx = *state;
     /* 4x4 -> 2x2: means of the 2x2 blocks */
     const uint8_t a[16] = {0, 4, 8, 8, 8, 12, 8, 8, 100, 100, 0, 255, 100, 100, 255, 0};
     float o[4];
@@ -48,7 +46,6 @@ static void test_area_resize_known(void **state)
     assert_int_equal(db_resample_area(ctx, c, 2, 2, 1, 1, r, 4, 1), 0);
     assert_true(r[0] == 10.0f && r[1] == 10.0f && r[2] == 200.0f && r[3] == 200.0f);
     assert_int_equal(db_resample_area(ctx, c, 2, 0, 1, 1, r, 4, 1), DB_EINVAL);
-    db_ctx_free(ctx);
 }
 
 /* A page of 256 x 256 shrunk to 64 x 64: each output pixel is a 4x4 block.
@@ -56,9 +53,7 @@ static void test_area_resize_known(void **state)
  * rounded block mean. */
 static void test_page_and_truth_resize(void **state)
 {
-    (void)state;
-    db_ctx *ctx = NULL;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_ctx *ctx = *state;
     const int W = 256, N = 64;
     db_image img = {0}, gt = {0};
     assert_int_equal(db_image_ensure(ctx, &img, W, W, DB_RGB8), 0);
@@ -97,16 +92,13 @@ static void test_page_and_truth_resize(void **state)
     tr_pageset_free(&s);
     db_image_free(&img);
     db_image_free(&gt);
-    db_ctx_free(ctx);
 }
 
 /* 2 x 1 map (0, 1) to 4 x 2: centres at -0.25, 0.25, 0.75, 1.25 (clamped):
  * values 0, 0.25, 0.75, 1; above 0.5: the right half. */
 static void test_prob_upsample_known(void **state)
 {
-    (void)state;
-    db_ctx *ctx = NULL;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_ctx *ctx = *state;
     const float m[2] = {0.0f, 1.0f};
     db_image mask = {0};
     assert_int_equal(db_resample_prob_mask(ctx, m, 2, 1, 0.5, 4, 2, &mask), 0);
@@ -122,7 +114,6 @@ static void test_prob_upsample_known(void **state)
     for (int y = 0; y < 4; y++)
         assert_int_equal(db_bit_get(&mask, 0, y), y >= 2);
     db_image_free(&mask);
-    db_ctx_free(ctx);
 }
 
 /* ---------------------------------------------------------------- fusion */
@@ -184,9 +175,7 @@ static bool grown_ink(int x, int y, int g, int w, int h)
 
 static void test_fusion_rule(void **state)
 {
-    (void)state;
-    db_ctx *ctx = NULL;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_ctx *ctx = *state;
     db_graph g;
     make_global_graph(ctx, &g, "synthetic global=64");
     db_model *gm = NULL;
@@ -244,7 +233,6 @@ static void test_fusion_rule(void **state)
     db_image_free(&local);
     db_image_free(&mask);
     db_model_free(gm);
-    db_ctx_free(ctx);
 }
 
 /* ------------------------------------------------------ -m gan end to end */
@@ -317,9 +305,7 @@ static void assert_same(const db_image *a, const db_image *b)
 
 static void test_gan_with_and_without_global(void **state)
 {
-    (void)state;
-    db_ctx *ctx = NULL;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_ctx *ctx = *state;
     db_model *lm = NULL, *gm = NULL;
     assert_int_equal(db_model_load(ctx, gan_path, &lm), 0);
     assert_int_equal(db_model_load(ctx, glob_path, &gm), 0);
@@ -397,15 +383,12 @@ static void test_gan_with_and_without_global(void **state)
     db_image_free(&off);
     db_model_free(lm);
     db_model_free(gm);
-    db_ctx_free(ctx);
 }
 
 /* The wrong kind of model, either way round, is a clear DB_EINVAL. */
 static void test_bad_model_kind(void **state)
 {
-    (void)state;
-    db_ctx *ctx = NULL;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_ctx *ctx = *state;
     db_model *lm = NULL, *gm = NULL;
     assert_int_equal(db_model_load(ctx, gan_path, &lm), 0);
     assert_int_equal(db_model_load(ctx, glob_path, &gm), 0);
@@ -439,7 +422,6 @@ static void test_bad_model_kind(void **state)
     assert_int_equal(db_model_adopt(ctx, lm, gm), 0);
     assert_int_equal(db_model_adopt(ctx, lm, gm), DB_EINVAL);
     db_model_free(lm);
-    db_ctx_free(ctx);
 }
 
 /* `docbin train --global 64` on synthetic pages: the model is named
@@ -447,9 +429,7 @@ static void test_bad_model_kind(void **state)
  * global model (and refuses it as the tiled one). */
 static void test_train_global(void **state)
 {
-    (void)state;
-    db_ctx *ctx = NULL;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_ctx *ctx = *state;
     char tdir[1200], cmd[1300];
     tu_path(tdir, sizeof tdir, dir, "train");
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", tdir);
@@ -528,19 +508,19 @@ static void test_train_global(void **state)
     db_image_free(&gt);
     db_model_free(gm);
     db_model_free(lm);
-    db_ctx_free(ctx);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_area_resize_known),
-        cmocka_unit_test(test_page_and_truth_resize),
-        cmocka_unit_test(test_prob_upsample_known),
-        cmocka_unit_test(test_fusion_rule),
-        cmocka_unit_test(test_gan_with_and_without_global),
-        cmocka_unit_test(test_bad_model_kind),
-        cmocka_unit_test(test_train_global),
+        cmocka_unit_test_setup_teardown(test_area_resize_known, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_page_and_truth_resize, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_prob_upsample_known, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_fusion_rule, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_gan_with_and_without_global, tu_ctx_setup,
+                                        tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_model_kind, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_train_global, tu_ctx_setup, tu_ctx_teardown),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -198,9 +198,7 @@ static void test_gan_method_equals_engine(void **state)
  * a classic method takes no model. */
 static void test_model_errors(void **state)
 {
-    (void)state;
-    db_ctx *ctx = NULL;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_ctx *ctx = *state;
     db_image out = {0};
     db_method meth;
     assert_int_equal(db_method_parse(ctx, "gan", &meth), 0);
@@ -226,16 +224,13 @@ static void test_model_errors(void **state)
     assert_int_equal(db_method_parse(ctx, "db:threshold=x", &meth), DB_EINVAL);
     db_model_free(gm);
     db_image_free(&out);
-    db_ctx_free(ctx);
 }
 
 /* -m db: the mask equals the engine's, and the P, T maps agree with it:
  * where the 8-bit maps differ, ink <=> P > T (rounding is monotone). */
 static void test_db_method_and_maps(void **state)
 {
-    (void)state;
-    db_ctx *ctx = NULL;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_ctx *ctx = *state;
     db_image want = {0}, got = {0};
     engine_run(ctx, db_path, &page, &want, NULL);
     long ink = count_ink(&want);
@@ -267,7 +262,6 @@ static void test_db_method_and_maps(void **state)
     db_model_free(m);
     db_image_free(&want);
     db_image_free(&got);
-    db_ctx_free(ctx);
 }
 
 /* Runs the program; returns the exit status, stderr+stdout in log. */
@@ -306,9 +300,7 @@ static void load_mask(db_ctx *ctx, const char *path, db_image *m)
  * --save-maps writes P and T for db. */
 static void test_cli_model(void **state)
 {
-    (void)state;
-    db_ctx *ctx = NULL;
-    assert_int_equal(db_ctx_create(NULL, &ctx), 0);
+    db_ctx *ctx = *state;
     char args[8192], log[8192], out[1200];
     db_image want = {0}, got = {0};
     engine_run(ctx, gan_path, &page, &want, NULL);
@@ -362,7 +354,6 @@ static void test_cli_model(void **state)
     db_image_free(&tm);
     db_image_free(&got);
     db_image_free(&want);
-    db_ctx_free(ctx);
 }
 
 /* Errors: exit 1 with one clear line for missing, corrupt or unsuitable
@@ -430,9 +421,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gan_method_equals_engine),
-        cmocka_unit_test(test_model_errors),
-        cmocka_unit_test(test_db_method_and_maps),
-        cmocka_unit_test(test_cli_model),
+        cmocka_unit_test_setup_teardown(test_model_errors, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_db_method_and_maps, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_model, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test(test_cli_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -15,7 +15,9 @@
  *    the middle of the most stable stretch of the smoothed pixel-change curve
  *    wins; Alg. 2 (default) repeats it for thi = 0.15..0.65 and keeps the thi
  *    whose result changes least; Alg. 3 picks thi 0.25 or 0.5, whichever is
- *    closer to the result at 0.375.
+ *    closer to the result at 0.375. Our addition to both: a (nearly) blank
+ *    result, the stable end of the thi range when a few strong edges leave
+ *    the text without any, is not eligible (DIBCO 2017 page 1 came out empty).
  * Speed: the 363 cuts of Alg. 2 are one walk of a graph through the (thi, c)
  * grid, each cut starting from the previous flow (see howe_job_run); blocks
  * of thi values run as jobs on the ctx pool, with identical results.
@@ -31,6 +33,9 @@
 #include <string.h>
 
 enum { HOWE_NC = 33, HOWE_MAX_THI = 11 };
+
+/* A tuned result with less ink than this fraction of the fullest one is blank. */
+#define HOWE_BLANK_FRACTION 0.125
 
 /* Data shared by every cut of one page. */
 typedef struct howe_page {
@@ -238,6 +243,14 @@ static void howe_extract(const howe_page *pg, const db_maxflow *gr, uint64_t *ou
             o[k] = orig & ~(~up[k] & ~left);
         }
     }
+}
+
+static size_t count_bits(const uint64_t *a, size_t nwords)
+{
+    size_t d = 0;
+    for (size_t i = 0; i < nwords; i++)
+        d += (size_t)__builtin_popcountll(a[i]);
+    return d;
 }
 
 static size_t diff_bits(const uint64_t *a, const uint64_t *b, size_t nwords)
@@ -489,6 +502,20 @@ static int howe_select(db_ctx *ctx, howe_page *pg, int tune, uint64_t *result)
         for (int t = 0; t < pg->nthi; t++)
             r[t] = howe_pick_c(pg, t);
         int pick = 0;
+        /* A high thi can leave too few edges to stop the smoothness term from
+         * wiping the text out: the cuts then settle on a (nearly) blank page,
+         * and that degenerate stretch is the most stable one. Such a result,
+         * with under HOWE_BLANK_FRACTION of the ink of the fullest tuned
+         * result, cannot win the thi selection (the fullest one never is). */
+        size_t ink[HOWE_MAX_THI], most = 0;
+        bool blank[HOWE_MAX_THI];
+        for (int t = 0; t < pg->nthi; t++) {
+            ink[t] = count_bits(plane_at(pg, t, r[t]), pg->plane);
+            if (ink[t] > most)
+                most = ink[t];
+        }
+        for (int t = 0; t < pg->nthi; t++)
+            blank[t] = (double)ink[t] < HOWE_BLANK_FRACTION * (double)most;
         if (tune == 2) {
             /* Alg. 2: the thi whose Alg. 1 result changes least (smoothed) */
             double bsd[HOWE_MAX_THI] = {0}, d[HOWE_MAX_THI + 1];
@@ -497,14 +524,16 @@ static int howe_select(db_ctx *ctx, howe_page *pg, int tune, uint64_t *result)
                                                pg->plane) /
                              ((double)pg->w * pg->h);
             smooth_curve(bsd, pg->nthi - 1, d);
-            for (int t = 1; t < pg->nthi; t++) /* the first minimum */
-                if (d[t] < d[pick])
+            /* the first minimum among the non-blank results */
+            pick = -1;
+            for (int t = 0; t < pg->nthi; t++)
+                if (!blank[t] && (pick < 0 || d[t] < d[pick]))
                     pick = t;
         } else if (tune == 3) {
             /* Alg. 3: thi 0.25 or 0.5, whichever result is closer to 0.375's */
             size_t dlo = diff_bits(plane_at(pg, 0, r[0]), plane_at(pg, 1, r[1]), pg->plane);
             size_t dhi = diff_bits(plane_at(pg, 2, r[2]), plane_at(pg, 1, r[1]), pg->plane);
-            pick = dlo < dhi ? 0 : 2;
+            pick = blank[0] != blank[2] ? (blank[0] ? 2 : 0) : dlo < dhi ? 0 : 2;
         }
         memcpy(result, plane_at(pg, pick, r[pick]), pg->plane * sizeof(uint64_t));
     }

@@ -97,17 +97,19 @@ void db_ccset_free(db_ccset *s);
 /* Buffers of the thinnings, kept between calls (work may also be NULL: then
  * temporary ones are used). Zero-initialise; free with db_thin_work_free. */
 typedef struct db_thin_work {
-    uint8_t *plane;  /* the layer with a zero frame, (w + 2) * (h + 2) */
-    uint16_t *when;  /* deletion steps on that plane */
-    uint32_t *list[4]; /* work lists */
-    size_t cap_plane, cap_when, cap[4];
+    uint8_t *plane;     /* MATLAB thinning: the layer with a zero frame, (w + 2) * (h + 2) */
+    uint32_t *list[4];  /* work lists */
+    uint64_t *words[3]; /* Zhang-Suen + Lee-Chen: packed plane, its copy, deletion masks */
+    uint8_t *pend;      /* and its per-word "test me" flags */
+    size_t cap_plane, cap[4], cap_words[3], cap_pend;
 } db_thin_work;
 void db_thin_work_free(db_thin_work *work);
 
 /* Thins the `bit` layer of m in place to the skeleton BinEvalWeights uses:
  * Zhang-Suen (1984) sub-iterations to a fixed point, then the Lee-Chen (1992)
- * Table 1 simple-point table in sequential raster passes to a fixed point.
- * Out-of-image neighbours are background. when (may be NULL; w*h) receives
+ * Table 1 simple-point table in sequential raster passes to a fixed point,
+ * both on rows packed 64 pixels to a word (Zhang-Suen 64 decisions at a
+ * time). Out-of-image neighbours are background. when (may be NULL; w*h) receives
  * for each pixel Zhang-Suen deleted the number of the sub-iteration (1, 2,
  * ...; saturating) that deleted it, 0 for the others. */
 int db_thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when,

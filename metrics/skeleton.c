@@ -270,7 +270,6 @@ enum { ON = 1, PEND1 = 2, PEND2 = 4 };
 typedef struct tplane {
     int W, H; /* padded size */
     uint8_t *p;
-    uint16_t *when; /* padded deletion steps, or NULL */
 } tplane;
 
 void db_thin_work_free(db_thin_work *work)
@@ -278,13 +277,15 @@ void db_thin_work_free(db_thin_work *work)
     if (!work)
         return;
     db_free(work->plane);
-    db_free(work->when);
     for (int k = 0; k < 4; k++)
         db_free(work->list[k]);
+    for (int k = 0; k < 3; k++)
+        db_free(work->words[k]);
+    db_free(work->pend);
     memset(work, 0, sizeof *work);
 }
 
-static int tplane_load(db_ctx *ctx, const uint8_t *m, uint8_t bit, int w, int h, bool want_when,
+static int tplane_load(db_ctx *ctx, const uint8_t *m, uint8_t bit, int w, int h,
                        db_thin_work *work, tplane *t)
 {
     t->W = w + 2;
@@ -292,12 +293,6 @@ static int tplane_load(db_ctx *ctx, const uint8_t *m, uint8_t bit, int w, int h,
     size_t np = (size_t)t->W * t->H;
     DB_TRY(grow(ctx, &work->plane, &work->cap_plane, np, 1, true));
     t->p = work->plane;
-    t->when = NULL;
-    if (want_when) {
-        DB_TRY(grow(ctx, &work->when, &work->cap_when, np, sizeof *work->when, true));
-        t->when = work->when;
-        memset(t->when, 0, np * sizeof *t->when);
-    }
     memset(t->p, 0, (size_t)t->W);
     memset(t->p + (size_t)(t->H - 1) * t->W, 0, (size_t)t->W);
     for (int y = 0; y < h; y++) {
@@ -310,17 +305,14 @@ static int tplane_load(db_ctx *ctx, const uint8_t *m, uint8_t bit, int w, int h,
     return 0;
 }
 
-/* Writes the result back into the `bit` layer of m (and when). */
-static void tplane_store(const tplane *t, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when)
+/* Writes the result back into the `bit` layer of m. */
+static void tplane_store(const tplane *t, uint8_t *m, uint8_t bit, int w, int h)
 {
     for (int y = 0; y < h; y++) {
         const uint8_t *src = t->p + (size_t)(y + 1) * t->W + 1;
         uint8_t *dst = m + (size_t)y * w;
         for (int x = 0; x < w; x++)
             dst[x] = (src[x] & ON) ? (uint8_t)(dst[x] | bit) : (uint8_t)(dst[x] & ~bit);
-        if (when && t->when)
-            memcpy(when + (size_t)y * w, t->when + (size_t)(y + 1) * t->W + 1,
-                   (size_t)w * sizeof *when);
     }
 }
 
@@ -347,7 +339,6 @@ static inline unsigned tcode(const uint8_t *p, size_t W, size_t i)
 static int thin_parallel(db_ctx *ctx, tplane *t, const uint8_t del1[256], const uint8_t del2[256],
                          db_thin_work *work)
 {
-    uint16_t step = 0;
     uint8_t *p = t->p;
     size_t W = (size_t)t->W;
     u32vec front = {work->list[0], 0, work->cap[0]}, dead = {work->list[1], 0, work->cap[1]},
@@ -375,17 +366,11 @@ static int thin_parallel(db_ctx *ctx, tplane *t, const uint8_t del1[256], const 
                 else
                     p[i] &= (uint8_t)~rb;
             }
-            /* steps count every sub-iteration: odd = first, even = second */
-            if (step < UINT16_MAX - 1)
-                step++;
             if (rc)
                 break;
             changed |= dead.n > 0;
-            for (size_t k = 0; k < dead.n; k++) {
+            for (size_t k = 0; k < dead.n; k++)
                 p[dead.v[k]] = 0;
-                if (t->when)
-                    t->when[dead.v[k]] = step;
-            }
             next.n = 0;
             for (size_t k = 0; k < front.n && !rc; k++)
                 if ((p[front.v[k]] & ON) && (p[front.v[k]] & (PEND1 | PEND2)))
@@ -415,45 +400,214 @@ static int thin_parallel(db_ctx *ctx, tplane *t, const uint8_t del1[256], const 
     return rc;
 }
 
+/* ---- Zhang-Suen + Lee-Chen on packed rows ----
+ * The layer is packed 64 pixels to a word (bit k of word 1 + c of a row
+ * is column 64c + k), with a zero word left and right of each row and a
+ * zero row above and below, so every word has 8 readable neighbour words
+ * (no border tests, no index division); bits past the width stay 0. A
+ * Zhang-Suen sub-iteration decides 64 pixels at once: the eight
+ * neighbour masks come from shifts of the three rows' words, and the rule
+ * (2 <= B <= 6, exactly one 0->1 transition, the two corner products) is
+ * a few dozen logic operations. As in thin_parallel, only words that may
+ * change are visited: each word carries one "test me" flag per rule, set
+ * at the start and on the 3x3 words around every deletion, cleared when the
+ * word survives that rule; decisions are made for all listed words before
+ * any deletion is applied, so the result is the full-image parallel
+ * algorithm. The Lee-Chen pass then walks the remaining pixels in raster
+ * order, deleting in place, on the packed plane. Only deleted pixels are
+ * written back to the byte layer. */
+enum { PEND_ZS1 = 1, PEND_ZS2 = 2 };
+
+typedef struct pplane {
+    size_t RW;        /* words per row: (w + 63) / 64 + 2 */
+    int w, h;         /* image size; plane rows 0..h+1 */
+    uint64_t *p;      /* (h + 2) * RW words */
+} pplane;
+
+/* The 64 deletion decisions of plane word wi for sub-iteration sub. */
+static inline uint64_t zs_word(const pplane *P, size_t wi, int sub)
+{
+    const uint64_t *mid = P->p + wi, *up = mid - P->RW, *dn = mid + P->RW;
+    uint64_t cur = mid[0];
+    if (!cur)
+        return 0;
+    uint64_t ul = up[-1], u = up[0], ur = up[1], ml = mid[-1], mr = mid[1];
+    uint64_t dl = dn[-1], d = dn[0], dr = dn[1];
+    uint64_t p2 = u, p3 = (u >> 1) | (ur << 63), p4 = (cur >> 1) | (mr << 63);
+    uint64_t p5 = (d >> 1) | (dr << 63), p6 = d, p7 = (d << 1) | (dl >> 63);
+    uint64_t p8 = (cur << 1) | (ml >> 63), p9 = (u << 1) | (ul >> 63);
+    const uint64_t nb[9] = {p2, p3, p4, p5, p6, p7, p8, p9, p2};
+    /* ones >= 2 and zeros >= 2 (B in 2..6); transitions: exactly one */
+    uint64_t o1 = 0, o2 = 0, z1 = 0, z2 = 0, t1 = 0, t2 = 0;
+    for (int k = 0; k < 8; k++) {
+        uint64_t v = nb[k], t = ~v & nb[k + 1];
+        o2 |= o1 & v;
+        o1 |= v;
+        z2 |= z1 & ~v;
+        z1 |= ~v;
+        t2 |= t1 & t;
+        t1 |= t;
+    }
+    uint64_t keep_corner = sub == 1 ? (p2 & p4 & p6) | (p4 & p6 & p8)
+                                    : (p2 & p4 & p8) | (p2 & p6 & p8);
+    return cur & o2 & z2 & t1 & ~t2 & ~keep_corner;
+}
+
+/* 8-neighbour code (bit 0 = N ... 7 = NW, as tcode) of column x in plane row r. */
+static inline unsigned pcode(const pplane *P, size_t r, int x)
+{
+    const uint64_t *row = P->p + r * P->RW + 1;
+    ptrdiff_t RW = (ptrdiff_t)P->RW;
+    /* x + dx = -1 reads bit 63 of the left pad word: 0 */
+#define PBIT(dr, dx)                                                                               \
+    ((unsigned)(row[(dr) * RW + ((x + (dx) + 64) >> 6) - 1] >> ((x + (dx)) & 63)) & 1u)
+    return PBIT(-1, 0) | PBIT(-1, 1) << 1 | PBIT(0, 1) << 2 | PBIT(1, 1) << 3 | PBIT(1, 0) << 4 |
+           PBIT(1, -1) << 5 | PBIT(0, -1) << 6 | PBIT(-1, -1) << 7;
+#undef PBIT
+}
+
+/* Appends word index v; the lists are sized for every word up front. */
+static inline void wpush(uint32_t *list, size_t *n, uint32_t v)
+{
+    list[(*n)++] = v;
+}
+
 static int thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when,
                          db_thin_work *work)
 {
-    uint8_t del1[256], del2[256];
-    for (unsigned a = 0; a < 256; a++) {
-        del1[a] = zhang_suen_deletes(a, 1);
-        del2[a] = zhang_suen_deletes(a, 2);
+    pplane P = {.RW = ((size_t)w + 63) / 64 + 2, .w = w, .h = h};
+    size_t nw = P.RW * ((size_t)h + 2);
+    DB_TRY(grow(ctx, &work->words[0], &work->cap_words[0], nw, sizeof(uint64_t), false));
+    DB_TRY(grow(ctx, &work->words[1], &work->cap_words[1], nw, sizeof(uint64_t), false));
+    DB_TRY(grow(ctx, &work->words[2], &work->cap_words[2], nw, sizeof(uint64_t), false));
+    DB_TRY(grow(ctx, &work->pend, &work->cap_pend, nw, 1, false));
+    for (int k = 0; k < 3; k++)
+        DB_TRY(grow(ctx, &work->list[k], &work->cap[k], nw, sizeof(uint32_t), false));
+    P.p = work->words[0];
+    uint64_t *orig = work->words[1], *dels = work->words[2];
+    uint8_t *pend = work->pend;
+    uint32_t *front = work->list[0], *dead = work->list[1], *next = work->list[2];
+    memset(P.p, 0, nw * sizeof *P.p);
+    memset(pend, 0, nw);
+    if (when)
+        memset(when, 0, (size_t)w * h * sizeof *when);
+    size_t nfront = 0;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *src = m + (size_t)y * w;
+        uint64_t *dst = P.p + (size_t)(y + 1) * P.RW + 1;
+        for (int x = 0; x < w; x++)
+            dst[x >> 6] |= (uint64_t)((src[x] & bit) != 0) << (x & 63);
+        for (size_t c = 0; c + 2 < P.RW; c++)
+            if (dst[c]) {
+                size_t wi = (size_t)(y + 1) * P.RW + 1 + c;
+                pend[wi] = PEND_ZS1 | PEND_ZS2;
+                wpush(front, &nfront, (uint32_t)wi);
+            }
     }
-    tplane t;
-    DB_TRY(tplane_load(ctx, m, bit, w, h, when != NULL, work, &t));
-    DB_TRY(thin_parallel(ctx, &t, del1, del2, work));
-    /* Table 1 pass: sequential and in place (a later pixel sees earlier
-     * deletions), in raster order, until nothing changes. Only set pixels
-     * matter, so the passes walk the list of remaining skeleton pixels. */
-    u32vec list = {work->list[3], 0, work->cap[3]};
-    size_t W = (size_t)t.W;
-    int rc = 0;
-    for (size_t i = W; i < W * ((size_t)t.H - 1) && !rc; i++)
-        if (t.p[i] & ON)
-            rc = vec_push(ctx, &list, (uint32_t)i);
-    work->list[3] = list.v;
-    work->cap[3] = list.cap;
-    DB_TRY(rc);
+    memcpy(orig, P.p, nw * sizeof *orig);
+    uint16_t step = 0;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int sub = 1; sub <= 2; sub++) {
+            uint8_t rb = sub == 1 ? PEND_ZS1 : PEND_ZS2;
+            size_t ndead = 0;
+            for (size_t k = 0; k < nfront; k++) {
+                uint32_t wi = front[k];
+                if (!(pend[wi] & rb))
+                    continue;
+                uint64_t del = zs_word(&P, wi, sub);
+                if (del) {
+                    dels[ndead] = del;
+                    dead[ndead++] = wi;
+                } else {
+                    pend[wi] &= (uint8_t)~rb;
+                }
+            }
+            /* steps count every sub-iteration: odd = first, even = second */
+            if (step < UINT16_MAX - 1)
+                step++;
+            changed |= ndead > 0;
+            for (size_t k = 0; k < ndead; k++) {
+                P.p[dead[k]] &= ~dels[k];
+                if (when) {
+                    size_t y = dead[k] / P.RW - 1, x0 = (dead[k] % P.RW - 1) * 64;
+                    for (uint64_t v = dels[k]; v; v &= v - 1)
+                        when[y * (size_t)w + x0 + (size_t)__builtin_ctzll(v)] = step;
+                }
+            }
+            /* next front: listed words still pending, then the words around
+             * each deletion that hold pixels (a word is listed iff pending) */
+            size_t nnext = 0;
+            for (size_t k = 0; k < nfront; k++) {
+                uint32_t wi = front[k];
+                if (P.p[wi] && pend[wi])
+                    wpush(next, &nnext, wi);
+                else
+                    pend[wi] = 0;
+            }
+            /* (pad words and frame rows hold no pixel: never listed) */
+            for (size_t k = 0; k < ndead; k++)
+                for (int dr = -1; dr <= 1; dr++)
+                    for (int dc = -1; dc <= 1; dc++) {
+                        size_t j = dead[k] + (size_t)((ptrdiff_t)dr * (ptrdiff_t)P.RW + dc);
+                        if (!P.p[j])
+                            continue;
+                        if (!pend[j])
+                            wpush(next, &nnext, (uint32_t)j);
+                        pend[j] = PEND_ZS1 | PEND_ZS2;
+                    }
+            uint32_t *tmp = front;
+            front = next;
+            next = tmp;
+            nfront = nnext;
+        }
+    }
+    if (front != work->list[0]) { /* the lists were swapped an odd number of times */
+        work->list[2] = work->list[0];
+        work->list[0] = front;
+        size_t cap = work->cap[0];
+        work->cap[0] = work->cap[2];
+        work->cap[2] = cap;
+    }
+    /* Table 1: sequential raster passes in place over the remaining pixels
+     * (listed as y * w + x), in raster order */
+    size_t nleft = 0;
+    for (size_t wi = P.RW; wi < nw - P.RW; wi++)
+        nleft += (size_t)__builtin_popcountll(P.p[wi]);
+    DB_TRY(grow(ctx, &work->list[3], &work->cap[3], nleft, sizeof(uint32_t), false));
+    uint32_t *left = work->list[3];
+    nleft = 0;
+    for (int y = 0; y < h; y++) {
+        const uint64_t *row = P.p + (size_t)(y + 1) * P.RW + 1;
+        for (size_t c = 0; c + 2 < P.RW; c++)
+            for (uint64_t v = row[c]; v; v &= v - 1)
+                left[nleft++] = (uint32_t)((size_t)y * w + c * 64 + (size_t)__builtin_ctzll(v));
+    }
     for (bool removed = true; removed;) {
         removed = false;
         size_t keep = 0;
-        for (size_t k = 0; k < list.n; k++) {
-            uint32_t i = list.v[k];
-            unsigned a = tcode(t.p, W, i);
+        for (size_t k = 0; k < nleft; k++) {
+            uint32_t i = left[k];
+            int y = (int)(i / (uint32_t)w), x = (int)(i % (uint32_t)w);
+            unsigned a = pcode(&P, (size_t)y + 1, x);
             if ((lee_chen_delete[a >> 6] >> (a & 63)) & 1) {
-                t.p[i] = 0;
+                P.p[(size_t)(y + 1) * P.RW + 1 + (size_t)(x >> 6)] &= ~(1ull << (x & 63));
                 removed = true;
             } else {
-                list.v[keep++] = i;
+                left[keep++] = i;
             }
         }
-        list.n = keep;
+        nleft = keep;
     }
-    tplane_store(&t, m, bit, w, h, when);
+    /* write back: clear the layer bit where a pixel was deleted */
+    for (size_t wi = P.RW; wi < nw - P.RW; wi++) {
+        uint64_t gone = orig[wi] & ~P.p[wi];
+        if (!gone)
+            continue;
+        uint8_t *row = m + (wi / P.RW - 1) * (size_t)w + (wi % P.RW - 1) * 64;
+        for (; gone; gone &= gone - 1)
+            row[__builtin_ctzll(gone)] &= (uint8_t)~bit;
+    }
     return 0;
 }
 
@@ -476,11 +630,11 @@ int db_thin_matlab(db_ctx *ctx, uint8_t *m, int w, int h, db_thin_work *work)
     db_thin_work own = {0};
     db_thin_work *wk = work ? work : &own;
     tplane t;
-    int rc = tplane_load(ctx, m, 1, w, h, false, wk, &t);
+    int rc = tplane_load(ctx, m, 1, w, h, wk, &t);
     if (!rc)
         rc = thin_parallel(ctx, &t, del1, del2, wk);
     if (!rc)
-        tplane_store(&t, m, 1, w, h, NULL);
+        tplane_store(&t, m, 1, w, h);
     db_thin_work_free(&own);
     return rc;
 }
@@ -580,6 +734,43 @@ static inline u16x8 vload16(const uint16_t *p)
     memcpy(&v, p, sizeof v);
     return v;
 }
+
+/* a + k lane by lane, saturating at 0xFFFF (= "none" stays "none") */
+static inline u16x8 vsat_add(u16x8 a, u16x8 k)
+{
+    u16x8 r = a + k;
+    return r | (u16x8)(r < a);
+}
+
+#if defined(__clang__)
+#define SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define SHUF(a, b, ...) __builtin_shuffle(a, b, (u16x8){__VA_ARGS__})
+#endif
+
+/* Along-row min-plus scan of 8 lanes: lane i becomes the min over lanes j
+ * on its near side (j <= i for dir > 0, j >= i else) of v[j] + |i - j|, and
+ * of carry + (distance from the lane to the previous cell), saturating.
+ * Three shift steps (1, 2, 4) give the in-vector prefix; this is the
+ * sequential d[x] = min(d[x], d[x -/+ 1] + 1) on 8 cells at once. */
+static inline u16x8 vscan16(u16x8 v, uint16_t carry, int dir)
+{
+    const u16x8 none = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF};
+    const u16x8 one = none - none + 1;
+    if (dir > 0) {
+        v = vmin16(v, vsat_add(SHUF(none, v, 7, 8, 9, 10, 11, 12, 13, 14), one));
+        v = vmin16(v, vsat_add(SHUF(none, v, 6, 7, 8, 9, 10, 11, 12, 13), one + one));
+        v = vmin16(v, vsat_add(SHUF(none, v, 4, 5, 6, 7, 8, 9, 10, 11), one * 4));
+        const u16x8 ramp = {1, 2, 3, 4, 5, 6, 7, 8};
+        return vmin16(v, vsat_add(none - none + carry, ramp));
+    }
+    v = vmin16(v, vsat_add(SHUF(v, none, 1, 2, 3, 4, 5, 6, 7, 8), one));
+    v = vmin16(v, vsat_add(SHUF(v, none, 2, 3, 4, 5, 6, 7, 8, 9), one + one));
+    v = vmin16(v, vsat_add(SHUF(v, none, 4, 5, 6, 7, 8, 9, 10, 11), one * 4));
+    const u16x8 ramp = {8, 7, 6, 5, 4, 3, 2, 1};
+    return vmin16(v, vsat_add(none - none + carry, ramp));
+}
+#undef SHUF
 #endif
 
 /* One row of a pass: first the three cells of the previous row (nb, already
@@ -605,12 +796,27 @@ static void cheb_row(uint16_t *restrict d, const uint16_t *restrict nb, int w, i
         if (w > 1)
             d[w - 1] = min16(d[w - 1], inc16(min16(nb[w - 2], nb[w - 1])));
     }
-    if (dir > 0)
-        for (int x = 1; x < w; x++)
+    if (dir > 0) {
+        int x = 1;
+#if defined(__GNUC__)
+        for (; x + 8 <= w; x += 8) {
+            u16x8 v = vscan16(vload16(d + x), d[x - 1], 1);
+            memcpy(d + x, &v, sizeof v);
+        }
+#endif
+        for (; x < w; x++)
             d[x] = min16(d[x], inc16(d[x - 1]));
-    else
-        for (int x = w - 2; x >= 0; x--)
+    } else {
+        int x = w - 2;
+#if defined(__GNUC__)
+        for (; x - 7 >= 0; x -= 8) {
+            u16x8 v = vscan16(vload16(d + x - 7), d[x + 1], -1);
+            memcpy(d + x - 7, &v, sizeof v);
+        }
+#endif
+        for (; x >= 0; x--)
             d[x] = min16(d[x], inc16(d[x + 1]));
+    }
 }
 
 void db_chebyshev_dt(const uint8_t *m, uint8_t bit, int w, int h, uint16_t *dist)

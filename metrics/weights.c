@@ -52,19 +52,27 @@ static ring ring_at(const db_cc *c, int ax, int ay, int R)
 
 /* The feature layer the rings search: cells where (m & bit); with bits set,
  * also as bit planes (rows: bit x of row y at rows[y * rw + x / 64]; cols:
- * bit y of column x at cols[x * cw + y / 64]). runs: the caller needs only
- * what is constant along a run of neighbouring features (a text component
- * and its stroke width along the contour), so the bit-plane path lists one
- * cell per run of a segment (on bench_metrics' page: 23M cells instead of
- * 83M). */
+ * bit y of column x at cols[x * cw + y / 64]). */
 typedef struct layer {
     const uint8_t *m;
     uint8_t bit;
     int w, h;
-    bool bits, runs;
+    bool bits;
     size_t rw, cw;
     uint64_t *rows, *cols;
 } layer;
+
+/* A run of features along one side of a ring: cells at, at + step, ...,
+ * len cells in all (step 1 along a row, w down a column). The bit-plane
+ * path lists maximal runs, so users work on contiguous ranges: a ring that
+ * runs along a skeleton line (2R + 1 cells) costs one entry, and the
+ * factor and NR loops over it vectorise; users that need only what is
+ * constant along a run of neighbouring features (a text component and its
+ * stroke width along the contour) read only the first cell. The reference
+ * path lists every cell as a run of one. */
+typedef struct ring_run {
+    uint32_t at, len, step;
+} ring_run;
 
 /* Fills the bit planes of L from its byte layer (planes sized by the caller). */
 static void layer_pack(layer *L)
@@ -84,69 +92,73 @@ static void layer_pack(layer *L)
     }
 }
 
-/* Appends base + k * step for every set bit k in [lo, hi] of line (with
- * runs, only for the first bit of each run of consecutive set bits). Most
- * segments lie in one word, and most words hold no feature. */
-static inline size_t bits_list(const uint64_t *line, int lo, int hi, uint32_t base,
-                               uint32_t step, bool runs, uint32_t *out)
+/* Appends the maximal runs of set bits k in [lo, hi] of line, as cells
+ * base + k * step. Most segments lie in one word, and most words hold no
+ * feature. */
+static inline size_t bits_runs(const uint64_t *line, int lo, int hi, uint32_t base,
+                               uint32_t step, ring_run *out)
 {
     size_t cnt = 0;
-    int wlo = lo >> 6, whi = hi >> 6;
-    uint64_t first = ~0ull << (lo & 63), last = ~0ull >> (63 - (hi & 63)), carry = 0;
+    int wlo = lo >> 6, whi = hi >> 6, end = -1; /* bit after the last run */
     for (int wd = wlo; wd <= whi; wd++) {
         uint64_t v = line[wd];
         if (wd == wlo)
-            v &= first;
+            v &= ~0ull << (lo & 63);
         if (wd == whi)
-            v &= last;
-        uint64_t starts = runs ? v & ~(v << 1 | carry) : v;
-        carry = v >> 63;
-        while (starts) {
-            int k = wd * 64 + __builtin_ctzll(starts);
-            out[cnt++] = base + (uint32_t)k * step;
-            starts &= starts - 1;
+            v &= ~0ull >> (63 - (hi & 63));
+        while (v) {
+            int s = __builtin_ctzll(v);
+            uint64_t rest = ~(v >> s);
+            int len = rest ? __builtin_ctzll(rest) : 64 - s;
+            int k = wd * 64 + s;
+            if (k == end) /* continues the run of the previous word */
+                out[cnt - 1].len += (uint32_t)len;
+            else
+                out[cnt++] = (ring_run){base + (uint32_t)k * step, (uint32_t)len, step};
+            end = k + len;
+            v = s + len >= 64 ? 0 : v & (~0ull << (s + len));
         }
     }
     return cnt;
 }
 
-/* Lists the feature cells on the perimeter of r into out (room for
- * 2 * (w + h) cells); returns their number. */
-static size_t ring_list(const layer *L, const ring *r, uint32_t *out)
+/* Lists the feature runs on the perimeter of r into out (room for
+ * 2 * (w + h) runs); returns their number. */
+static size_t ring_list(const layer *L, const ring *r, ring_run *out)
 {
     int w = L->w;
     size_t cnt = 0;
     if (L->bits) {
         uint32_t uw = (uint32_t)w;
-        cnt += bits_list(L->rows + (size_t)r->ylo * L->rw, r->xlo, r->xhi, (uint32_t)r->ylo * uw,
-                         1, L->runs, out);
+        cnt += bits_runs(L->rows + (size_t)r->ylo * L->rw, r->xlo, r->xhi, (uint32_t)r->ylo * uw,
+                         1, out);
         if (r->yhi != r->ylo)
-            cnt += bits_list(L->rows + (size_t)r->yhi * L->rw, r->xlo, r->xhi,
-                             (uint32_t)r->yhi * uw, 1, L->runs, out + cnt);
+            cnt += bits_runs(L->rows + (size_t)r->yhi * L->rw, r->xlo, r->xhi,
+                             (uint32_t)r->yhi * uw, 1, out + cnt);
         if (r->yhi - r->ylo >= 2) {
-            cnt += bits_list(L->cols + (size_t)r->xlo * L->cw, r->ylo + 1, r->yhi - 1,
-                             (uint32_t)r->xlo, uw, L->runs, out + cnt);
+            cnt += bits_runs(L->cols + (size_t)r->xlo * L->cw, r->ylo + 1, r->yhi - 1,
+                             (uint32_t)r->xlo, uw, out + cnt);
             if (r->xhi != r->xlo)
-                cnt += bits_list(L->cols + (size_t)r->xhi * L->cw, r->ylo + 1, r->yhi - 1,
-                                 (uint32_t)r->xhi, uw, L->runs, out + cnt);
+                cnt += bits_runs(L->cols + (size_t)r->xhi * L->cw, r->ylo + 1, r->yhi - 1,
+                                 (uint32_t)r->xhi, uw, out + cnt);
         }
         return cnt;
     }
     /* reference: every cell on the first and last rows, only the two end
-     * columns between them, in raster order */
+     * columns between them, in raster order, one run each */
     for (int y = r->ylo; y <= r->yhi; y++) {
         const uint8_t *row = L->m + (size_t)y * w;
         int st = (y == r->ylo || y == r->yhi || r->xhi == r->xlo) ? 1 : r->xhi - r->xlo;
         for (int x = r->xlo; x <= r->xhi; x += st)
             if (row[x] & L->bit)
-                out[cnt++] = (uint32_t)((size_t)y * w + x);
+                out[cnt++] = (ring_run){(uint32_t)((size_t)y * w + x), 1, 1};
     }
     return cnt;
 }
 
-/* First ring from R0 on with a feature: its cells in out (count returned),
+/* First ring from R0 on with a feature: its runs in out (count returned),
  * its radius in *R. 0 when the whole box has none. */
-static size_t ring_first(const layer *L, const db_cc *c, uint32_t i, int R0, int *R, uint32_t *out)
+static size_t ring_first(const layer *L, const db_cc *c, uint32_t i, int R0, int *R, ring_run *out)
 {
     int ax = (int)(i % (uint32_t)L->w), ay = (int)(i / (uint32_t)L->w);
     for (*R = R0;; (*R)++) {
@@ -161,15 +173,17 @@ static size_t ring_first(const layer *L, const db_cc *c, uint32_t i, int R0, int
 
 /* ---- shared steps (run on the text and on the background) ---- */
 
-/* Gives every component that thinning erased completely one skeleton pixel
- * back: the last pixel, in raster order, of those deleted by the final
- * Zhang-Suen sub-iteration that touched it (when[] holds each pixel's
- * deletion step). This reproduces the official files on blobs that thin to
- * nothing (e.g. a dot ending as a 2x2 block keeps its bottom-right pixel),
- * where a centroid seed does not. A component never thinned (when = 0, e.g.
- * background on the image frame only) gets its rounded centroid when that
- * pixel belongs to it, else its raster-first pixel. */
-static void ensure_seeds(uint8_t *m, const db_ccset *s, int w, const uint16_t *when)
+/* Gives every component that thinning erased completely (Zhang-Suen deletes
+ * a 2x2 block, and some round dots, in one sub-iteration) one skeleton pixel
+ * back: its centroid rounded UP in both coordinates, ceil(mean x), ceil(mean
+ * y), or its raster-first pixel when that cell is not part of it. The
+ * rounding is the official tool's: of every rule tried (rounded, truncated,
+ * bounding-box centre, last pixel deleted, deepest pixel) only this one
+ * reproduces all 12 vanished blobs of the official files and scores we have
+ * (DIBCO 2013 PR06 needs x 596.34 -> 597 and 1389.03 -> 1390; DIBCO 2011
+ * PR8 y 67.29 -> 68). ceil and floor + 1 differ only on integral means,
+ * which none of them has. */
+static void ensure_seeds(uint8_t *m, const db_ccset *s, int w)
 {
     for (int k = 0; k < s->n; k++) {
         const uint32_t *px = s->order + s->start[k];
@@ -179,28 +193,17 @@ static void ensure_seeds(uint8_t *m, const db_ccset *s, int w, const uint16_t *w
             has = (m[px[q]] & SKEL) != 0;
         if (has)
             continue;
-        uint16_t last = 0;
-        size_t at = 0;
-        for (size_t q = 0; q < cnt; q++)
-            if (when[px[q]] >= last && when[px[q]]) {
-                last = when[px[q]];
-                at = px[q];
-            }
-        if (last) {
-            m[at] |= SKEL;
-            continue;
-        }
-        long long sx = 0, sy = 0;
+        uint64_t sx = 0, sy = 0;
         for (size_t q = 0; q < cnt; q++) {
             sx += px[q] % (uint32_t)w;
             sy += px[q] / (uint32_t)w;
         }
-        long long cx = llround((double)sx / (double)cnt), cy = llround((double)sy / (double)cnt);
-        size_t ci = (size_t)cy * w + (size_t)cx;
+        size_t cx = (size_t)((sx + cnt - 1) / cnt), cy = (size_t)((sy + cnt - 1) / cnt);
+        size_t ci = cy * (size_t)w + cx;
         if (s->labels[ci] == k + 1)
             m[ci] |= SKEL;
         else
-            m[(size_t)s->cc[k].seedy * w + s->cc[k].seedx] |= SKEL;
+            m[px[0]] |= SKEL;
     }
 }
 
@@ -261,19 +264,54 @@ static bool propagates(const uint16_t *NR, int col, int row, int w, int h)
 typedef struct medial_scratch {
     uint16_t *sdist; /* chessboard distance to the skeleton */
     uint16_t *ring;  /* first-ring radius per pixel */
-    uint32_t *cells; /* the cells of one ring: 2 * (w + h) */
+    ring_run *runs;       /* the runs of one ring: 2 * (w + h) */
     layer L;         /* bit planes allocated once (when fast) */
 } medial_scratch;
 
 /* Points sc->L at the (m & bit) layer and packs its planes when fast. */
-static const layer *layer_use(medial_scratch *sc, const uint8_t *m, uint8_t bit, bool runs)
+static const layer *layer_use(medial_scratch *sc, const uint8_t *m, uint8_t bit)
 {
     sc->L.m = m;
     sc->L.bit = bit;
-    sc->L.runs = runs;
     if (sc->L.bits)
         layer_pack(&sc->L);
     return &sc->L;
+}
+
+/* The cross-section write of one run: factor = D + 1 where the writer's
+ * reach covers D, else D. */
+static inline void factor_run(uint8_t *restrict factor, const uint8_t *restrict D,
+                              const ring_run *rn, uint8_t reach)
+{
+    if (rn->step == 1) {
+        uint8_t *f = factor + rn->at;
+        const uint8_t *d = D + rn->at;
+        for (uint32_t t = 0; t < rn->len; t++)
+            f[t] = (uint8_t)(d[t] + (reach >= d[t]));
+        return;
+    }
+    for (uint32_t t = 0, j = rn->at; t < rn->len; t++, j += rn->step)
+        factor[j] = (uint8_t)(D[j] + (reach >= D[j]));
+}
+
+/* max of D * factor over one run */
+static inline int run_max_area(const uint8_t *restrict factor, const uint8_t *restrict D,
+                               const ring_run *rn)
+{
+    int best = 0;
+    if (rn->step == 1) {
+        const uint8_t *f = factor + rn->at, *d = D + rn->at;
+        for (uint32_t t = 0; t < rn->len; t++) {
+            int v = d[t] * f[t];
+            best = v > best ? v : best;
+        }
+        return best;
+    }
+    for (uint32_t t = 0, j = rn->at; t < rn->len; t++, j += rn->step) {
+        int v = D[j] * factor[j];
+        best = v > best ? v : best;
+    }
+    return best;
 }
 
 /* Normalisation type I (Eq. 3): from D and the skeleton (SKEL bit of m),
@@ -284,8 +322,8 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
 {
     size_t n = (size_t)w * h, np = s->start[s->n];
     db_chebyshev_dt(m, SKEL, w, h, sc->sdist);
-    const layer *L = layer_use(sc, m, SKEL, false);
-    uint32_t *cells = sc->cells;
+    const layer *L = layer_use(sc, m, SKEL);
+    ring_run *runs = sc->runs;
     for (size_t i = 0; i < n; i++) {
         factor[i] = (m[i] & SKEL) ? 1 : 0;
         NR[i] = 0;
@@ -300,16 +338,14 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
                 continue;
             uint8_t reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sc->sdist[i];
             int R0 = sc->sdist[i] == UNREACHED ? 0 : sc->sdist[i], R;
-            size_t cnt = ring_first(L, c, i, R0, &R, cells);
+            size_t cnt = ring_first(L, c, i, R0, &R, runs);
             if (!cnt) {
                 sc->ring[i] = UNREACHED;
                 continue;
             }
             sc->ring[i] = (uint16_t)R;
-            for (size_t t = 0; t < cnt; t++) {
-                uint32_t j = cells[t];
-                factor[j] = (uint8_t)(reach >= D[j] ? D[j] + 1 : D[j]);
-            }
+            for (size_t t = 0; t < cnt; t++)
+                factor_run(factor, D, &runs[t], reach);
         }
     }
     /* end points inherit their neighbour's factor + 1 */
@@ -329,12 +365,11 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
             if (!has_dist(D[i]) || sc->ring[i] == UNREACHED)
                 continue;
             ring r = ring_at(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), sc->ring[i]);
-            size_t cnt = ring_list(L, &r, cells);
+            size_t cnt = ring_list(L, &r, runs);
             int best = -1;
             for (size_t t = 0; t < cnt; t++) {
-                uint32_t j = cells[t];
-                if (D[j] * factor[j] > best)
-                    best = D[j] * factor[j];
+                int v = run_max_area(factor, D, &runs[t]);
+                best = v > best ? v : best;
             }
             NR[i] = (uint16_t)best;
         }
@@ -372,7 +407,7 @@ typedef struct db_weights_work {
     medial_scratch sc;
     db_ccset fg, bgcc;
     db_thin_work thin;
-    size_t cap_n, cap_cells, cap_rows, cap_cols; /* allocated sizes (elements) */
+    size_t cap_n, cap_runs, cap_rows, cap_cols; /* allocated sizes (elements) */
 } gen;
 
 static void gen_free_planes(gen *g)
@@ -397,7 +432,7 @@ void db_weights_work_free(gen *g)
     if (!g)
         return;
     gen_free_planes(g);
-    db_free(g->sc.cells);
+    db_free(g->sc.runs);
     db_free(g->sc.L.rows);
     db_free(g->sc.L.cols);
     db_ccset_free(&g->fg);
@@ -443,8 +478,8 @@ static int gen_alloc(db_ctx *ctx, gen *g)
             return DB_ENOMEM;
         g->cap_n = n;
     }
-    size_t ncells = 2 * ((size_t)g->w + g->h) + 4;
-    if (!(g->sc.cells = regrow(ctx, g->sc.cells, &g->cap_cells, ncells, sizeof *g->sc.cells)))
+    size_t nruns = 2 * ((size_t)g->w + g->h) + 4;
+    if (!(g->sc.runs = regrow(ctx, g->sc.runs, &g->cap_runs, nruns, sizeof *g->sc.runs)))
         return DB_ENOMEM;
     memset(g->ov, 0, n);
     memset(g->D, 0, n);
@@ -463,12 +498,12 @@ static int gen_alloc(db_ctx *ctx, gen *g)
     return 0;
 }
 
-/* Thins the SKEL layer of m; deletion steps into sc.ring. */
+/* Thins the SKEL layer of m. */
 static int thin(db_ctx *ctx, gen *g, uint8_t *m)
 {
     if (g->sc.L.bits)
-        return db_thin_lee_chen(ctx, m, SKEL, g->w, g->h, g->sc.ring, &g->thin);
-    return db_thin_ref(ctx, m, SKEL, g->w, g->h, true, g->sc.ring);
+        return db_thin_lee_chen(ctx, m, SKEL, g->w, g->h, NULL, &g->thin);
+    return db_thin_ref(ctx, m, SKEL, g->w, g->h, true, NULL);
 }
 
 /* Pseudo-recall weights GW = D / NR (Eq. 2). */
@@ -488,7 +523,7 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
                 g->ov[i] |= CONTOUR;
         }
     DB_TRY(thin(ctx, g, g->ov));
-    ensure_seeds(g->ov, &g->fg, w, g->sc.ring);
+    ensure_seeds(g->ov, &g->fg, w);
     db_chebyshev_dt(g->ov, CONTOUR, w, h, g->cdist);
     /* D: the contour distance; 1 on skeleton pixels of the contour (0 on the
      * rest of the contour); stored in a byte like the reference */
@@ -520,14 +555,15 @@ static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int *
                        bool *adjacent)
 {
     int R, R0 = g->cdist[i] == UNREACHED ? 0 : g->cdist[i];
-    uint32_t *cells = g->sc.cells;
-    size_t cnt = ring_first(L, c, i, R0, &R, cells);
+    ring_run *runs = g->sc.runs;
+    size_t cnt = ring_first(L, c, i, R0, &R, runs);
     if (!cnt)
         return false;
-    int best = -1, first = g->fg.labels[cells[0]];
+    int best = -1, first = g->fg.labels[runs[0].at];
     *adjacent = false;
+    /* a run is one component with one stroke width: its first cell tells */
     for (size_t t = 0; t < cnt; t++) {
-        uint32_t j = cells[t];
+        uint32_t j = runs[t].at;
         if (g->swmap[j] > best)
             best = g->swmap[j];
         if (g->fg.labels[j] != first)
@@ -607,7 +643,7 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
             if (!g->ov[(size_t)y * w + x])
                 g->bg[(size_t)y * w + x] = SKEL;
     DB_TRY(thin(ctx, g, g->bg));
-    ensure_seeds(g->bg, &g->bgcc, w, g->sc.ring);
+    ensure_seeds(g->bg, &g->bgcc, w);
     /* background D: the distance to the same contour inside the region */
     for (size_t i = 0; i < n; i++)
         g->D[i] = (g->ov[i] & INK) ? 0 : g->region[i] ? (uint8_t)g->cdist[i] : OUTSIDE;
@@ -624,7 +660,7 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
      * the reach of each ring is kept for pass 2 (sc.ring reused) */
     uint8_t *mark = g->factor, *npf = g->region;
     uint16_t *reach_of = g->sc.ring;
-    const layer *L = layer_use(&g->sc, g->ov, CONTOUR, true);
+    const layer *L = layer_use(&g->sc, g->ov, CONTOUR);
     memset(mark, 0, n);
     for (int k = 0; k < g->bgcc.n; k++) {
         const db_cc *c = &g->bgcc.cc[k];

@@ -35,6 +35,7 @@ typedef struct step {
     db_bpost post;
     db_bthresh bt;
     uint64_t *wbits; /* BCONV weights, kernel layout */
+    uint64_t *wpair; /* ... paired for bconv_pair (3x3, cin <= 32), or NULL */
     float *wt;       /* CONV_REAL weights, [ky][kx][ci][cout] */
     int fbuf, bbuf;  /* buffer ids: float output, packed input (BCONV) */
     int up_slot;     /* ADD: input (0/1) that is a fused UPSAMPLE2, or -1 */
@@ -45,18 +46,20 @@ typedef struct step {
     int cat_lo;      /* CONV_REAL on CONCAT(UPSAMPLE2(cat_lo), cat_b): the concat */
     int cat_b;       /* rows are made as the conv needs them, in a ring of k rows */
     bool planar;     /* ... as channel planes, for a one-channel conv (the head) */
+    bool res_row;    /* BCONV group whose residual is a decoder ADD(UPSAMPLE2) kept
+                        as one row: the group remakes each residual row itself */
     int ew;          /* CONV_REAL: the next step, a BATCHNORM/RPRELU reading only
                         this conv's output, applied row by row inside it, or -1 */
     int host;        /* a fused head or ew step: the step that runs it, else -1 */
 } step;
 
 typedef struct buffer {
-    int node;        /* dims from this node */
-    bool bits;       /* bordered bit map of node's channels, else float map */
-    int rows;        /* float map of which only this many rows are kept (a fused
-                        head's input, a lazy concat's ring), 0 = all */
-    int first, last; /* live steps */
-    size_t off;      /* in the arena, for the current page */
+    int node;   /* dims from this node */
+    bool bits;  /* bordered bit map of node's channels (whole map), else float */
+    int rows;   /* float rows managed by the step that writes them (a fused
+                   head's input row, a lazy concat's ring of k rows), or 0 */
+    int ring;   /* rows == 0: rows kept, row y in slot y % ring (place_buffers) */
+    size_t off; /* in the arena, for the current page */
 } buffer;
 
 /* cycle counters of a BCONV group's parts (profiling only) */
@@ -67,6 +70,8 @@ typedef struct worker {
     size_t cap;
     int32_t *acc;
     int *hw;
+    int *done, *need; /* per node: rows produced in this tile, rows wanted */
+    int *aux;         /* per step: rows packed (own_pack) or concat rows made */
     double prof[DB_PROF_COUNT_]; /* seconds per kind (profiling) */
     uint64_t cyc[CYC_COUNT];
 } worker;
@@ -149,6 +154,7 @@ static void free_steps(db_net *net)
     for (int i = 0; i < net->nsteps; i++) {
         db_bthresh_free(&net->steps[i].bt);
         db_aligned_free(net->steps[i].wbits);
+        db_aligned_free(net->steps[i].wpair);
         db_free(net->steps[i].wt);
     }
 }
@@ -162,6 +168,9 @@ void db_net_free(db_net *net)
         db_aligned_free(net->workers[i].arena);
         db_free(net->workers[i].acc);
         db_free(net->workers[i].hw);
+        db_free(net->workers[i].done);
+        db_free(net->workers[i].need);
+        db_free(net->workers[i].aux);
     }
     db_free(net->workers);
     db_free(net->steps);
@@ -327,6 +336,16 @@ static int plan(db_ctx *ctx, db_net *net)
                 rc = DB_ENOMEM;
                 goto done;
             }
+            if (b->k == 3 && b->cin <= 32 && net->k->bconv_pair) {
+                s->wpair = db_aligned_alloc(ctx, (size_t)6 * (size_t)db_cout8(b->cout) * 8);
+                if (!s->wpair) { /* this step is not counted yet: free its weights here */
+                    db_aligned_free(s->wbits);
+                    s->wbits = NULL;
+                    rc = DB_ENOMEM;
+                    goto done;
+                }
+                db_bconv_pair_weights(s->wbits, b->cout, s->wpair);
+            }
         } else if (n->op == DB_OP_CONV_REAL) {
             s->wt = transpose_conv(ctx, n);
             if (!s->wt) {
@@ -419,45 +438,39 @@ static int plan(db_ctx *ctx, db_net *net)
         net->steps[net->step_of[a]].fused = true;
         net->steps[net->step_of[u]].fused = true;
     }
-    /* buffers and lifetimes */
+    /* a decoder ADD(UPSAMPLE2(lo), skip) read only by one BCONV (as bits) and
+     * as the residual of that BCONV's group keeps no map: the group adds its
+     * residual rows again (a cheap add beside a map write and read) */
+    for (int si = 0; si < net->nsteps; si++) {
+        step *s = &net->steps[si];
+        int r = s->res;
+        if (s->bnode < 0 || r < 0 || net->step_of[r] < 0)
+            continue;
+        step *a = &net->steps[net->step_of[r]];
+        if (a->bnode < 0 && !a->fused && g->nodes[r].op == DB_OP_ADD && a->up_slot >= 0 &&
+            a->bits_to == si && ncons[r] == 2)
+            s->res_row = true;
+    }
+    /* buffers */
     for (int si = 0; si < net->nsteps; si++) {
         step *s = &net->steps[si];
         s->float_out = !s->thresh_only;
         if (s->float_out) {
             buffer *b = &net->bufs[net->nbufs];
-            *b = (buffer){.node = s->node,
-                          .bits = false,
-                          .rows = s->head >= 0 || s->ew >= 0 ? 1 : 0,
-                          .first = s->host >= 0 ? s->host : s->fused ? si - 1 : si,
-                          .last = si};
+            *b = (buffer){.node = s->node, .bits = false, .rows = s->head >= 0 || s->ew >= 0};
+            for (int j = si + 1; j < net->nsteps; j++)
+                if (net->steps[j].res_row && net->steps[j].res == s->node)
+                    b->rows = 1;
             if (s->fused && s->host < 0) /* lazy concat parts */
                 b->rows = g->nodes[s->node].op == DB_OP_UPSAMPLE2 ? 1 : 7;
             net->value_buf[s->node] = s->fbuf = net->nbufs++;
         }
         if (s->bnode >= 0) {
-            int v = g->nodes[s->bnode].in[0];
-            int writer = s->own_pack ? si : net->step_of[v];
-            if (!s->own_pack && net->steps[writer].host >= 0)
-                writer = net->steps[writer].host;
             buffer *b = &net->bufs[net->nbufs];
-            *b = (buffer){.node = v, .bits = true, .first = writer, .last = si};
+            *b = (buffer){.node = g->nodes[s->bnode].in[0], .bits = true};
             s->bbuf = net->nbufs++;
         }
     }
-    for (int si = 0; si < net->nsteps; si++) {
-        step *s = &net->steps[si];
-        const db_gnode *n = &g->nodes[s->bnode >= 0 ? s->bnode : s->node];
-        int reads[5] = {n->in[0], n->in[1], s->res, s->cat_lo, s->cat_b};
-        if (s->up_slot >= 0)
-            reads[s->up_slot] = s->up_src;
-        if (s->bnode >= 0 && !s->own_pack)
-            reads[0] = -1; /* reads bits, not the float map */
-        for (int j = 0; j < 5; j++)
-            if (reads[j] >= 0 && net->value_buf[reads[j]] >= 0 &&
-                net->bufs[net->value_buf[reads[j]]].last < si)
-                net->bufs[net->value_buf[reads[j]]].last = si;
-    }
-    net->bufs[net->value_buf[nn - 1]].last = net->nsteps; /* read after the last step */
 done:
     db_free(add_slot);
     db_free(ncons);
@@ -499,7 +512,10 @@ int db_net_create(db_ctx *ctx, const db_model *model, db_net **out)
         worker *w = &net->workers[i];
         w->acc = db_malloc(ctx, (size_t)CHUNK * (size_t)net->maxc * sizeof(int32_t));
         w->hw = db_malloc(ctx, (size_t)net->g->nnodes * 2 * sizeof(int));
-        if (!w->acc || !w->hw)
+        w->done = db_malloc(ctx, (size_t)net->g->nnodes * sizeof(int));
+        w->need = db_malloc(ctx, (size_t)net->g->nnodes * sizeof(int));
+        w->aux = db_malloc(ctx, (size_t)net->nsteps * sizeof(int));
+        if (!w->acc || !w->hw || !w->done || !w->need || !w->aux)
             rc = DB_ENOMEM;
     }
     if (rc < 0) {
@@ -522,46 +538,223 @@ int db_net_set_tile(db_ctx *ctx, db_net *net, int tile)
     return 0;
 }
 
-/* ------------------------------------------------------------ run */
+/* ------------------------------------------------------------ rows
+ * A tile runs as a stream of row bands: for each band of BAND output rows,
+ * every step makes just the rows of its node that the band needs (band_need:
+ * the requirement of each consumer, walked back through the steps), so a row
+ * is read again while it is still in cache. A float map keeps only a ring of
+ * its latest rows (the most its readers ever lag behind, found by running
+ * the same schedule on row counts: place_buffers); bit maps stay whole (they
+ * are 32 to 128 times smaller). */
+enum { BAND = 8 }; /* output rows per band */
+
+/* How a step reads a node: its rows for output rows [0, y) and from y0 on. */
+enum { RD_SAME, RD_CONV, RD_DOWN, RD_UPN, RD_UPB, RD_CATLO };
+typedef struct rd {
+    int node, kind, k, stride;
+    bool bits; /* reads the bits another step packed, not node's float map */
+} rd;
+
+/* Rows [0, n) of an input of ih rows that output rows [0, y) read. */
+static int rd_hi(const rd *r, int y, int ih)
+{
+    if (y <= 0)
+        return 0;
+    int n;
+    switch (r->kind) {
+    case RD_CONV: n = (y - 1) * r->stride + r->k / 2 + 1; break;
+    case RD_DOWN: n = 2 * y; break;
+    case RD_UPN: n = (y + 1) / 2; break;
+    case RD_UPB: n = y / 2 + 1; break; /* db_up2_other reaches one row further */
+    case RD_CATLO: n = (y - 1 + r->k / 2) / 2 + 1; break;
+    default: n = y; break;
+    }
+    return n < ih ? n : ih;
+}
+
+/* The first input row that output rows from y0 on read (a lower bound). */
+static int rd_lo(const rd *r, int y0)
+{
+    int n;
+    switch (r->kind) {
+    case RD_CONV: n = y0 * r->stride - r->k / 2; break;
+    case RD_DOWN: n = 2 * y0; break;
+    case RD_UPN: n = y0 / 2; break;
+    case RD_UPB: n = (y0 - 1) / 2; break;
+    case RD_CATLO: n = (y0 - r->k / 2) / 2; break;
+    default: n = y0; break;
+    }
+    return n > 0 ? n : 0;
+}
+
+/* The node rows step s reads (at most 3). Lazy concat parts read nothing
+ * themselves (their conv reads for them). */
+static int step_reads(const db_net *net, const step *s, rd *out)
+{
+    const db_graph *g = net->g;
+    int nr = 0;
+    if (s->bnode >= 0) {
+        const db_gnode *b = &g->nodes[s->bnode];
+        out[nr++] = (rd){b->in[0], RD_CONV, b->k, b->stride, !s->own_pack};
+        if (s->res_row) { /* the residual ADD's own inputs */
+            const step *a = &net->steps[net->step_of[s->res]];
+            out[nr++] = (rd){a->up_src, RD_UPN, 0, 0, false};
+            out[nr++] = (rd){g->nodes[s->res].in[1 - a->up_slot], RD_SAME, 0, 0, false};
+        } else if (s->res >= 0) {
+            out[nr++] = (rd){s->res, RD_SAME, 0, 0, false};
+        }
+        return nr;
+    }
+    if (s->fused && s->host < 0)
+        return 0;
+    const db_gnode *n = &g->nodes[s->node];
+    switch (n->op) {
+    case DB_OP_INPUT: break;
+    case DB_OP_CONV_REAL:
+        if (s->cat_lo >= 0) {
+            out[nr++] = (rd){s->cat_lo, RD_CATLO, n->k, 1, false};
+            out[nr++] = (rd){s->cat_b, RD_CONV, n->k, 1, false};
+        } else {
+            out[nr++] = (rd){n->in[0], RD_CONV, n->k, n->stride, false};
+        }
+        break;
+    case DB_OP_AVGPOOL2:
+    case DB_OP_HAAR2: out[nr++] = (rd){n->in[0], RD_DOWN, 0, 0, false}; break;
+    case DB_OP_UPSAMPLE2: /* in[1] only gives the size */
+        out[nr++] = (rd){n->in[0], n->attr == DB_UPSAMPLE_BILINEAR ? RD_UPB : RD_UPN, 0, 0, false};
+        break;
+    default:
+        for (int j = 0; j < 2; j++) {
+            if (n->in[j] < 0 || (j == 1 && n->in[1] == n->in[0]))
+                continue;
+            if (j == s->up_slot)
+                out[nr++] = (rd){s->up_src, RD_UPN, 0, 0, false};
+            else
+                out[nr++] = (rd){n->in[j], RD_SAME, 0, 0, false};
+        }
+        break;
+    }
+    return nr;
+}
+
+/* need[node]: rows of every node that the first y rows of the output need. */
+static void band_need(const db_net *net, const int *hw, int y, int *need)
+{
+    int nn = net->g->nnodes;
+    memset(need, 0, (size_t)nn * sizeof *need);
+    need[nn - 1] = y;
+    for (int si = net->nsteps - 1; si >= 0; si--) {
+        const step *s = &net->steps[si];
+        rd r[3];
+        int nr = step_reads(net, s, r);
+        for (int j = 0; j < nr; j++) {
+            int h = rd_hi(&r[j], need[s->node], hw[2 * r[j].node + 1]);
+            if (h > need[r[j].node])
+                need[r[j].node] = h;
+        }
+    }
+}
+
+/* Marks the nodes of the steps hosted by si as made up to y rows. */
+static void host_done(const db_net *net, int si, int y, int *done)
+{
+    for (int j = si + 1; j < net->nsteps; j++)
+        if (net->steps[j].host == si)
+            done[net->steps[j].node] = y;
+}
+
+/* Runs the band schedule of one crop (shapes hw) on row counts only and
+ * grows ring[] (per buffer) to the largest lag any reader shows: when a step
+ * makes rows from y0 on, every row from its readers' lowest row up to the
+ * newest row made must still be kept. */
+static void ring_rows(const db_net *net, const int *hw, int *done, int *need, int *ring)
+{
+    int nn = net->g->nnodes, oh = hw[2 * (nn - 1) + 1];
+    memset(done, 0, (size_t)nn * sizeof *done);
+    for (int y = 0; y < oh;) {
+        int prev = y;
+        y = y + BAND < oh ? y + BAND : oh;
+        band_need(net, hw, y, need);
+        for (int si = 0; si < net->nsteps; si++) {
+            const step *s = &net->steps[si];
+            int y0 = done[s->node], y1 = need[s->node];
+            if (s->fused || y1 <= y0)
+                continue;
+            rd r[3];
+            int nr = step_reads(net, s, r);
+            for (int j = 0; j < nr; j++) {
+                int b = net->value_buf[r[j].node];
+                if (r[j].bits || b < 0 || net->bufs[b].rows)
+                    continue;
+                int lag = done[r[j].node] - rd_lo(&r[j], y0);
+                if (lag > ring[b])
+                    ring[b] = lag;
+            }
+            done[s->node] = y1;
+            host_done(net, si, y1, done);
+        }
+        int b = net->value_buf[nn - 1]; /* the page writer reads [prev, y) */
+        if (y - prev > ring[b])
+            ring[b] = y - prev;
+    }
+}
 
 static size_t buf_bytes(const db_net *net, const buffer *b, const int *hw)
 {
     int w = hw[2 * b->node], h = hw[2 * b->node + 1], c = net->g->nodes[b->node].cout;
-    if (b->rows && b->rows < h)
-        h = b->rows;
+    int r = b->rows ? b->rows : b->ring;
+    if (!b->bits && r < h)
+        h = r;
     size_t n = b->bits ? (size_t)(w + 2) * (size_t)(h + 2) * (size_t)db_words(c) * 8
                        : (size_t)w * (size_t)h * (size_t)c * sizeof(float);
     return (n + 63) & ~(size_t)63;
 }
 
-/* First-fit placement of the buffers by lifetime for a crop of cw x ch; the
- * sizes only grow with the crop, so offsets for the largest crop fit all. */
-static int place_buffers(db_ctx *ctx, db_net *net, int cw, int ch, int *hw)
+/* Tile row ty's crop: first row and height. */
+static void crop_rows(const db_net *net, int H, int ty, int *cy, int *ch)
 {
-    DB_TRY(db_graph_shapes(ctx, net->g, cw, ch, hw));
-    size_t total = 0;
-    for (int i = 0; i < net->nbufs; i++) {
-        buffer *b = &net->bufs[i];
-        size_t size = buf_bytes(net, b, hw), off = 0;
-        for (bool moved = true; moved;) {
-            moved = false;
-            for (int j = 0; j < i; j++) {
-                const buffer *o = &net->bufs[j];
-                bool live = o->first <= b->last && b->first <= o->last;
-                size_t osz = buf_bytes(net, o, hw);
-                if (live && off < o->off + osz && o->off < off + size) {
-                    off = o->off + osz;
-                    moved = true;
-                }
-            }
-        }
-        b->off = off;
-        if (off + size > total)
-            total = off + size;
-    }
-    net->arena_size = total;
-    return 0;
+    int y0 = ty * net->th, y1 = y0 + net->th < H ? y0 + net->th : H;
+    int a = y0 - net->halo > 0 ? y0 - net->halo : 0, b = y1 + net->halo < H ? y1 + net->halo : H;
+    *cy = a;
+    *ch = b - a;
 }
+
+/* Ring sizes for every crop height of the current tiling (tw, th, ntx, nty
+ * set) of a W x H page, then the buffers one after another (every buffer
+ * is live through the whole band stream) for the widest crop. */
+static int place_buffers(db_ctx *ctx, db_net *net, int W, int H)
+{
+    worker *wk = &net->workers[0];
+    int *hw = wk->hw;
+    int cw = net->tw + 2 * net->halo < W ? net->tw + 2 * net->halo : W;
+    int *ring = db_calloc(ctx, (size_t)net->nbufs, sizeof(int));
+    if (!ring)
+        return DB_ENOMEM;
+    int chmax = 0, rc = 0;
+    for (int ty = 0; ty < net->nty; ty++) {
+        int cy, ch;
+        crop_rows(net, H, ty, &cy, &ch);
+        if ((rc = db_graph_shapes(ctx, net->g, cw, ch, hw)) < 0)
+            break;
+        ring_rows(net, hw, wk->done, wk->need, ring);
+        if (ch > chmax)
+            chmax = ch;
+    }
+    if (rc == 0)
+        rc = db_graph_shapes(ctx, net->g, cw, chmax, hw);
+    size_t total = 0;
+    for (int i = 0; rc == 0 && i < net->nbufs; i++) {
+        buffer *b = &net->bufs[i];
+        b->ring = ring[i] > 0 ? ring[i] : 1;
+        b->off = total;
+        total += buf_bytes(net, b, hw);
+    }
+    db_free(ring);
+    net->arena_size = total;
+    return rc;
+}
+
+/* ------------------------------------------------------------ run */
 
 /* Tiles are multiples of 64 pixels (whole BIT1 words) and of the graph's
  * alignment (pooling grids). */
@@ -595,9 +788,7 @@ static int choose_tiles(db_ctx *ctx, db_net *net, int W, int H)
             t = tmin;
         net->tw = balanced_tile(W, t, unit, &net->ntx);
         net->th = balanced_tile(H, t, unit, &net->nty);
-        int cw = net->tw + 2 * net->halo < W ? net->tw + 2 * net->halo : W;
-        int ch = net->th + 2 * net->halo < H ? net->th + 2 * net->halo : H;
-        DB_TRY(place_buffers(ctx, net, cw, ch, net->workers[0].hw));
+        DB_TRY(place_buffers(ctx, net, W, H));
         if ((net->arena_size <= net->budget && net->ntx * net->nty >= net->nworkers) ||
             t == tmin)
             return 0;
@@ -607,6 +798,14 @@ static int choose_tiles(db_ctx *ctx, db_net *net, int W, int H)
 static float *fmap(const db_net *net, const worker *w, int node)
 {
     return (float *)(void *)(w->arena + net->bufs[net->value_buf[node]].off);
+}
+
+/* Row y of node's float map (a ring: slot y % ring). */
+static float *frow(const db_net *net, const worker *w, int node, int y)
+{
+    const buffer *b = &net->bufs[net->value_buf[node]];
+    size_t pitch = (size_t)w->hw[2 * node] * (size_t)net->g->nodes[node].cout;
+    return (float *)(void *)(w->arena + b->off) + (size_t)(y % b->ring) * pitch;
 }
 
 /* A cycle stamp for the profile's split of a BCONV group (0 when off). */
@@ -623,7 +822,24 @@ static inline uint64_t stamp(const db_net *net)
 #endif
 }
 
-static void run_bconv(const db_net *net, worker *wk, const step *s)
+/* The BATCHNORM or RPRELU node e as a float db_bpost chain (kernels fpost);
+ * thr: the RSign thresholds when its bits are packed too. */
+static db_bpost ew_post(const db_gnode *e, const float *thr)
+{
+    db_bpost p = {.cout = e->cout, .thr = thr};
+    if (e->op == DB_OP_BATCHNORM) {
+        p.bn_scale = e->p[0];
+        p.bn_bias = e->p[1];
+    } else {
+        p.rp_s1 = e->p[0];
+        p.rp_slope = e->p[1];
+        p.rp_s2 = e->p[2];
+    }
+    return p;
+}
+
+/* Rows [y0, y1) of a BCONV group (si = its step index). */
+static void run_bconv(const db_net *net, worker *wk, int si, const step *s, int y0, int y1)
 {
     const db_graph *g = net->g;
     const db_gnode *b = &g->nodes[s->bnode];
@@ -633,47 +849,67 @@ static void run_bconv(const db_net *net, worker *wk, const step *s)
     int ow = hw[2 * s->bnode], oh = hw[2 * s->bnode + 1];
     int words = db_words(b->cin), cout = b->cout;
     uint64_t *in = (uint64_t *)(void *)(wk->arena + net->bufs[s->bbuf].off);
+    size_t in_row = (size_t)(iw + 2) * (size_t)words;
     uint64_t c0 = stamp(net), c1;
-    if (s->own_pack) {
-        db_layer_pack(net->k, fmap(net, wk, v), iw, ih, b->cin, b->p[0], in);
+    if (s->own_pack) { /* the input rows these output rows reach */
+        if (y0 == 0) {
+            db_layer_clear_border(in, iw, ih, words);
+            wk->aux[si] = 0;
+        }
+        int hi = (y1 - 1) * b->stride + b->k / 2 + 1;
+        for (int r = wk->aux[si]; r < (hi < ih ? hi : ih); r++)
+            net->k->pack(frow(net, wk, v, r), iw, b->cin, b->p[0],
+                         in + (size_t)(r + 1) * in_row + (size_t)words);
+        wk->aux[si] = hi < ih ? hi : ih;
         c1 = stamp(net);
         wk->cyc[CYC_PACK] += c1 - c0;
         c0 = c1;
     }
-    size_t in_row = (size_t)(iw + 2) * (size_t)words;
     int off = b->k == 3 ? 0 : 1;
     int32_t K = b->k * b->k * b->cin;
-    float *out = s->float_out ? fmap(net, wk, s->node) : NULL;
     const step *hs = s->head >= 0 ? &net->steps[s->head] : NULL;
-    const float *res = s->res >= 0 ? fmap(net, wk, s->res) : NULL;
     uint64_t *nb = NULL;
     int nwords = db_words(cout);
     db_bpost post = s->post;
-    /* maps beyond the L2/L3 sizes go to memory anyway: stream them */
-    post.stream = out && !hs && (size_t)ow * (size_t)oh * (size_t)cout * sizeof(float) > (8u << 20);
+    post.stream = false; /* rows are read again soon: keep them in cache */
     if (s->bits_to >= 0) {
         nb = (uint64_t *)(void *)(wk->arena + net->bufs[net->steps[s->bits_to].bbuf].off);
-        db_layer_clear_border(nb, ow, oh, nwords);
+        if (y0 == 0)
+            db_layer_clear_border(nb, ow, oh, nwords);
     }
-    for (int y = 0; y < oh; y++) {
+    for (int y = y0; y < y1; y++) {
         const uint64_t *irow =
             in + (size_t)(y * b->stride + off) * in_row + (size_t)off * (size_t)words;
+        const float *res = NULL;
+        if (s->res_row) { /* the residual ADD row again, into its one-row map */
+            const step *a = &net->steps[net->step_of[s->res]];
+            float *r = fmap(net, wk, s->res);
+            net->k->add_up2(frow(net, wk, a->up_src, y / 2),
+                            frow(net, wk, g->nodes[s->res].in[1 - a->up_slot], y), cout, ow, NULL,
+                            r, NULL);
+            res = r;
+        } else if (s->res >= 0) {
+            res = frow(net, wk, s->res, y);
+        }
+        float *out = !s->float_out ? NULL : hs ? fmap(net, wk, s->node) : frow(net, wk, s->node, y);
         for (int x = 0; x < ow; x += CHUNK) {
             int n = ow - x < CHUNK ? ow - x : CHUNK;
-            net->k->bconv(irow + (size_t)x * (size_t)b->stride * (size_t)words, in_row, words, b->k,
-                          b->stride, n, s->wbits, cout, K, wk->acc);
+            const uint64_t *ix = irow + (size_t)x * (size_t)b->stride * (size_t)words;
+            if (s->wpair)
+                net->k->bconv_pair(ix, in_row, b->stride, n, s->wpair, cout, K, wk->acc);
+            else
+                net->k->bconv(ix, in_row, words, b->k, b->stride, n, s->wbits, cout, K, wk->acc);
             c1 = stamp(net);
             wk->cyc[CYC_KERNEL] += c1 - c0;
             c0 = c1;
-            size_t pix = (size_t)y * (size_t)ow + (size_t)x;
             uint64_t *bits =
                 nb ? nb + ((size_t)(y + 1) * (size_t)(ow + 2) + (size_t)(x + 1)) * (size_t)nwords
                    : NULL;
             if (s->thresh_only)
                 net->k->bthresh(&s->bt, wk->acc, n, bits);
             else
-                net->k->bpost(&post, wk->acc, n, res ? res + pix * (size_t)cout : NULL,
-                              out ? out + (hs ? (size_t)x : pix) * (size_t)cout : NULL, bits);
+                net->k->bpost(&post, wk->acc, n, res ? res + (size_t)x * (size_t)cout : NULL,
+                              out ? out + (size_t)x * (size_t)cout : NULL, bits);
             c1 = stamp(net);
             wk->cyc[CYC_POST] += c1 - c0;
             c0 = c1;
@@ -681,14 +917,12 @@ static void run_bconv(const db_net *net, worker *wk, const step *s)
         if (hs) { /* the fused 1x1 head on the row just made (out holds one row) */
             const db_gnode *hn = &g->nodes[hs->node];
             const float *rows[1] = {out};
-            float *hrow = fmap(net, wk, hs->node) +
-                          (hs->ew >= 0 ? 0 : (size_t)y * (size_t)ow * (size_t)hn->cout);
+            float *hrow = hs->ew >= 0 ? fmap(net, wk, hs->node) : frow(net, wk, hs->node, y);
             net->k->conv_real(rows, ow, cout, 1, 1, ow, hs->wt, hn->p[0], hn->cout, hrow);
             if (hs->ew >= 0) {
                 const step *e = &net->steps[hs->ew];
-                db_layer_elementwise(&g->nodes[e->node], hrow, NULL, (size_t)ow,
-                                     fmap(net, wk, e->node) +
-                                         (size_t)y * (size_t)ow * (size_t)hn->cout);
+                db_bpost ep = ew_post(&g->nodes[e->node], NULL);
+                net->k->fpost(&ep, hrow, ow, frow(net, wk, e->node, y), NULL);
             }
             c1 = stamp(net);
             wk->cyc[CYC_HEAD] += c1 - c0;
@@ -702,25 +936,12 @@ static void run_bconv(const db_net *net, worker *wk, const step *s)
  * (s->planar: channel ci at dst + ci*iw). */
 static void cat_row(const db_net *net, const worker *wk, const step *s, int iw, int iy, float *dst)
 {
-    const int *hw = wk->hw;
     int cu = net->g->nodes[s->cat_lo].cout, cb = net->g->nodes[s->cat_b].cout, c = cu + cb;
-    const float *lo = fmap(net, wk, s->cat_lo) +
-                      (size_t)(iy / 2) * (size_t)hw[2 * s->cat_lo] * (size_t)cu;
-    const float *b = fmap(net, wk, s->cat_b) + (size_t)iy * (size_t)iw * (size_t)cb;
+    const float *lo = frow(net, wk, s->cat_lo, iy / 2);
+    const float *b = frow(net, wk, s->cat_b, iy);
     if (s->planar) {
-        for (int ci = 0; ci < cu; ci++) {
-            float *d = dst + (size_t)ci * (size_t)iw;
-            int x = 0;
-            for (; x + 1 < iw; x += 2) /* one low pixel feeds two */
-                d[x] = d[x + 1] = lo[(size_t)(x / 2) * (size_t)cu + (size_t)ci];
-            if (x < iw)
-                d[x] = lo[(size_t)(x / 2) * (size_t)cu + (size_t)ci];
-        }
-        for (int ci = 0; ci < cb; ci++) {
-            float *d = dst + (size_t)(cu + ci) * (size_t)iw;
-            for (int x = 0; x < iw; x++)
-                d[x] = b[(size_t)x * (size_t)cb + (size_t)ci];
-        }
+        net->k->planes(lo, cu, iw, true, dst);
+        net->k->planes(b, cb, iw, false, dst + (size_t)cu * (size_t)iw);
         return;
     }
     for (int x = 0; x < iw; x++) {
@@ -731,108 +952,130 @@ static void cat_row(const db_net *net, const worker *wk, const step *s, int iw, 
     }
 }
 
-static void run_step(const db_net *net, worker *wk, const step *s, int cx, int cy)
+/* CONV_REAL rows [y0, y1) (si = its step index). */
+static void run_conv_real(const db_net *net, worker *wk, int si, const step *s, int y0, int y1,
+                          uint64_t *bits, size_t bpitch, size_t bw)
 {
+    const db_gnode *n = &net->g->nodes[s->node];
+    const int *hw = wk->hw;
+    int a = n->in[0], w = hw[2 * s->node];
+    int iw = hw[2 * a], ih = hw[2 * a + 1];
+    const step *es = s->ew >= 0 ? &net->steps[s->ew] : NULL, *bs = es ? es : s;
+    const float *rows[7];
+    size_t ipitch = (size_t)iw * (size_t)n->cin;
+    db_bpost ep = es ? ew_post(&net->g->nodes[es->node], bs->post.thr) : (db_bpost){0};
+    if (y0 == 0)
+        wk->aux[si] = 0; /* lazy concat: input rows [0, aux) are built */
+    for (int y = y0; y < y1; y++) {
+        if (s->cat_lo >= 0) { /* ring of k rows in a's buffer (stride 1) */
+            int need = y + n->k / 2 + 1 < ih ? y + n->k / 2 + 1 : ih;
+            for (; wk->aux[si] < need; wk->aux[si]++)
+                cat_row(net, wk, s, iw, wk->aux[si],
+                        fmap(net, wk, a) + (size_t)(wk->aux[si] % n->k) * ipitch);
+        }
+        for (int ky = 0; ky < n->k; ky++) {
+            int iy = y * n->stride - n->k / 2 + ky;
+            if (iy < 0 || iy >= ih)
+                rows[ky] = NULL;
+            else if (s->cat_lo >= 0)
+                rows[ky] = fmap(net, wk, a) + (size_t)(iy % n->k) * ipitch;
+            else
+                rows[ky] = frow(net, wk, a, iy);
+        }
+        /* with es, the conv's own map holds one row */
+        float *orow = es ? fmap(net, wk, s->node) : frow(net, wk, s->node, y);
+        if (s->planar)
+            net->k->conv_real1_planar(rows, iw, n->cin, n->k, s->wt, n->p[0][0], orow);
+        else
+            net->k->conv_real(rows, iw, n->cin, n->k, n->stride, w, s->wt, n->p[0], n->cout,
+                              orow);
+        uint64_t *brow = bits ? bits + (size_t)(y + 1) * bpitch + bw : NULL;
+        if (es) /* BN or RPReLU, and the bits, while the row is in cache */
+            net->k->fpost(&ep, orow, w, frow(net, wk, es->node, y), brow);
+        else if (bits)
+            net->k->pack(orow, w, n->cout, bs->post.thr, brow);
+    }
+}
+
+/* Rows [y0, y1) of step si's node; the crop's top-left page pixel is (cx, cy). */
+static void run_step(const db_net *net, worker *wk, int si, int cx, int cy, int y0, int y1)
+{
+    const step *s = &net->steps[si];
     if (s->bnode >= 0) {
-        run_bconv(net, wk, s);
+        run_bconv(net, wk, si, s, y0, y1);
         return;
     }
     const db_gnode *n = &net->g->nodes[s->node];
     const int *hw = wk->hw;
     int w = hw[2 * s->node], h = hw[2 * s->node + 1];
-    float *out = fmap(net, wk, s->node);
     int a = n->in[0], b = n->in[1];
-    const float *fa = a >= 0 && s->up_slot != 0 ? fmap(net, wk, a) : NULL;
-    const float *fb = b >= 0 && s->up_slot != 1 ? fmap(net, wk, b) : NULL;
     /* bits for the one BCONV consumer, packed row by row (CONV_REAL, ADD,
-     * or the BN/RPReLU fused into a CONV_REAL: es) */
-    const step *es = s->ew >= 0 ? &net->steps[s->ew] : NULL, *bs = es ? es : s;
+     * or the BN/RPReLU fused into a CONV_REAL) */
+    const step *bs = s->ew >= 0 ? &net->steps[s->ew] : s;
     uint64_t *bits = NULL;
     size_t bpitch = 0, bw = 0;
     if (bs->bits_to >= 0) {
         int words = db_words(n->cout);
         bits = (uint64_t *)(void *)(wk->arena + net->bufs[net->steps[bs->bits_to].bbuf].off);
-        db_layer_clear_border(bits, w, h, words);
+        if (y0 == 0)
+            db_layer_clear_border(bits, w, h, words);
         bpitch = (size_t)(w + 2) * (size_t)words;
         bw = (size_t)words;
     }
-    size_t npix = (size_t)w * (size_t)h;
-    switch (n->op) {
-    case DB_OP_INPUT:
-        db_layer_input(net->page, cx, cy, w, h, n->cout, n->attr, net->mean, net->inv_std, out);
-        break;
-    case DB_OP_CONV_REAL: {
-        int iw = hw[2 * a], ih = hw[2 * a + 1];
-        const float *rows[7];
-        size_t ipitch = (size_t)iw * (size_t)n->cin;
-        int made = 0; /* lazy concat: input rows [0, made) are built */
-        for (int y = 0; y < h; y++) {
-            if (s->cat_lo >= 0) { /* ring of k rows in a's buffer (stride 1) */
-                int need = y + n->k / 2 + 1 < ih ? y + n->k / 2 + 1 : ih;
-                for (; made < need; made++)
-                    cat_row(net, wk, s, iw, made,
-                            fmap(net, wk, a) + (size_t)(made % n->k) * ipitch);
-            }
-            for (int ky = 0; ky < n->k; ky++) {
-                int iy = y * n->stride - n->k / 2 + ky;
-                size_t r = s->cat_lo >= 0 ? (size_t)(iy % n->k) : (size_t)iy;
-                rows[ky] = iy >= 0 && iy < ih ? fa + r * ipitch : NULL;
-            }
-            size_t opix = (size_t)y * (size_t)w * (size_t)n->cout;
-            float *orow = out + (es ? 0 : opix); /* with es, out holds one row */
-            if (s->planar)
-                net->k->conv_real1_planar(rows, iw, n->cin, n->k, s->wt, n->p[0][0], orow);
-            else
-                net->k->conv_real(rows, iw, n->cin, n->k, n->stride, w, s->wt, n->p[0], n->cout,
-                                  orow);
-            if (es) {
-                float *erow = fmap(net, wk, es->node) + opix;
-                db_layer_elementwise(&net->g->nodes[es->node], orow, NULL, (size_t)w, erow);
-                orow = erow;
-            }
-            if (bits) /* pack while the row is in cache */
-                net->k->pack(orow, w, n->cout, bs->post.thr, bits + (size_t)(y + 1) * bpitch + bw);
-        }
-        break;
+    if (n->op == DB_OP_CONV_REAL) {
+        run_conv_real(net, wk, si, s, y0, y1, bits, bpitch, bw);
+        return;
     }
-    case DB_OP_ADD: {
-        /* row by row: a fused UPSAMPLE2 input is read at half resolution */
-        size_t pitch = (size_t)w * (size_t)n->cout;
-        int lw = s->up_slot >= 0 ? hw[2 * s->up_src] : 0;
-        const float *lo = s->up_slot >= 0 ? fmap(net, wk, s->up_src) : NULL;
-        const float *full = s->up_slot == 0 ? fb : fa;
-        for (int y = 0; y < h; y++) {
-            float *orow = out + (size_t)y * pitch;
-            if (lo) {
-                db_layer_add_up2(n->cout, lo + (size_t)(y / 2) * (size_t)lw * (size_t)n->cout,
-                                 full + (size_t)y * pitch, w, orow);
-            } else {
-                db_layer_elementwise(n, fa + (size_t)y * pitch, fb + (size_t)y * pitch, (size_t)w,
-                                     orow);
+    int cb = b >= 0 ? net->g->nodes[b].cout : 0;
+    bool one_row = net->bufs[s->fbuf].rows == 1; /* a residual remade by its reader */
+    for (int y = y0; y < y1; y++) {
+        float *out = one_row ? fmap(net, wk, s->node) : frow(net, wk, s->node, y);
+        switch (n->op) {
+        case DB_OP_INPUT:
+            db_layer_input(net->page, cx, cy + y, w, 1, n->cout, n->attr, net->mean, net->inv_std,
+                           out);
+            break;
+        case DB_OP_ADD:
+            if (s->up_slot >= 0) { /* a fused nearest UPSAMPLE2 read at half resolution */
+                net->k->add_up2(frow(net, wk, s->up_src, y / 2),
+                                frow(net, wk, n->in[1 - s->up_slot], y), n->cout, w, s->post.thr,
+                                out, bits ? bits + (size_t)(y + 1) * bpitch + bw : NULL);
+                break;
             }
+            db_layer_elementwise(n, frow(net, wk, a, y), frow(net, wk, b, y), (size_t)w, out);
             if (bits)
-                net->k->pack(orow, w, n->cout, s->post.thr, bits + (size_t)(y + 1) * bpitch + bw);
+                net->k->pack(out, w, n->cout, s->post.thr, bits + (size_t)(y + 1) * bpitch + bw);
+            break;
+        case DB_OP_BATCHNORM:
+        case DB_OP_RPRELU:
+        case DB_OP_SIGMOID:
+            db_layer_elementwise(n, frow(net, wk, a, y), NULL, (size_t)w, out);
+            break;
+        case DB_OP_CONCAT:
+        case DB_OP_CHANNEL_DUP:
+        case DB_OP_CHANNEL_PAIR_MEAN:
+        case DB_OP_DB_HEAD:
+            db_layer_channels(n, frow(net, wk, a, y), n->cin, b >= 0 ? frow(net, wk, b, y) : NULL,
+                              cb, (size_t)w, out);
+            break;
+        case DB_OP_AVGPOOL2:
+        case DB_OP_HAAR2: {
+            int ih = hw[2 * a + 1];
+            const float *r0 = frow(net, wk, a, 2 * y);
+            db_layer_down2_row(n, r0, 2 * y + 1 < ih ? frow(net, wk, a, 2 * y + 1) : r0, hw[2 * a],
+                               out);
+            break;
         }
-        break;
-    }
-    case DB_OP_BATCHNORM:
-    case DB_OP_RPRELU:
-    case DB_OP_SIGMOID: db_layer_elementwise(n, fa, fb, npix, out); break;
-    case DB_OP_CONCAT:
-    case DB_OP_CHANNEL_DUP:
-    case DB_OP_CHANNEL_PAIR_MEAN:
-    case DB_OP_DB_HEAD:
-        db_layer_channels(n, fa, n->cin, fb, b >= 0 ? net->g->nodes[b].cout : 0, npix, out);
-        break;
-    case DB_OP_AVGPOOL2:
-    case DB_OP_HAAR2: db_layer_down2(n, fa, hw[2 * a], hw[2 * a + 1], out); break;
-    case DB_OP_UPSAMPLE2:
-        if (n->attr == DB_UPSAMPLE_BILINEAR)
-            db_layer_upsample2_bilinear(n->cout, fa, hw[2 * a], hw[2 * a + 1], w, h, out);
-        else
-            db_layer_upsample2(n->cout, fa, hw[2 * a], w, h, out);
-        break;
-    default: break;
+        case DB_OP_UPSAMPLE2:
+            if (n->attr == DB_UPSAMPLE_BILINEAR)
+                db_layer_upsample2_bilinear_row(
+                    n->cout, frow(net, wk, a, y / 2),
+                    frow(net, wk, a, db_up2_other(y, hw[2 * a + 1])), hw[2 * a], w, out);
+            else
+                db_layer_upsample2_row(n->cout, frow(net, wk, a, y / 2), w, out);
+            break;
+        default: break;
+        }
     }
 }
 
@@ -923,31 +1166,43 @@ static void tile_job(void *arg, int job, int worker_id)
     int cw = cx1 - cx, ch = cy1 - cy;
     if (db_graph_shapes(NULL, net->g, cw, ch, wk->hw) < 0)
         return; /* cannot happen: validated for every size at load */
-    for (int si = 0; si < net->nsteps; si++) {
-        if (net->steps[si].fused)
-            continue;
-        double t0 = net->profile ? thread_cpu_s() : 0;
-        run_step(net, wk, &net->steps[si], cx, cy);
-        if (net->profile)
-            profile_step(net, wk, &net->steps[si], thread_cpu_s() - t0);
-    }
-    double t0 = net->profile ? thread_cpu_s() : 0;
-    const float *lg = fmap(net, wk, net->g->nnodes - 1);
-    for (int y = y0; y < y1; y++) {
-        const float *src = lg + (size_t)(y - cy) * (size_t)cw + (size_t)(x0 - cx);
-        uint64_t *row = (uint64_t *)(void *)db_image_row(net->out, y);
-        for (int x = x0; x < x1; x += 64) {
-            uint64_t word = 0;
-            for (int i = 0; i < 64 && x + i < x1; i++)
-                word |= (uint64_t)(src[x - x0 + i] > 0.0f) << i;
-            row[x >> 6] = word;
+    int last = net->g->nnodes - 1;
+    memset(wk->done, 0, (size_t)net->g->nnodes * sizeof *wk->done);
+    for (int band = 0; band < ch;) {
+        int prev = band;
+        band = band + BAND < ch ? band + BAND : ch;
+        band_need(net, wk->hw, band, wk->need);
+        for (int si = 0; si < net->nsteps; si++) {
+            const step *s = &net->steps[si];
+            int r0 = wk->done[s->node], r1 = wk->need[s->node];
+            if (s->fused || r1 <= r0)
+                continue;
+            double t0 = net->profile ? thread_cpu_s() : 0;
+            run_step(net, wk, si, cx, cy, r0, r1);
+            wk->done[s->node] = r1;
+            host_done(net, si, r1, wk->done);
+            if (net->profile)
+                profile_step(net, wk, s, thread_cpu_s() - t0);
         }
-        if (net->logits)
-            memcpy((float *)(void *)db_image_row(net->logits, y) + x0, src,
-                   (size_t)(x1 - x0) * sizeof(float));
+        /* the band's output rows that belong to this tile */
+        double t0 = net->profile ? thread_cpu_s() : 0;
+        int ya = cy + prev > y0 ? cy + prev : y0, yb = cy + band < y1 ? cy + band : y1;
+        for (int y = ya; y < yb; y++) {
+            const float *src = frow(net, wk, last, y - cy) + (x0 - cx);
+            uint64_t *row = (uint64_t *)(void *)db_image_row(net->out, y);
+            for (int x = x0; x < x1; x += 64) {
+                uint64_t word = 0;
+                for (int i = 0; i < 64 && x + i < x1; i++)
+                    word |= (uint64_t)(src[x - x0 + i] > 0.0f) << i;
+                row[x >> 6] = word;
+            }
+            if (net->logits)
+                memcpy((float *)(void *)db_image_row(net->logits, y) + x0, src,
+                       (size_t)(x1 - x0) * sizeof(float));
+        }
+        if (net->profile)
+            wk->prof[DB_PROF_OUTPUT] += thread_cpu_s() - t0;
     }
-    if (net->profile)
-        wk->prof[DB_PROF_OUTPUT] += thread_cpu_s() - t0;
 }
 
 /* Asks Linux for transparent huge pages on the arena (2 MiB pages: 512 times
@@ -992,9 +1247,15 @@ int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_i
         memset(net->workers[i].prof, 0, sizeof net->workers[i].prof);
     double tstats = net->profile ? thread_cpu_s() : 0;
     if (g->nodes[0].attr == DB_NORM_PAGE_STD)
-        for (int c = 0; c < C; c++)
+        for (int c = 0; c < C; c++) {
+            if (page->format != DB_RGB8 && c > 0) { /* the same samples: the same stats */
+                net->mean[c] = net->mean[0];
+                net->inv_std[c] = net->inv_std[0];
+                continue;
+            }
             db_input_page_stats(page->data, page->stride, W, H, page->format == DB_RGB8 ? 3 : 1,
                                 page->format == DB_RGB8 ? c : 0, &net->mean[c], &net->inv_std[c]);
+        }
     if (net->profile)
         net->workers[0].prof[DB_PROF_INPUT] += thread_cpu_s() - tstats;
     int cw, ch;
@@ -1012,7 +1273,7 @@ int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_i
         net->nty = (H + net->th - 1) / net->th;
         cw = net->tw + 2 * net->halo < W ? net->tw + 2 * net->halo : W;
         ch = net->th + 2 * net->halo < H ? net->th + 2 * net->halo : H;
-        DB_TRY(place_buffers(ctx, net, cw, ch, net->workers[0].hw));
+        DB_TRY(place_buffers(ctx, net, W, H));
     }
     if (net->arena_size > ((size_t)1 << 32))
         return db_fail(ctx, DB_ETOOBIG,

@@ -1,7 +1,7 @@
 /* layers.c - the real-valued layers of the engine that are not convolutions:
  * input normalisation, element-wise BN/RPReLU/ADD/SIGMOID, pooling, Haar
  * analysis, nearest upsampling, channel concat/copy/pair mean, DB head, and
- * the RSign packing of a float map into a +1-bordered bit map. Every value is
+ * the border of a bit map. Every value is
  * computed with the scalar functions of graph.h. Maps are NHWC, rows
  * contiguous (row pitch = width * channels). */
 #include "nets/layers.h"
@@ -18,19 +18,36 @@
 #endif
 
 VECTORIZE void db_layer_input(const db_image *page, int cx, int cy, int w, int h, int c, int norm,
-                    const float *mean, const float *inv_std, float *out)
+                              const float *mean, const float *inv_std, float *out)
 {
     int pc = page->format == DB_RGB8 ? 3 : 1;
+    /* db_input_unit(v) = v * (1/255) = (v - 0) * (1/255) exactly, so both
+     * norms are (v - m) * s; m and s repeated with the channel period over
+     * 48 lanes (a multiple of 3 and of the vector widths) for plain loops */
+    enum { PER = 48 };
+    float mp[PER], sp[PER];
+    for (int j = 0; j < PER; j++) {
+        int ch = j % c;
+        mp[j] = norm == DB_NORM_UNIT ? 0.0f : mean[ch];
+        sp[j] = norm == DB_NORM_UNIT ? 1.0f / 255.0f : inv_std[ch];
+    }
     for (int y = 0; y < h; y++) {
         const uint8_t *row = db_image_row(page, cy + y) + (size_t)cx * (size_t)pc;
         float *o = out + (size_t)y * (size_t)w * (size_t)c;
-        for (int x = 0; x < w; x++)
-            for (int ch = 0; ch < c; ch++) {
-                uint8_t v = row[(size_t)x * (size_t)pc + (size_t)(pc == 1 ? 0 : ch)];
-                o[(size_t)x * (size_t)c + (size_t)ch] =
-                    norm == DB_NORM_UNIT ? db_input_unit(v)
-                                         : db_input_std(v, mean[ch], inv_std[ch]);
-            }
+        if (pc == c) {
+            size_t n = (size_t)w * (size_t)c, i = 0;
+            for (; i + PER <= n; i += PER)
+                for (int j = 0; j < PER; j++)
+                    o[i + (size_t)j] = ((float)row[i + (size_t)j] - mp[j]) * sp[j];
+            for (int j = 0; i + (size_t)j < n; j++)
+                o[i + (size_t)j] = ((float)row[i + (size_t)j] - mp[j]) * sp[j];
+        } else { /* a gray page read by a c-channel input: the sample repeated */
+            for (int x = 0; x < w; x++)
+                for (int ch = 0; ch < c; ch++)
+                    o[(size_t)x * (size_t)c + (size_t)ch] =
+                        ((float)row[(size_t)x * (size_t)pc + (size_t)(pc == 1 ? 0 : ch)] - mp[ch]) *
+                        sp[ch];
+        }
     }
 }
 
@@ -88,74 +105,58 @@ void db_layer_channels(const db_gnode *n, const float *a, int ca, const float *b
     }
 }
 
-VECTORIZE void db_layer_down2(const db_gnode *n, const float *a, int w, int h, float *out)
+VECTORIZE void db_layer_down2_row(const db_gnode *n, const float *r0, const float *r1, int w,
+                                  float *out)
 {
-    int c = n->cin, ow = (w + 1) / 2, oh = (h + 1) / 2;
-    size_t pitch = (size_t)w * (size_t)c;
-    for (int y = 0; y < oh; y++) {
-        const float *r0 = a + (size_t)(2 * y) * pitch;
-        const float *r1 = 2 * y + 1 < h ? r0 + pitch : r0; /* edge replicate */
-        bool pool = n->op == DB_OP_AVGPOOL2; /* outside the loops: they vectorise */
-        for (int x = 0; x < ow; x++) {
-            size_t x0 = (size_t)(2 * x) * (size_t)c;
-            size_t x1 = 2 * x + 1 < w ? x0 + (size_t)c : x0;
-            float *o = out + ((size_t)y * (size_t)ow + (size_t)x) * (size_t)n->cout;
-            if (pool) {
-                for (int ch = 0; ch < c; ch++)
-                    o[ch] = db_avgpool_out(r0[x0 + (size_t)ch], r0[x1 + (size_t)ch],
-                                           r1[x0 + (size_t)ch], r1[x1 + (size_t)ch]);
-            } else {
-                for (int ch = 0; ch < c; ch++) {
-                    float hv[4];
-                    db_haar2_out(r0[x0 + (size_t)ch], r0[x1 + (size_t)ch], r1[x0 + (size_t)ch],
-                                 r1[x1 + (size_t)ch], hv);
-                    for (int b = 0; b < 4; b++)
-                        o[4 * ch + b] = hv[b];
-                }
-            }
-        }
-    }
-}
-
-void db_layer_upsample2(int c, const float *a, int aw, int w, int h, float *out)
-{
-    for (int y = 0; y < h; y++) {
-        const float *src = a + (size_t)(y / 2) * (size_t)aw * (size_t)c;
-        float *o = out + (size_t)y * (size_t)w * (size_t)c;
-        for (int x = 0; x < w; x++)
-            memcpy(o + (size_t)x * (size_t)c, src + (size_t)(x / 2) * (size_t)c,
-                   (size_t)c * sizeof(float));
-    }
-}
-
-VECTORIZE void db_layer_upsample2_bilinear(int c, const float *a, int aw, int ah, int w, int h,
-                                           float *out)
-{
-    size_t pitch = (size_t)aw * (size_t)c;
-    for (int y = 0; y < h; y++) {
-        const float *r0 = a + (size_t)(y / 2) * pitch;
-        const float *r1 = a + (size_t)db_up2_other(y, ah) * pitch;
-        float *o = out + (size_t)y * (size_t)w * (size_t)c;
-        for (int x = 0; x < w; x++) {
-            size_t x0 = (size_t)(x / 2) * (size_t)c, x1 = (size_t)db_up2_other(x, aw) * (size_t)c;
+    int c = n->cin, ow = (w + 1) / 2;
+    bool pool = n->op == DB_OP_AVGPOOL2; /* outside the loops: they vectorise */
+    for (int x = 0; x < ow; x++) {
+        size_t x0 = (size_t)(2 * x) * (size_t)c;
+        size_t x1 = 2 * x + 1 < w ? x0 + (size_t)c : x0; /* edge replicate */
+        float *o = out + (size_t)x * (size_t)n->cout;
+        if (pool) {
+            for (int ch = 0; ch < c; ch++)
+                o[ch] = db_avgpool_out(r0[x0 + (size_t)ch], r0[x1 + (size_t)ch],
+                                       r1[x0 + (size_t)ch], r1[x1 + (size_t)ch]);
+        } else {
             for (int ch = 0; ch < c; ch++) {
-                float h0 = db_up2_lerp(r0[x0 + (size_t)ch], r0[x1 + (size_t)ch]);
-                float h1 = db_up2_lerp(r1[x0 + (size_t)ch], r1[x1 + (size_t)ch]);
-                o[(size_t)x * (size_t)c + (size_t)ch] = db_up2_lerp(h0, h1);
+                float hv[4];
+                db_haar2_out(r0[x0 + (size_t)ch], r0[x1 + (size_t)ch], r1[x0 + (size_t)ch],
+                             r1[x1 + (size_t)ch], hv);
+                for (int b = 0; b < 4; b++)
+                    o[4 * ch + b] = hv[b];
             }
         }
     }
 }
 
-VECTORIZE void db_layer_add_up2(int c, const float *lo, const float *full, int w, float *out)
+void db_layer_upsample2_row(int c, const float *a, int w, float *out)
+{
+    for (int x = 0; x < w; x++)
+        memcpy(out + (size_t)x * (size_t)c, a + (size_t)(x / 2) * (size_t)c,
+               (size_t)c * sizeof(float));
+}
+
+VECTORIZE void db_layer_upsample2_bilinear_row(int c, const float *r0, const float *r1, int aw,
+                                               int w, float *out)
 {
     for (int x = 0; x < w; x++) {
-        const float *l = lo + (size_t)(x / 2) * (size_t)c;
-        const float *f = full + (size_t)x * (size_t)c;
-        float *o = out + (size_t)x * (size_t)c;
-        for (int ch = 0; ch < c; ch++)
-            o[ch] = l[ch] + f[ch];
+        size_t x0 = (size_t)(x / 2) * (size_t)c, x1 = (size_t)db_up2_other(x, aw) * (size_t)c;
+        for (int ch = 0; ch < c; ch++) {
+            float h0 = db_up2_lerp(r0[x0 + (size_t)ch], r0[x1 + (size_t)ch]);
+            float h1 = db_up2_lerp(r1[x0 + (size_t)ch], r1[x1 + (size_t)ch]);
+            out[(size_t)x * (size_t)c + (size_t)ch] = db_up2_lerp(h0, h1);
+        }
     }
+}
+
+void db_layer_upsample2_bilinear(int c, const float *a, int aw, int ah, int w, int h, float *out)
+{
+    size_t pitch = (size_t)aw * (size_t)c;
+    for (int y = 0; y < h; y++)
+        db_layer_upsample2_bilinear_row(c, a + (size_t)(y / 2) * pitch,
+                                        a + (size_t)db_up2_other(y, ah) * pitch, aw, w,
+                                        out + (size_t)y * (size_t)w * (size_t)c);
 }
 
 void db_layer_clear_border(uint64_t *bits, int w, int h, int words)
@@ -168,15 +169,4 @@ void db_layer_clear_border(uint64_t *bits, int w, int h, int words)
         memset(row, 0, (size_t)words * 8);
         memset(row + (size_t)(w + 1) * (size_t)words, 0, (size_t)words * 8);
     }
-}
-
-void db_layer_pack(const db_kernels *k, const float *a, int w, int h, int c, const float *thr,
-                   uint64_t *bits)
-{
-    int words = db_words(c);
-    size_t pw = (size_t)(w + 2) * (size_t)words;
-    db_layer_clear_border(bits, w, h, words);
-    for (int y = 0; y < h; y++)
-        k->pack(a + (size_t)y * (size_t)w * (size_t)c, w, c, thr,
-                bits + (size_t)(y + 1) * pw + (size_t)words);
 }

@@ -16,19 +16,19 @@ void db_layer_elementwise(const db_gnode *n, const float *a, const float *b, siz
 /* CONCAT (a then b), CHANNEL_DUP, CHANNEL_PAIR_MEAN, DB_HEAD. */
 void db_layer_channels(const db_gnode *n, const float *a, int ca, const float *b, int cb,
                        size_t npix, float *out);
-/* AVGPOOL2 or HAAR2 of a w x h map (n->cin channels), edge replicate. */
-void db_layer_down2(const db_gnode *n, const float *a, int w, int h, float *out);
-/* Nearest x2 of an aw-wide map into w x h. */
-void db_layer_upsample2(int c, const float *a, int aw, int w, int h, float *out);
-/* Bilinear x2 (graph.h db_up2_lerp) of an aw x ah map into w x h. */
+/* One output row of AVGPOOL2 or HAAR2 (n->cin channels) from the input rows
+ * r0 = 2y and r1 = 2y+1 (r1 = r0 at an odd bottom edge) of width w, edge
+ * replicate on the right. */
+void db_layer_down2_row(const db_gnode *n, const float *r0, const float *r1, int w, float *out);
+/* One row of nearest x2: out (w pixels) from the low row a. */
+void db_layer_upsample2_row(int c, const float *a, int w, float *out);
+/* One row y of bilinear x2 (graph.h db_up2_lerp): r0 = low row y/2,
+ * r1 = low row db_up2_other(y, ah), both aw wide; out w pixels. */
+void db_layer_upsample2_bilinear_row(int c, const float *r0, const float *r1, int aw, int w,
+                                     float *out);
+/* Bilinear x2 of a whole aw x ah map into w x h (rows of the above). */
 void db_layer_upsample2_bilinear(int c, const float *a, int aw, int ah, int w, int h, float *out);
-/* One row of ADD(UPSAMPLE2(lo), full), nearest: out[x] = lo[x/2] + full[x]
- * per channel (float addition is commutative: either input order). */
-void db_layer_add_up2(int c, const float *lo, const float *full, int w, float *out);
 /* Zeroes the 1-pixel border of a bit map. */
 void db_layer_clear_border(uint64_t *bits, int w, int h, int words);
-/* RSign-packs a w x h float map into a bordered bit map (border cleared). */
-void db_layer_pack(const db_kernels *k, const float *a, int w, int h, int c, const float *thr,
-                   uint64_t *bits);
 
 #endif

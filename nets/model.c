@@ -429,9 +429,16 @@ void db_model_free(db_model *m)
 
 int db_model_adopt(db_ctx *ctx, db_model *owner, db_model *other)
 {
-    if (!owner || !other || owner == other || owner->adopted)
-        return db_fail(ctx, DB_EINVAL, "model: adopt needs two models, the owner without one");
-    owner->adopted = other;
+    if (!owner || !other || other->adopted)
+        return db_fail(ctx, DB_EINVAL, "model: adopt needs two models, the adopted one alone");
+    db_model *tail = owner; /* a chain: each model frees the next */
+    for (;; tail = tail->adopted) {
+        if (tail == other)
+            return db_fail(ctx, DB_EINVAL, "model: adopted twice");
+        if (!tail->adopted)
+            break;
+    }
+    tail->adopted = other;
     return 0;
 }
 

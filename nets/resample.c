@@ -132,11 +132,3 @@ int db_graph_global_size(const db_graph *g)
         return 0;
     return (int)n;
 }
-
-void db_graph_global_name(const char *base, int n, char *name, size_t size)
-{
-    if (n > 0)
-        snprintf(name, size, "%s global=%d", base, n);
-    else
-        snprintf(name, size, "%s", base);
-}

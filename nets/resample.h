@@ -38,7 +38,6 @@ int db_resample_prob_mask(db_ctx *ctx, const float *prob, int nw, int nh, double
 /* N of a global network (graph name contains "global=N", DB_GLOBAL_MIN..MAX),
  * else 0. */
 int db_graph_global_size(const db_graph *g);
-/* Writes the graph name of a network: base, plus " global=N" when n > 0. */
-void db_graph_global_name(const char *base, int n, char *name, size_t size);
+/* (The graph name the trainer writes: db_graph_model_name, nets/channel.h.) */
 
 #endif

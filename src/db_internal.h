@@ -43,6 +43,13 @@ void *db_aligned_alloc(db_ctx *ctx, size_t size);
 void db_aligned_free(void *ptr);
 void db_free(void *ptr);
 /* a * b without overflow: false (and *out untouched) when it would overflow. */
+/* BT.601 luma of an 8-bit RGB sample, rounded (the one gray rule of docbin:
+ * db_image_to_gray, the networks' gray channel). */
+static inline uint8_t db_gray601(unsigned r, unsigned g, unsigned b)
+{
+    return (uint8_t)((299u * r + 587u * g + 114u * b + 500u) / 1000u);
+}
+
 static inline bool db_mul_size(size_t a, size_t b, size_t *out)
 {
     return !__builtin_mul_overflow(a, b, out);

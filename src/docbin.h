@@ -293,6 +293,10 @@ typedef struct db_method {
     const db_model *model; /* network methods: borrowed (db_method_set_model) */
     const db_model *global_model; /* `gan`: the stage-3 global network, borrowed
                                      (db_method_set_global_model); NULL = none */
+    const db_model *channel_models[4]; /* `gan`: per-channel generators by
+                                          db_input_channel (r, g, b, gray), borrowed
+                                          (db_method_set_channel_model); fused instead
+                                          of `model` when any is set and channels=1 */
 } db_method;
 
 int db_method_count(void);
@@ -326,12 +330,12 @@ typedef struct db_weights {
 
 /* Generates both maps from a ground truth the way the official BinEvalWeights
  * tool does: equal to all 20 official files we have to 1e-6 per pixel (values
- * rounded to the 6 decimals the tool prints); a blob that thinning erases
- * completely gets its seed by our best reconstruction of the tool's rule (one
- * known page, DIBCO 2013 PR06, differs by 0.02 in pseudo-recall). Reuses out's
+ * rounded to the 6 decimals the tool prints), and pFM equal to the official
+ * scores on all 96 reference rows; a blob that thinning erases completely is
+ * re-seeded at its centroid rounded up, as the tool does. Reuses out's
  * buffers when large enough, and keeps its working buffers in out->work
  * for the next call (so generating for page after page into the same out
- * touches no fresh memory). Single-threaded; about 2 CPU-seconds for a
+ * touches no fresh memory). Single-threaded; about 1.4 CPU-seconds for a
  * 3000x4000 page. Sides up to 65535 (DB_ETOOBIG beyond). */
 int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out);
 /* Reads official weight files (ASCII, one "%f" value per pixel, row-major;
@@ -477,6 +481,22 @@ typedef enum db_train_estimator {
 } db_train_estimator;
 
 /* The generator's front end (`--input`). */
+/* The page channel a network sees: the shared generator all of R, G, B; a
+ * per-channel generator (stage 2 of Ju et al. 2022) one of them or the
+ * BT.601 gray, copied into its three inputs. */
+typedef enum db_input_channel {
+    DB_CHANNEL_ALL = -1,
+    DB_CHANNEL_R = 0,
+    DB_CHANNEL_G = 1,
+    DB_CHANNEL_B = 2,
+    DB_CHANNEL_GRAY = 3,
+    DB_CHANNEL_COUNT = 4
+} db_input_channel;
+/* "all", "r", "g", "b", "gray" -> DB_CHANNEL_ALL..GRAY; anything else -> -2. */
+int db_channel_parse(const char *name);
+/* DB_CHANNEL_R..GRAY -> "r".."gray"; other values -> "all". */
+const char *db_channel_name(int channel);
+
 typedef enum db_train_input {
     DB_TRAIN_INPUT_DWT = 0,  /* Haar DWT of R, G, B, stem at half size (default) */
     DB_TRAIN_INPUT_FULL = 1, /* no DWT: stem at full size on R, G, B (ablation) */
@@ -505,6 +525,11 @@ typedef struct db_train_options {
                      (area average; ink where ink covers >= half), patches drawn
                      from those; validation runs on the page resized the same way,
                      scored at full size; the model is named "... global=N" */
+    int channel;  /* -1 (default): the shared generator on R, G, B; 0..3: a
+                     per-channel generator (stage 2 of Ju et al. 2022) trained on
+                     R, G, B or BT.601 gray only, that channel copied into all three
+                     inputs of every page; colour jitter off; the model is named
+                     "... channel=r|g|b|gray" */
     /* schedule */
     int patch;          /* patch side in pixels (default 128) */
     int batch;          /* patches per step (default 8) */
@@ -677,9 +702,24 @@ int db_method_set_global_model(db_ctx *ctx, db_method *method, const db_model *m
 /* True for `gan` with global=1: the caller should look for a global model
  * ("<model_name>_global.dbm"). */
 bool db_method_takes_global(const db_method *method);
+/* Stage 2 of Ju et al. 2022 with per-channel generators, for `gan`: attaches
+ * (borrows) model, trained with `docbin train --channel C` (named "...
+ * channel=C"), in slot C of method->channel_models. With channels=1 (the
+ * default) and any slot filled, `gan` runs every attached network on its
+ * channel and fuses their probabilities (src/pipeline/channel_fusion.c)
+ * instead of running `model`. Another method or a model that is not a
+ * per-channel one-logit network is DB_EINVAL. */
+int db_method_set_channel_model(db_ctx *ctx, db_method *method, const db_model *model);
+/* True for `gan` with channels=1: a per-channel model's siblings should be
+ * looked for ("NAME_r.dbm" ... "NAME_gray.dbm" beside it). */
+bool db_method_takes_channels(const db_method *method);
+/* The channel a model was trained on (db_input_channel; DB_CHANNEL_ALL for
+ * the shared generator or NULL). */
+int db_model_input_channel(const db_model *model);
 /* owner takes other: db_model_free(owner) frees other too (lets one handle
- * keep a tiled model and its global companion). owner may take one model;
- * a second is DB_EINVAL. */
+ * keep a tiled model, its global and per-channel companions). owner may
+ * take any number; other must not have adopted one itself, and a model
+ * already held is DB_EINVAL. */
 int db_model_adopt(db_ctx *ctx, db_model *owner, db_model *other);
 /* The folder the build installs models into (${datadir}/docbin). */
 const char *db_model_default_dir(void);

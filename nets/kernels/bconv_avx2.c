@@ -84,23 +84,31 @@ static void bconv_avx2(const uint64_t *in, size_t in_row, int words, int k, int 
     }
 }
 
-static void bpost_avx2(const db_bpost *p, const int32_t *acc, int n, const float *res, float *out,
-                       uint64_t *bits)
+/* bpost (accumulators acc, times alpha) or fpost (floats x, acc NULL) of n
+ * pixels, 8 channels a vector; the channel tail by the reference. */
+static void post_avx2(const db_bpost *p, const int32_t *acc, const float *x, int n,
+                      const float *res, float *out, uint64_t *bits)
 {
     int c = p->cout, words = db_words(c);
     int c8 = c & ~7;
     for (int j = 0; j < n; j++) {
-        const int32_t *a = acc + (size_t)j * (size_t)c;
-        const float *r = res ? res + (size_t)j * (size_t)c : NULL;
-        float *y = out ? out + (size_t)j * (size_t)c : NULL;
+        size_t at = (size_t)j * (size_t)c;
+        const int32_t *a = acc ? acc + at : NULL;
+        const float *xf = acc ? NULL : x + at;
+        const float *r = res ? res + at : NULL;
+        float *y = out ? out + at : NULL;
         uint64_t *b = bits ? bits + (size_t)j * (size_t)words : NULL;
         if (b)
             for (int q = 0; q < words; q++)
                 b[q] = 0;
         for (int o = 0; o < c8; o += 8) {
-            __m256 v =
-                _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(a + o)));
-            v = _mm256_mul_ps(v, _mm256_loadu_ps(p->alpha + o));
+            __m256 v;
+            if (a) {
+                v = _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(a + o)));
+                v = _mm256_mul_ps(v, _mm256_loadu_ps(p->alpha + o));
+            } else {
+                v = _mm256_loadu_ps(xf + o);
+            }
             if (p->bn_scale) {
                 v = _mm256_mul_ps(v, _mm256_loadu_ps(p->bn_scale + o));
                 v = _mm256_add_ps(v, _mm256_loadu_ps(p->bn_bias + o));
@@ -124,13 +132,24 @@ static void bpost_avx2(const db_bpost *p, const int32_t *acc, int n, const float
             }
         }
         for (int o = c8; o < c; o++) {
-            float v = db_bpost_value_ref(p, o, a[o], r);
+            float v = a ? db_bpost_value_ref(p, o, a[o], r) : db_fpost_value_ref(p, o, xf[o]);
             if (y)
                 y[o] = v;
             if (b && db_rsign_bit(v, p->thr[o]))
                 b[o >> 6] |= (uint64_t)1 << (o & 63);
         }
     }
+}
+
+static void bpost_avx2(const db_bpost *p, const int32_t *acc, int n, const float *res, float *out,
+                       uint64_t *bits)
+{
+    post_avx2(p, acc, NULL, n, res, out, bits);
+}
+
+static void fpost_avx2(const db_bpost *p, const float *x, int n, float *out, uint64_t *bits)
+{
+    post_avx2(p, NULL, x, n, NULL, out, bits);
 }
 
 static void pack_avx2(const float *x, int n, int c, const float *thr, uint64_t *bits)
@@ -154,6 +173,22 @@ static void pack_avx2(const float *x, int n, int c, const float *thr, uint64_t *
             if (db_rsign_bit(xp[o], thr ? thr[o] : 0.0f))
                 b[o >> 6] |= (uint64_t)1 << (o & 63);
     }
+}
+
+static void add_up2_avx2(const float *lo, const float *full, int c, int w, const float *thr,
+                         float *out, uint64_t *bits)
+{
+    int c8 = c & ~7;
+    for (int x = 0; x < w; x++) {
+        const float *l = lo + (size_t)(x / 2) * (size_t)c, *f = full + (size_t)x * (size_t)c;
+        float *o = out + (size_t)x * (size_t)c;
+        for (int k = 0; k < c8; k += 8)
+            _mm256_storeu_ps(o + k, _mm256_add_ps(_mm256_loadu_ps(l + k), _mm256_loadu_ps(f + k)));
+        for (int k = c8; k < c; k++)
+            o[k] = l[k] + f[k];
+    }
+    if (bits)
+        pack_avx2(out, w, c, thr, bits);
 }
 
 /* Integer comparisons are cheap next to the conv: the reference suffices. */
@@ -252,6 +287,9 @@ const db_kernels db_kernels_avx2 = {
     .isa = DB_ISA_AVX2,
     .bconv = bconv_avx2,
     .bpost = bpost_avx2,
+    .fpost = fpost_avx2,
+    .add_up2 = add_up2_avx2,
+    .planes = db_planes_ref, /* a copy: the reference's loops vectorise well enough here */
     .bthresh = bthresh_avx2,
     .conv_real = conv_real_avx2,
     .pack = pack_avx2,

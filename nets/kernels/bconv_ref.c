@@ -32,6 +32,33 @@ static void bconv_ref(const uint64_t *in, size_t in_row, int words, int k, int s
     }
 }
 
+void db_bconv_pair_weights(const uint64_t *w, int cout, uint64_t *wp)
+{
+    size_t c8 = (size_t)db_cout8(cout);
+    for (int ky = 0; ky < 3; ky++)
+        for (size_t o = 0; o < c8; o++) {
+            wp[(size_t)(2 * ky) * c8 + o] =
+                w[(size_t)(3 * ky) * c8 + o] | w[(size_t)(3 * ky + 1) * c8 + o] << 32;
+            wp[(size_t)(2 * ky + 1) * c8 + o] = w[(size_t)(3 * ky + 2) * c8 + o];
+        }
+}
+
+static void bconv_pair_ref(const uint64_t *in, size_t in_row, int stride, int n, const uint64_t *wp,
+                           int cout, int32_t K, int32_t *acc)
+{
+    size_t c8 = (size_t)db_cout8(cout);
+    for (int j = 0; j < n; j++)
+        for (int o = 0; o < cout; o++) {
+            int32_t pc = 0;
+            for (int ky = 0; ky < 3; ky++) {
+                const uint64_t *a = in + (size_t)ky * in_row + (size_t)j * (size_t)stride;
+                pc += popcount64((a[0] | a[1] << 32) ^ wp[(size_t)(2 * ky) * c8 + (size_t)o]);
+                pc += popcount64(a[2] ^ wp[(size_t)(2 * ky + 1) * c8 + (size_t)o]);
+            }
+            acc[(size_t)j * (size_t)cout + (size_t)o] = K - 2 * pc;
+        }
+}
+
 float db_bpost_value_ref(const db_bpost *p, int o, int32_t acc, const float *res)
 {
     float y = db_bconv_out(acc, p->alpha[o]);
@@ -65,6 +92,42 @@ static void bpost_ref(const db_bpost *p, const int32_t *acc, int n, const float 
     }
 }
 
+float db_fpost_value_ref(const db_bpost *p, int o, float x)
+{
+    float y = x;
+    if (p->bn_scale)
+        y = db_bn_out(y, p->bn_scale[o], p->bn_bias[o]);
+    if (p->rp_s1)
+        y = db_rprelu_out(y, p->rp_s1[o], p->rp_slope[o], p->rp_s2[o]);
+    return y;
+}
+
+static void fpost_ref(const db_bpost *p, const float *x, int n, float *out, uint64_t *bits)
+{
+    int c = p->cout, words = db_words(c);
+    for (int j = 0; j < n; j++) {
+        uint64_t *b = bits ? bits + (size_t)j * (size_t)words : NULL;
+        if (b)
+            for (int q = 0; q < words; q++)
+                b[q] = 0;
+        for (int o = 0; o < c; o++) {
+            float y = db_fpost_value_ref(p, o, x[(size_t)j * (size_t)c + (size_t)o]);
+            if (out)
+                out[(size_t)j * (size_t)c + (size_t)o] = y;
+            if (b && db_rsign_bit(y, p->thr[o]))
+                b[o >> 6] |= (uint64_t)1 << (o & 63);
+        }
+    }
+}
+
+void db_planes_ref(const float *src, int c, int w, bool up, float *dst)
+{
+    for (int ci = 0; ci < c; ci++)
+        for (int x = 0; x < w; x++)
+            dst[(size_t)ci * (size_t)w + (size_t)x] =
+                src[(size_t)(up ? x / 2 : x) * (size_t)c + (size_t)ci];
+}
+
 int db_bthresh_bit_ref(const db_bthresh *t, int o, int32_t acc)
 {
     if (t->mode[o] == 0)
@@ -96,6 +159,17 @@ static void pack_ref(const float *x, int n, int c, const float *thr, uint64_t *b
             if (db_rsign_bit(x[(size_t)j * (size_t)c + (size_t)o], thr ? thr[o] : 0.0f))
                 b[o >> 6] |= (uint64_t)1 << (o & 63);
     }
+}
+
+static void add_up2_ref(const float *lo, const float *full, int c, int w, const float *thr,
+                        float *out, uint64_t *bits)
+{
+    for (int x = 0; x < w; x++)
+        for (int o = 0; o < c; o++)
+            out[(size_t)x * (size_t)c + (size_t)o] =
+                lo[(size_t)(x / 2) * (size_t)c + (size_t)o] + full[(size_t)x * (size_t)c + (size_t)o];
+    if (bits)
+        pack_ref(out, w, c, thr, bits);
 }
 
 void db_conv_real_ref(const float *const *rows, int in_w, int cin, int k, int stride, int n,
@@ -162,7 +236,11 @@ const db_kernels db_kernels_ref = {
     .conv_real1_planar = conv_real1_planar_ref,
     .isa = DB_ISA_REF,
     .bconv = bconv_ref,
+    .bconv_pair = bconv_pair_ref,
     .bpost = bpost_ref,
+    .fpost = fpost_ref,
+    .add_up2 = add_up2_ref,
+    .planes = db_planes_ref,
     .bthresh = bthresh_ref,
     .pack = pack_ref,
 };

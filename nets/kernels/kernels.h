@@ -68,10 +68,32 @@ typedef struct db_kernels {
      * provides the +1 border (bits 0) around the map. */
     void (*bconv)(const uint64_t *in, size_t in_row, int words, int k, int stride, int n,
                   const uint64_t *w, int cout, int32_t K, int32_t *acc);
+    /* bconv for k = 3 and cin <= 32 (one word per pixel, its upper 32 bits
+     * 0) with taps kx = 0 and 1 of a row paired into one 64-bit word, so a
+     * row costs two XOR+popcounts, not three: the same acc as bconv.
+     * wp [ky][2][cout8]: wp[(2*ky)*cout8 + o] = w(ky,0) | w(ky,1) << 32,
+     * wp[(2*ky+1)*cout8 + o] = w(ky,2) (db_bconv_pair_weights). NULL in a
+     * table without it (the engine then runs bconv). */
+    void (*bconv_pair)(const uint64_t *in, size_t in_row, int stride, int n, const uint64_t *wp,
+                       int cout, int32_t K, int32_t *acc);
     /* Output transform of n pixels: acc [n][cout]; res/out [n][cout] floats
      * (pixel stride cout); bits [n][db_words(cout)] (whole words written). */
     void (*bpost)(const db_bpost *p, const int32_t *acc, int n, const float *res, float *out,
                   uint64_t *bits);
+    /* The same chain on float input (a BATCHNORM or RPRELU node applied to
+     * a real conv's row): y = x[j*cout + o], then BN and RPReLU as in bpost
+     * (alpha and residual unused), stored to out and/or its RSign bit to
+     * bits (p->thr), as bpost does. */
+    void (*fpost)(const db_bpost *p, const float *x, int n, float *out, uint64_t *bits);
+    /* One row of c interleaved channels to channel planes (the planar head's
+     * input rows): dst[ci*w + x] = src[sx*c + ci] for ci < c, x < w, with
+     * sx = x/2 when up (nearest x2 upsampling of a (w+1)/2-pixel row), else x. */
+    void (*planes)(const float *src, int c, int w, bool up, float *dst);
+    /* One row of ADD(UPSAMPLE2(lo), full), nearest: out[x*c + o] =
+     * lo[(x/2)*c + o] + full[x*c + o] for x < w (float addition commutes: any
+     * input order), and when bits != NULL its RSign bits with thr (as pack). */
+    void (*add_up2)(const float *lo, const float *full, int c, int w, const float *thr,
+                    float *out, uint64_t *bits);
     /* Bits-only output through a db_bthresh. */
     void (*bthresh)(const db_bthresh *t, const int32_t *acc, int n, uint64_t *bits);
     /* RSign packing of n pixels of c channels: bit = db_rsign_bit(x, thr[ch])
@@ -103,6 +125,8 @@ extern const db_kernels db_kernels_avx512;
 
 /* Scalar reference pieces reused by the SIMD files for tails. */
 float db_bpost_value_ref(const db_bpost *p, int o, int32_t acc, const float *res);
+float db_fpost_value_ref(const db_bpost *p, int o, float x);
+void db_planes_ref(const float *src, int c, int w, bool up, float *dst);
 int db_bthresh_bit_ref(const db_bthresh *t, int o, int32_t acc);
 void db_conv_real_ref(const float *const *rows, int in_w, int cin, int k, int stride, int n,
                       const float *wt, const float *bias, int cout, float *out);
@@ -112,6 +136,10 @@ void db_conv_real_ref_range(const float *const *rows, int in_w, int cin, int k, 
 /* conv_real1_planar for output pixels [j0, j1) only (the SIMD files' edges). */
 void db_conv_real1_planar_ref(const float *const *rows, int in_w, int cin, int k, int j0, int j1,
                               const float *wt, float bias, float *out);
+
+/* The bconv_pair weights from bconv weights w (k = 3, one word per tap):
+ * wp holds 6 * cout8 words. */
+void db_bconv_pair_weights(const uint64_t *w, int cout, uint64_t *wp);
 
 /* Builds the threshold form of (p, K) (p->thr required). Allocates with
  * db_malloc; free with db_bthresh_free. */

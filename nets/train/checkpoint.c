@@ -90,7 +90,9 @@ static void header(const db_trainer *t, size_t nfloats, int64_t h[CKPT_NHDR])
     h[3] = t->o.db_head;
     h[4] = t->o.gan;
     h[5] = t->o.gan_width;
-    h[6] = TR_IN_CHANNELS | (int64_t)t->o.global << 16; /* global N in bits 16.. (0: local) */
+    /* bits 0..7 input channels, 8..15 per-channel input + 1 (0: all; older
+     * files), 16.. global N (0: local) */
+    h[6] = TR_IN_CHANNELS | (int64_t)(t->o.channel + 1) << 8 | (int64_t)t->o.global << 16;
     h[7] = (int64_t)nfloats;
     h[8] = t->step;
     h[9] = (int64_t)t->rng.s;
@@ -109,7 +111,14 @@ static int check_network(db_ctx *ctx, const char *path, const int64_t h[CKPT_NHD
 {
     static const char *const input[] = {"dwt", "full"};
     bool same = h[1] == want[1] && h[2] == want[2] && h[3] == want[3] &&
-                (h[6] & 0xffff) == (want[6] & 0xffff) && h[15] == want[15];
+                (h[6] & 0xff) == (want[6] & 0xff) && h[15] == want[15];
+    /* resume only: the channel must match too; --init may start a
+     * per-channel run from the shared generator */
+    if (same && same_floats && (h[6] >> 8 & 0xff) != (want[6] >> 8 & 0xff))
+        return db_fail(ctx, DB_EINVAL,
+                       "train: checkpoint %s is for --channel %s, this run --channel %s", path,
+                       db_channel_name((int)(h[6] >> 8 & 0xff) - 1),
+                       db_channel_name((int)(want[6] >> 8 & 0xff) - 1));
     /* resume only: the global size (field 6 >> 16) must match too; --init
      * may start a global run from a local checkpoint */
     if (same && same_floats && h[6] >> 16 != want[6] >> 16)

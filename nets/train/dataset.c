@@ -95,6 +95,15 @@ int tr_pageset_add(db_ctx *ctx, tr_pageset *s, const db_image *img, const db_ima
     return 0;
 }
 
+void tr_pageset_channel(tr_pageset *s, int channel)
+{
+    if (channel == DB_CHANNEL_ALL)
+        return;
+    for (int i = 0; i < s->n; i++)
+        db_channel_rows(s->pages[i].px, false, (size_t)s->pages[i].w * (size_t)s->pages[i].h,
+                        channel, s->pages[i].px);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

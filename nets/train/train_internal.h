@@ -7,6 +7,7 @@
 #define DB_TRAIN_INTERNAL_H
 
 #include "db_internal.h"
+#include "nets/channel.h"
 #include "nets/graph.h"
 
 #include <stdbool.h>
@@ -269,6 +270,9 @@ uint64_t tr_pageset_pixels(const tr_pageset *s);
 /* Global network: every page resized to n x n (area average; ground truth ink
  * where ink covers >= half of the source area). dataset.c states the rule. */
 int tr_pageset_resize(db_ctx *ctx, tr_pageset *s, int n);
+/* Per-channel training (db_train_options.channel): every page's R, G, B
+ * replaced by copies of `channel` (db_channel_rows); DB_CHANNEL_ALL: none. */
+void tr_pageset_channel(tr_pageset *s, int channel);
 /* Validation of a global network: p (full size) area-resized to n x n, run by
  * net, probabilities upsampled bilinearly to p's size, ink where > 0.5: res
  * becomes BIT1 at full size, to be scored against the full-size truth. */

@@ -45,6 +45,7 @@ void db_train_options_defaults(db_train_options *o)
     o->color = 0.1;
     o->scale = 0.15;
     o->seed = 1;
+    o->channel = -1;
 }
 
 static int check_options(db_ctx *ctx, const db_train_options *o)
@@ -68,6 +69,9 @@ static int check_options(db_ctx *ctx, const db_train_options *o)
         (int)o->estimator < 0 || (int)o->estimator > 2 || o->reste_o_end < 1 ||
         o->ink_share < 0 || o->ink_share > 1 || o->scale < 0 || o->scale >= 0.9)
         return db_fail(ctx, DB_EINVAL, "train: an option is out of range");
+    if (o->channel < DB_CHANNEL_ALL || o->channel >= DB_CHANNEL_COUNT)
+        return db_fail(ctx, DB_EINVAL, "train: channel %d (-1 all, 0..3 r g b gray)",
+                       o->channel);
     if (o->global != 0 &&
         (o->global < DB_GLOBAL_MIN || o->global > DB_GLOBAL_MAX || o->patch > o->global))
         return db_fail(ctx, DB_EINVAL, "train: global size %d (%d..%d, at least the patch %d)",
@@ -109,10 +113,14 @@ int db_trainer_create(db_ctx *ctx, const db_train_options *opts, db_trainer **ou
     int rc = 0;
     for (int i = 0; i < opts->ntrain_dirs && rc == 0; i++)
         rc = tr_pageset_load_dir(ctx, &t->train, opts->train_dirs[i]);
+    if (rc == 0)
+        tr_pageset_channel(&t->train, opts->channel);
     if (rc == 0 && opts->global) /* validation pages stay full size */
         rc = tr_pageset_resize(ctx, &t->train, opts->global);
     for (int i = 0; i < opts->nval_dirs && rc == 0; i++)
         rc = tr_pageset_load_dir(ctx, &t->val, opts->val_dirs[i]);
+    if (rc == 0)
+        tr_pageset_channel(&t->val, opts->channel);
     if (rc == 0)
         rc = tr_trainer_setup(ctx, t);
     if (rc < 0) {
@@ -150,7 +158,8 @@ int tr_trainer_setup(db_ctx *ctx, db_trainer *t)
     t->aug.rot90 = o->rot90;
     t->aug.brightness = (float)o->brightness;
     t->aug.contrast = (float)o->contrast;
-    t->aug.color = (float)o->color;
+    /* per-channel: the three inputs must stay copies of one channel */
+    t->aug.color = o->channel == DB_CHANNEL_ALL ? (float)o->color : 0.0f;
     t->aug.scale = (float)o->scale;
     size_t px = (size_t)o->batch * o->patch * o->patch;
     t->x = db_aligned_alloc(ctx, px * TR_IN_CHANNELS * sizeof(float));
@@ -267,7 +276,7 @@ int tr_validate(db_ctx *ctx, db_trainer *t, double *fm, double *psnr)
      * reference forward tr_graph_run bit for bit (test_train_engine) */
     db_graph g;
     char name[64];
-    db_graph_global_name("docbin-train", t->o.global, name, sizeof name);
+    db_graph_model_name("docbin-train", t->o.global, t->o.channel, name, sizeof name);
     DB_TRY(tnet_to_graph(ctx, &t->net, name, &g));
     db_model *model = NULL;
     db_net *net = NULL;
@@ -330,7 +339,7 @@ int db_trainer_export(db_ctx *ctx, db_trainer *t, const char *path)
 {
     db_graph g;
     char name[64];
-    db_graph_global_name("docbin-train", t->o.global, name, sizeof name);
+    db_graph_model_name("docbin-train", t->o.global, t->o.channel, name, sizeof name);
     DB_TRY(tnet_to_graph(ctx, &t->net, name, &g));
     int rc = db_model_save_graph(ctx, &g, path);
     db_graph_free(&g);

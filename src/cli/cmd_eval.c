@@ -309,6 +309,8 @@ typedef struct eval_job {
     const eval_opts *o;
     const db_method *method;
     db_ctx **ctx; /* one per worker */
+    db_weights *gen; /* one per worker: generated maps and their workspace, kept
+                        from page to page so a folder allocates them once */
 } eval_job;
 
 static char *ctx_error(db_ctx *ctx)
@@ -336,13 +338,21 @@ static void score_pair(void *arg, int job, int worker)
     } else if (!rc) {
         rc = db_image_load(ctx, p->result, &res);
     }
-    bool have_w = false;
+    const db_weights *use = NULL;
+    bool generated = false;
     if (!rc && p->rw && !j->o->generate) {
         rc = db_weights_load(ctx, p->rw, p->pw, gt.width, gt.height, &w);
-        have_w = rc == 0;
+        use = &w;
+    } else if (!rc && gt.width == res.width && gt.height == res.height) {
+        /* (a size mismatch is left to db_metrics_compute to report) */
+        rc = db_weights_generate(ctx, &gt, &j->gen[worker]);
+        use = &j->gen[worker];
+        generated = true;
     }
     if (!rc)
-        rc = db_metrics_compute(ctx, &gt, &res, have_w ? &w : NULL, &p->m);
+        rc = db_metrics_compute(ctx, &gt, &res, use, &p->m);
+    if (!rc)
+        p->m.weights_generated = generated;
     if (rc)
         p->error = ctx_error(ctx);
     else
@@ -506,9 +516,14 @@ int cmd_eval(int argc, char **argv)
         }
     }
     if (rc < 0 && pairs) {
+        db_weights *gen = calloc((size_t)workers, sizeof *gen);
         eval_job job = {.pairs = pairs, .n = n, .o = &o,
-                        .method = o.method_spec ? &method : NULL, .ctx = ctxs};
-        db_pool_run(pool, n, score_pair, &job);
+                        .method = o.method_spec ? &method : NULL, .ctx = ctxs, .gen = gen};
+        if (gen)
+            db_pool_run(pool, n, score_pair, &job);
+        for (int k = 0; gen && k < workers; k++)
+            db_weights_free(&gen[k]);
+        free(gen);
         /* report: errors on stderr, the scored rows on stdout */
         db_metrics *ms = malloc((size_t)n * sizeof *ms);
         const char **names = malloc((size_t)n * sizeof *names);

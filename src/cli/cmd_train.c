@@ -45,6 +45,10 @@ static void usage(FILE *f)
           "                          as gan_global.dbm next to gan.dbm (0 = local, default)\n"
           "      --input dwt|full    front end: Haar DWT, stem at half size (dwt), or the\n"
           "                          stem at full size on RGB (full: the no-DWT ablation)\n"
+          "      --channel C         a per-channel generator (stage 2 of Ju et al. 2022):\n"
+          "                          sees only channel C (r, g, b or gray) of every page;\n"
+          "                          install as NAME_C.dbm, e.g. gan_r.dbm (all: the\n"
+          "                          shared generator on R, G, B, default)\n"
           "schedule:\n"
           "      --patch N           patch side in pixels (128)\n"
           "      --batch N           patches per step (8)\n"
@@ -84,7 +88,7 @@ enum {
     OPT_CLIP, OPT_WD, OPT_DICE, OPT_DBK, OPT_DBBETA, OPT_DBGAMMA, OPT_GAN, OPT_GANW,
     OPT_GANWIDTH, OPT_EST, OPT_RESTEO, OPT_RESTET, OPT_RESTECAP, OPT_BIPER, OPT_INK,
     OPT_NOFLIPS, OPT_NOROT, OPT_BRIGHT, OPT_CONTRAST, OPT_COLOR, OPT_SCALE, OPT_SEED,
-    OPT_INIT, OPT_INPUT, OPT_GLOBAL,
+    OPT_INIT, OPT_INPUT, OPT_GLOBAL, OPT_CHANNEL,
 };
 
 static const struct option long_opts[] = {
@@ -93,7 +97,7 @@ static const struct option long_opts[] = {
     {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", no_argument, 0, OPT_RESUME},
     {"val-pages", required_argument, 0, OPT_VALPAGES},
     {"init", required_argument, 0, OPT_INIT}, {"input", required_argument, 0, OPT_INPUT},
-    {"global", required_argument, 0, OPT_GLOBAL},
+    {"global", required_argument, 0, OPT_GLOBAL}, {"channel", required_argument, 0, OPT_CHANNEL},
     {"width", required_argument, 0, OPT_WIDTH}, {"levels", required_argument, 0, OPT_LEVELS},
     {"db-head", no_argument, 0, OPT_DBHEAD}, {"patch", required_argument, 0, OPT_PATCH},
     {"batch", required_argument, 0, OPT_BATCH}, {"steps", required_argument, 0, OPT_STEPS},
@@ -221,6 +225,12 @@ static int parse_args(int argc, char **argv, train_cli *c)
         case OPT_DBHEAD: o->db_head = true; break;
         case OPT_GLOBAL: INT_OPT(o->global, 0, 2048); break;
         case OPT_INIT: c->init = optarg; break;
+        case OPT_CHANNEL:
+            o->channel = db_channel_parse(optarg);
+            if (o->channel < DB_CHANNEL_ALL)
+                return cli_error("--channel: '%s' is not r, g, b, gray or all", optarg),
+                       CLI_EXIT_USAGE;
+            break;
         case OPT_INPUT:
             if (strcmp(optarg, "dwt") == 0)
                 o->input = DB_TRAIN_INPUT_DWT;

@@ -15,6 +15,10 @@
  *      gan_global.dbm beside the found gan.dbm, or x_global.dbm beside
  *      --model x.dbm; never a global model from another folder)
  * Not found: the tiled network alone, silently.
+ * A per-channel model (trained with `docbin train --channel C`) given or found
+ * as DIR/NAME_C.dbm brings its siblings DIR/NAME_r.dbm, NAME_g.dbm,
+ * NAME_b.dbm, NAME_gray.dbm when they exist (gan:channels=1, the default):
+ * `gan` fuses the set (src/pipeline/channel_fusion.c).
  * The library never reads the environment; this file does (cli.h). */
 #include "cli.h"
 
@@ -117,6 +121,58 @@ static int attach_global(db_ctx *ctx, db_method *method, const char *local, db_m
     return 0;
 }
 
+/* Loads path, attaches it as a per-channel model and lets owner adopt it. */
+static int attach_channel_file(db_ctx *ctx, db_method *method, const char *path, int channel,
+                               db_model *owner)
+{
+    db_model *m = NULL;
+    if (db_model_load(ctx, path, &m) != 0) {
+        cli_error_ctx(ctx, NULL);
+        return CLI_EXIT_DATA;
+    }
+    if (db_model_input_channel(m) != channel) {
+        cli_error("%s: a sibling of a per-channel set must be trained on channel %s (--channel "
+                  "%s), this one is for %s",
+                  path, db_channel_name(channel), db_channel_name(channel),
+                  db_channel_name(db_model_input_channel(m)));
+        db_model_free(m);
+        return CLI_EXIT_DATA;
+    }
+    if (db_method_set_channel_model(ctx, method, m) != 0 || db_model_adopt(ctx, owner, m) != 0) {
+        cli_error_ctx(ctx, path);
+        db_model_free(m);
+        return CLI_EXIT_DATA;
+    }
+    return 0;
+}
+
+/* The per-channel set of the model at path (DIR/NAME_C.dbm, see the top):
+ * the model itself in its slot, its existing siblings loaded beside it. */
+static int attach_channels(db_ctx *ctx, db_method *method, const char *path, db_model *model)
+{
+    int own = db_model_input_channel(model);
+    if (db_method_set_channel_model(ctx, method, model) != 0) {
+        cli_error_ctx(ctx, path);
+        return CLI_EXIT_DATA;
+    }
+    char suffix[16];
+    snprintf(suffix, sizeof suffix, "_%s.dbm", db_channel_name(own));
+    size_t len = strlen(path), slen = strlen(suffix);
+    if (len <= slen || strcmp(path + len - slen, suffix) != 0)
+        return 0; /* not named as a set member: the model alone */
+    for (int c = 0; c < DB_CHANNEL_COUNT; c++) {
+        char sib[PATH_MAX + 64];
+        int n = snprintf(sib, sizeof sib, "%.*s_%s.dbm", (int)(len - slen), path,
+                         db_channel_name(c));
+        if (c == own || n < 0 || (size_t)n >= sizeof sib || !is_file(sib))
+            continue;
+        int rc = attach_channel_file(ctx, method, sib, c, model);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int cli_method_attach_model(db_ctx *ctx, db_method *method, const char *model_opt,
                             db_model **owned)
 {
@@ -141,13 +197,17 @@ int cli_method_attach_model(db_ctx *ctx, db_method *method, const char *model_op
         return CLI_EXIT_DATA;
     }
     int rc = CLI_EXIT_DATA;
-    if (db_method_set_model(ctx, method, *owned) != 0)
+    if (db_method_set_model(ctx, method, *owned) != 0) {
         cli_error_ctx(ctx, path);
-    else if (!db_method_takes_global(method))
-        return 0;
-    else
-        rc = attach_global(ctx, method, path, *owned);
+    } else {
+        rc = 0;
+        if (db_method_takes_channels(method) && db_model_input_channel(*owned) != DB_CHANNEL_ALL)
+            rc = attach_channels(ctx, method, path, *owned);
+        if (rc == 0 && db_method_takes_global(method))
+            rc = attach_global(ctx, method, path, *owned);
+    }
     if (rc != 0) {
+        memset(method->channel_models, 0, sizeof method->channel_models);
         db_method_set_model(ctx, method, NULL);
         db_model_free(*owned);
         *owned = NULL;

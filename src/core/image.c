@@ -88,7 +88,7 @@ int db_image_to_gray(db_ctx *ctx, const db_image *src, db_image *dst)
         uint8_t *d = db_image_row(dst, y);
         if (src->format == DB_RGB8) {
             for (int x = 0; x < src->width; x++, s += 3)
-                d[x] = (uint8_t)((299u * s[0] + 587u * s[1] + 114u * s[2] + 500u) / 1000u);
+                d[x] = db_gray601(s[0], s[1], s[2]);
         } else {
             for (int x = 0; x < src->width; x++)
                 d[x] = db_bit_get(src, x, y) ? 0 : 255;

@@ -14,6 +14,7 @@
  * per run, so one model serves any number of threads and contexts.
  * Related: src/pipeline/method.c (registry, parser), nets/README.md. */
 #include "db_internal.h"
+#include "nets/channel.h"
 #include "nets/graph.h"
 #include "nets/model.h"
 #include "nets/resample.h"
@@ -26,7 +27,7 @@
 #define DOCBIN_DEFAULT_MODEL_DIR "/usr/local/share/docbin"
 #endif
 
-enum { P_TILE = 0, P_THRESHOLD = 1, P_GLOBAL = 2, P_GTHR = 3, P_GROW = 4 };
+enum { P_TILE = 0, P_THRESHOLD = 1, P_GLOBAL = 2, P_GTHR = 3, P_GROW = 4, P_CHANNELS = 5 };
 
 static const db_method_param net_params[] = {
     {"tile", -1, -1, 8192, true,
@@ -40,6 +41,10 @@ static const db_method_param net_params[] = {
     {"gthr", 0.5, 0.01, 0.99, false,
      "global network: probability (after bilinear upsampling) above which it sees ink"},
     {"grow", 3, 0, 32, true, "global network: px its ink grows by (square) before the AND"},
+    {"channels", 1, 0, 1, true,
+     "1: a per-channel model (trained with --channel C, file NAME_C.dbm) is fused with "
+     "its siblings NAME_r/_g/_b/_gray.dbm found beside it (stage 2 of Ju et al.); 0: that "
+     "model alone"},
 };
 
 static const db_method_param db_params[] = {
@@ -57,20 +62,20 @@ static bool has_db_head(const db_model *model)
 }
 
 /* The page in the model's channels: a 3-channel model on a gray page gets
- * the gray value in R, G and B (the engine turns RGB into gray itself). */
+ * the gray value in R, G and B (the engine turns RGB into gray itself); a
+ * per-channel model its channel in all three (nets/channel.h). */
 static int model_input(db_ctx *ctx, const db_model *model, const db_image *in, db_image *tmp,
                        const db_image **page)
 {
     *page = in;
-    if (db_model_graph(model)->nodes[0].cout != 3 || in->format != DB_GRAY8)
+    int channel = db_graph_input_channel(db_model_graph(model));
+    if (db_model_graph(model)->nodes[0].cout != 3 ||
+        (in->format != DB_GRAY8 && channel == DB_CHANNEL_ALL))
         return 0;
     DB_TRY(db_image_ensure(ctx, tmp, in->width, in->height, DB_RGB8));
-    for (int y = 0; y < in->height; y++) {
-        const uint8_t *s = db_image_row(in, y);
-        uint8_t *d = db_image_row(tmp, y);
-        for (int x = 0; x < in->width; x++)
-            d[3 * x] = d[3 * x + 1] = d[3 * x + 2] = s[x];
-    }
+    for (int y = 0; y < in->height; y++)
+        db_channel_rows(db_image_row(in, y), in->format == DB_GRAY8, (size_t)in->width, channel,
+                        db_image_row(tmp, y));
     tmp->xdpi = in->xdpi;
     tmp->ydpi = in->ydpi;
     *page = tmp;
@@ -80,6 +85,17 @@ static int model_input(db_ctx *ctx, const db_model *model, const db_image *in, d
 static bool is_global(const db_model *model)
 {
     return db_graph_global_size(db_model_graph(model)) > 0;
+}
+
+/* out (BIT1) = logits (F32) > threshold. */
+static void threshold_mask(const db_image *logits, double threshold, db_image *out)
+{
+    float t = (float)threshold;
+    for (int y = 0; y < out->height; y++) {
+        const float *l = (const float *)(const void *)db_image_row(logits, y);
+        for (int x = 0; x < out->width; x++)
+            db_bit_set(out, x, y, l[x] > t);
+    }
 }
 
 /* Runs model on in: out = BIT1 mask (logit > threshold); logits optional. */
@@ -97,14 +113,8 @@ static int run_model(db_ctx *ctx, const db_model *model, const db_image *in, int
         rc = db_net_set_tile(ctx, net, tile);
     if (rc == 0)
         rc = db_net_run(ctx, net, page, out, lg);
-    if (rc == 0 && threshold != 0.0) { /* the engine's mask is logit > 0 */
-        float t = (float)threshold;
-        for (int y = 0; y < out->height; y++) {
-            const float *l = (const float *)(const void *)db_image_row(lg, y);
-            for (int x = 0; x < out->width; x++)
-                db_bit_set(out, x, y, l[x] > t);
-        }
-    }
+    if (rc == 0 && threshold != 0.0) /* the engine's mask is logit > 0 */
+        threshold_mask(lg, threshold, out);
     db_net_free(net);
     db_image_free(&rgb);
     db_image_free(&own);
@@ -136,7 +146,7 @@ static const db_method_info net_methods[] = {
      .summary = "1-bit U-Net generator (Haar DWT front end, GAN-trained): ink where logit > "
                 "threshold; needs a model (gan.dbm or --model)",
      .reference = "Ju et al. 2022, DWT and GANs; Bi-Real/ReActNet 1-bit blocks",
-     .nparams = 5,
+     .nparams = 6,
      .params = net_params,
      .run = NULL,
      .wants_color = true,
@@ -212,10 +222,57 @@ int db_method_set_global_model(db_ctx *ctx, db_method *method, const db_model *m
     return 0;
 }
 
+/* The per-channel set `gan` fuses (channels=1 and siblings attached), or NULL. */
+static const db_model *const *channel_set(const db_method *method)
+{
+    if (method->info->run_net != gan_run || method->values[P_CHANNELS] == 0 ||
+        db_channel_set_size(method->channel_models) == 0)
+        return NULL;
+    return method->channel_models;
+}
+
+int db_method_set_channel_model(db_ctx *ctx, db_method *method, const db_model *model)
+{
+    if (!method || !method->info)
+        return db_fail(ctx, DB_EINVAL, "method: none selected");
+    if (method->info->run_net != gan_run)
+        return db_fail(ctx, DB_EINVAL, "%s: takes no per-channel models (gan only)",
+                       method->info->name);
+    int c = model ? db_graph_input_channel(db_model_graph(model)) : DB_CHANNEL_ALL;
+    if (c == DB_CHANNEL_ALL || has_db_head(model) || is_global(model))
+        return db_fail(ctx, DB_EINVAL,
+                       "gan: model '%s' is not a per-channel generator (no \"channel=C\" in "
+                       "its name; train one with docbin train --channel C)",
+                       model ? db_model_graph(model)->name : "(none)");
+    method->channel_models[c] = model;
+    return 0;
+}
+
+bool db_method_takes_channels(const db_method *method)
+{
+    return method && method->info && method->info->run_net == gan_run &&
+           method->values[P_CHANNELS] != 0;
+}
+
+int db_model_input_channel(const db_model *model)
+{
+    return model ? db_graph_input_channel(db_model_graph(model)) : DB_CHANNEL_ALL;
+}
+
 int db_net_method_run(db_ctx *ctx, const db_method *method, const db_image *in, db_image *out)
 {
     const db_method_info *info = method->info;
-    DB_TRY(info->run_net(ctx, method->model, in, method->values, out));
+    const db_model *const *set = channel_set(method);
+    if (set) {
+        db_image lg = {0};
+        int rc = db_channel_fuse(ctx, set, in, (int)method->values[P_TILE], out, &lg);
+        if (rc == 0)
+            threshold_mask(&lg, method->values[P_THRESHOLD], out);
+        db_image_free(&lg);
+        DB_TRY(rc);
+    } else {
+        DB_TRY(info->run_net(ctx, method->model, in, method->values, out));
+    }
     if (info->run_net != gan_run || !method->global_model || method->values[P_GLOBAL] == 0)
         return 0;
     return db_global_fuse(ctx, method->global_model, in, method->values[P_GTHR],
@@ -280,6 +337,7 @@ int db_method_maps(db_ctx *ctx, const db_method *method, const db_image *in, db_
     int tile = (int)method->values[P_TILE];
     db_image mask = {0}, logits = {0};
     int rc = 0, n = has_db_head(method->model) ? 2 : 1;
+    const db_model *const *set = channel_set(method);
     for (int c = 0; rc == 0 && c < n; c++) {
         db_model *sub = NULL;
         const db_model *m = method->model;
@@ -287,7 +345,9 @@ int db_method_maps(db_ctx *ctx, const db_method *method, const db_image *in, db_
             rc = head_channel_model(ctx, method->model, c, &sub);
             m = sub;
         }
-        if (rc == 0)
+        if (rc == 0 && set) /* the fused probability of the per-channel set */
+            rc = db_channel_fuse(ctx, set, in, tile, &mask, &logits);
+        else if (rc == 0)
             rc = run_model(ctx, m, in, tile, 0.0, &mask, &logits);
         if (rc == 0)
             rc = logits_to_gray(ctx, &logits, &maps[c]);

@@ -15,6 +15,14 @@ int db_net_method_run(db_ctx *ctx, const db_method *method, const db_image *in, 
 int db_net_method_run_model(db_ctx *ctx, const db_model *model, const db_image *in, int tile,
                             db_image *out, db_image *logits);
 
+/* ---- channel_fusion.c: stage 2 with per-channel generators (rule there) */
+/* Networks in set (indexed by db_input_channel, NULL = absent). */
+int db_channel_set_size(const db_model *const set[DB_CHANNEL_COUNT]);
+/* Runs every network of set on in and fuses their probabilities: mask
+ * (BIT1) = fused logit > 0, logits (F32) = the fused logit. */
+int db_channel_fuse(db_ctx *ctx, const db_model *const set[DB_CHANNEL_COUNT],
+                    const db_image *in, int tile, db_image *mask, db_image *logits);
+
 /* ---- global_fusion.c: stage 3, local AND grown global (rule and source there) */
 /* Whether a page of w x h gets the global branch of a size-n global network:
  * the longer side is at least n and at most 4 times the shorter. */

@@ -327,6 +327,38 @@ static void test_weights_of_a_lone_pixel_and_a_bar(void **state)
     db_image_free(&gt);
 }
 
+/* A dot that Zhang-Suen erases completely (DIBCO 2011 PR8, GT pixels
+ * 687..693 x 64..70, centroid 689.60, 67.29) is re-seeded at its centroid
+ * rounded up, (690, 68): the recall weights then equal the official
+ * PR8_RWeights.dat there (in quarters); a rounded centroid (690, 67) would
+ * change 19 of them. The recall side is local to the component's box, so
+ * the dot alone with a margin gives the same values. */
+static void test_weights_reseed_an_erased_dot_at_its_rounded_up_centroid(void **state)
+{
+    (void)state;
+    static const char *const dot[] = {"...........", "...........", ".....##....",
+                                      "....####...", "...######..", "...#######.",
+                                      "...######..", "...######..", "....####...",
+                                      "...........", "..........."};
+    /* official weights x4 on the dot's 7x7 box (rows 2..8, columns 3..9) */
+    static const int quarters[7][7] = {{0, 0, 0, 0, 0, 0, 0}, {0, 0, 1, 1, 0, 0, 0},
+                                       {0, 1, 1, 1, 1, 0, 0}, {0, 1, 2, 2, 1, 1, 0},
+                                       {0, 1, 2, 2, 1, 0, 0}, {0, 1, 1, 1, 1, 0, 0},
+                                       {0, 0, 0, 0, 0, 0, 0}};
+    db_image gt = {0};
+    db_weights w = {0};
+    gray_from(&gt, dot, 11);
+    assert_int_equal(db_weights_generate(ctx, &gt, &w), 0);
+    for (int y = 0; y < 11; y++)
+        for (int x = 0; x < 11; x++) {
+            bool in = y >= 2 && y <= 8 && x >= 3 && x <= 9;
+            float want = in ? (float)quarters[y - 2][x - 3] / 4.0f : 0.0f;
+            assert_true(w.recall[y * 11 + x] == want);
+        }
+    db_weights_free(&w);
+    db_image_free(&gt);
+}
+
 static void test_weight_files_load_plain_and_gzip(void **state)
 {
     (void)state;
@@ -407,15 +439,17 @@ static void test_distance_transforms_match_brute_force(void **state)
 {
     (void)state;
     uint64_t rng = tu_seed();
-    for (int round = 0; round < 20; round++) {
-        int w = tu_rand_range(&rng, 1, 23), h = tu_rand_range(&rng, 1, 19);
+    for (int round = 0; round < 60; round++) {
+        /* widths past 16 reach the 8-lane row scans of the chessboard pass */
+        int w = tu_rand_range(&rng, 1, 41), h = tu_rand_range(&rng, 1, 19);
         size_t n = (size_t)w * h;
         uint8_t *m = calloc(n, 1);
         uint16_t *cd = malloc(n * sizeof *cd), *vd = malloc(n * sizeof *vd);
-        double *ed = malloc(n * sizeof *ed), *scr = malloc((3 * 24 + 3) * sizeof *scr);
-        int *iscr = malloc(25 * sizeof *iscr);
+        double *ed = malloc(n * sizeof *ed), *scr = malloc((3 * 42 + 3) * sizeof *scr);
+        int *iscr = malloc(43 * sizeof *iscr);
+        int sparse = round % 3 == 0 ? 60 : 9; /* long empty runs too */
         for (size_t i = 0; i < n; i++)
-            m[i] = tu_rand(&rng) % 9 == 0;
+            m[i] = tu_rand(&rng) % sparse == 0;
         db_chebyshev_dt(m, 1, w, h, cd);
         bool any = db_euclid_dt2(m, w, h, vd, ed, scr, iscr);
         for (int y = 0; y < h; y++)
@@ -547,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_bad_inputs_are_refused),
         cmocka_unit_test(test_pseudo_fmeasure_with_given_maps),
         cmocka_unit_test(test_weights_of_a_lone_pixel_and_a_bar),
+        cmocka_unit_test(test_weights_reseed_an_erased_dot_at_its_rounded_up_centroid),
         cmocka_unit_test(test_weight_files_load_plain_and_gzip),
         cmocka_unit_test(test_mpm_by_hand),
         cmocka_unit_test(test_skeleton_pseudo_fmeasure),

@@ -124,16 +124,6 @@ static void test_official_example_is_reproduced(void **state)
     db_image_free(&res);
 }
 
-/* Rows whose generated weights are known to differ from the official tool's
- * (no official weight file to compare): DIBCO 2013 PR06 has two blobs that
- * Zhang-Suen thins away completely; our seed rule for such blobs reproduces
- * all 20 official weight files here but not PR06 (pRecall 91.8613 vs
- * 91.8438, pFM 86.3236 vs 86.3158). */
-static bool is_known_deviation(const char *set, const char *name)
-{
-    return strcmp(set, "dibco2013") == 0 && strcmp(name, "PR06") == 0;
-}
-
 enum { F_FM, F_PFM, F_PSNR, F_DRD, F_R, F_P, F_PR, F_PP, NF };
 static const char *const fnames[NF] = {"fm",     "pfm",       "psnr",    "drd",
                                        "recall", "precision", "precall", "pprecision"};
@@ -148,7 +138,7 @@ static void test_96_official_rows_are_reproduced(void **state)
     snprintf(path, sizeof path, "%s/reference/ssp_outputs/reference_metrics.csv", data);
     char *csv = tu_read_file(path, NULL);
     assert_non_null(csv);
-    int rows = 0, ok[NF] = {0}, wfiles = 0, wfiles_ok = 0, ok_loaded_pfm = 0, dev[NF] = {0};
+    int rows = 0, ok[NF] = {0}, wfiles = 0, wfiles_ok = 0, ok_loaded_pfm = 0;
     char *save = NULL;
     strtok_r(csv, "\n", &save); /* header */
     for (char *line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -172,23 +162,13 @@ static void test_96_official_rows_are_reproduced(void **state)
         assert_int_equal(db_metrics_compute(ctx, &gt, &res, NULL, &m), 0);
         double ours[NF] = {m.fm, m.pfm, m.psnr, m.drd, m.recall, m.precision, m.precall,
                            m.pprecision};
-        bool all = true;
-        bool known = is_known_deviation(f[0], f[1]);
         for (int k = 0; k < NF; k++) {
             bool good = matches(ours[k], ref[k], k == F_DRD ? 1e-3 : 5e-5);
-            if (!good && known && (k == F_PFM || k == F_PR) && fabs(ours[k] - ref[k]) < 0.05) {
-                printf("  %s %s: %s ours %.6f official %.4f (known deviation)\n", f[0], f[1],
-                       fnames[k], ours[k], ref[k]);
-                dev[k]++;
-                continue;
-            }
             ok[k] += good;
-            all &= good;
             if (!good)
                 printf("  %s %s: %s ours %.6f official %.4f\n", f[0], f[1], fnames[k], ours[k],
                        ref[k]);
         }
-        (void)all;
         if (strcmp(f[12], "yes") == 0) {
             /* official weight files: equal to ours, and they score the same */
             char rw[2048], pw[2048];
@@ -217,13 +197,11 @@ static void test_96_official_rows_are_reproduced(void **state)
     free(csv);
     for (int k = 0; k < NF; k++)
         printf("%-10s %d/%d rows matched\n", fnames[k], ok[k], rows);
-    printf("known deviations accepted: pfm %d, precall %d (dibco2013 PR06)\n", dev[F_PFM],
-           dev[F_PR]);
     printf("weight files: %d/%d equal to ours; pFM with official files %d/%d\n", wfiles_ok,
            wfiles, ok_loaded_pfm, wfiles);
     assert_int_equal(rows, 96);
     for (int k = 0; k < NF; k++)
-        assert_int_equal(ok[k] + dev[k], rows);
+        assert_int_equal(ok[k], rows);
     assert_int_equal(wfiles_ok, wfiles);
     assert_int_equal(ok_loaded_pfm, wfiles);
 }

@@ -52,6 +52,8 @@ static void test_bconv_matches_pm1_dot_product_and_all_isas(void **state)
     uint64_t st = tu_seed() ^ 0x1234;
     for (int iter = 0; iter < 160; iter++) {
         int cin = chans[tu_rand_range(&st, 0, NCHANS - 1)];
+        if (iter % 16 == 8) /* the U-Net's 32-channel maps (bconv_pair) */
+            cin = 32 - tu_rand_range(&st, 0, 1);
         if (iter % 16 == 0) /* > 31 words per output: the AVX2 byte-count flush */
             cin = 64 * tu_rand_range(&st, 4, 8) - tu_rand_range(&st, 0, 5);
         int cout = chans[tu_rand_range(&st, 0, NCHANS - 1)];
@@ -106,6 +108,20 @@ static void test_bconv_matches_pm1_dot_product_and_all_isas(void **state)
             if (memcmp(ref, got, (size_t)n * (size_t)cout * 4) != 0)
                 fail_msg("bconv %s differs: cin %d cout %d k %d stride %d n %d",
                          db_isa_name(isa_tables[i]->isa), cin, cout, k, stride, n);
+        }
+        if (k == 3 && cin <= 32) { /* paired taps: the same accumulators */
+            uint64_t *wp = calloc((size_t)6 * (size_t)cout8, 8);
+            db_bconv_pair_weights(w, cout, wp);
+            for (int i = 0; i < nisa; i++) {
+                if (!isa_tables[i]->bconv_pair)
+                    continue;
+                memset(got, 0x5a, (size_t)n * (size_t)cout * 4);
+                isa_tables[i]->bconv_pair(in, in_row, stride, n, wp, cout, K, got);
+                if (memcmp(ref, got, (size_t)n * (size_t)cout * 4) != 0)
+                    fail_msg("bconv_pair %s differs: cin %d cout %d stride %d n %d",
+                             db_isa_name(isa_tables[i]->isa), cin, cout, stride, n);
+            }
+            free(wp);
         }
         free(in);
         free(w);
@@ -197,6 +213,130 @@ static void test_bpost_all_isas_bit_identical(void **state)
 
 /* The threshold form equals the float chain on every reachable accumulator,
  * including negative and zero scales and non-monotone RPReLU channels. */
+/* fpost (BN/RPReLU on float rows): the scalar chain on every ISA, with
+ * -0.0, exact zeros after the shift and both RPReLU branches. */
+static void test_fpost_all_isas_bit_identical(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0x3131;
+    post_case *pc = malloc(sizeof *pc);
+    for (int iter = 0; iter < 200; iter++) {
+        int c = chans[tu_rand_range(&st, 0, NCHANS - 1)];
+        int n = tu_rand_range(&st, 1, iter % 4 ? 9 : 70), words = db_words(c); /* rows too */
+        bool bn = tu_rand_range(&st, 0, 1);
+        make_post(&st, pc, c, bn, !bn || tu_rand_range(&st, 0, 1));
+        bool use_out = tu_rand_range(&st, 0, 1), use_bits = !use_out || tu_rand_range(&st, 0, 1);
+        size_t m = (size_t)n * (size_t)c;
+        float *x = malloc(m * 4), *o1 = malloc(m * 4), *o2 = malloc(m * 4);
+        uint64_t *b1 = calloc((size_t)n * (size_t)words, 8),
+                 *b2 = calloc((size_t)n * (size_t)words, 8);
+        for (size_t i = 0; i < m; i++) {
+            int o = (int)(i % (size_t)c), kind = tu_rand_range(&st, 0, 7);
+            x[i] = kind == 0 ? -0.0f : kind == 1 && pc->p.rp_s1 && !bn ? -pc->s1[o]
+                                                                     : rnd_f(&st, -4, 4);
+        }
+        db_kernels_ref.fpost(&pc->p, x, n, use_out ? o1 : NULL, use_bits ? b1 : NULL);
+        if (use_out) /* the scalar definitions of graph.h, in order */
+            for (size_t i = 0; i < m; i++) {
+                int o = (int)(i % (size_t)c);
+                float y = x[i];
+                if (pc->p.bn_scale)
+                    y = db_bn_out(y, pc->s[o], pc->b[o]);
+                if (pc->p.rp_s1)
+                    y = db_rprelu_out(y, pc->s1[o], pc->sl[o], pc->s2[o]);
+                assert_memory_equal(&o1[i], &y, 4);
+            }
+        for (int i = 1; i < nisa; i++) {
+            memset(o2, 0x7f, m * 4);
+            memset(b2, 0xa5, (size_t)n * (size_t)words * 8);
+            isa_tables[i]->fpost(&pc->p, x, n, use_out ? o2 : NULL, use_bits ? b2 : NULL);
+            if (use_out && memcmp(o1, o2, m * 4) != 0)
+                fail_msg("fpost %s float differs (c %d)", db_isa_name(isa_tables[i]->isa), c);
+            if (use_bits && memcmp(b1, b2, (size_t)n * (size_t)words * 8) != 0)
+                fail_msg("fpost %s bits differ (c %d)", db_isa_name(isa_tables[i]->isa), c);
+        }
+        free(x);
+        free(o1);
+        free(o2);
+        free(b1);
+        free(b2);
+    }
+    free(pc);
+}
+
+/* planes: interleaved rows to channel planes (x2 nearest or not), every
+ * ISA equal to the definition, on the head's shapes (8 up, 3) and others. */
+static void test_planes_all_isas_equal_definition(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0x5151;
+    static const int cs[] = {1, 3, 8, 11};
+    for (int iter = 0; iter < 120; iter++) {
+        int c = cs[tu_rand_range(&st, 0, 3)], w = tu_rand_range(&st, 1, 100);
+        bool up = tu_rand_range(&st, 0, 1);
+        int sw = up ? (w + 1) / 2 : w;
+        float *src = malloc((size_t)sw * (size_t)c * 4), *d = malloc((size_t)w * (size_t)c * 4);
+        for (int i = 0; i < sw * c; i++)
+            src[i] = rnd_f(&st, -1, 1);
+        for (int i = 0; i < nisa; i++) {
+            memset(d, 0x7f, (size_t)w * (size_t)c * 4);
+            isa_tables[i]->planes(src, c, w, up, d);
+            for (int ci = 0; ci < c; ci++)
+                for (int x = 0; x < w; x++)
+                    if (d[ci * w + x] != src[(up ? x / 2 : x) * c + ci])
+                        fail_msg("planes %s: c %d w %d up %d at (%d, %d)",
+                                 db_isa_name(isa_tables[i]->isa), c, w, up, ci, x);
+        }
+        free(src);
+        free(d);
+    }
+}
+
+/* add_up2: the decoder's ADD(UPSAMPLE2(lo), full) row, floats and bits. */
+static void test_add_up2_all_isas_bit_identical(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0x6262;
+    for (int iter = 0; iter < 120; iter++) {
+        int c = chans[tu_rand_range(&st, 0, NCHANS - 1)], w = tu_rand_range(&st, 1, 40);
+        int lw = (w + 1) / 2, words = db_words(c);
+        bool use_bits = tu_rand_range(&st, 0, 1);
+        size_t m = (size_t)w * (size_t)c;
+        float *lo = malloc((size_t)lw * (size_t)c * 4), *full = malloc(m * 4), thr[130];
+        float *o1 = malloc(m * 4), *o2 = malloc(m * 4);
+        uint64_t *b1 = calloc((size_t)w * (size_t)words, 8), *b2 = calloc((size_t)w * (size_t)words, 8);
+        for (int i = 0; i < lw * c; i++)
+            lo[i] = rnd_f(&st, -1, 1);
+        for (size_t i = 0; i < m; i++) /* some exact cancellations: -0.0 and 0.0 sums */
+            full[i] = tu_rand_range(&st, 0, 5) == 0 ? -lo[(i / (size_t)c / 2) * (size_t)c + i % (size_t)c]
+                                                    : rnd_f(&st, -1, 1);
+        for (int o = 0; o < c; o++)
+            thr[o] = tu_rand_range(&st, 0, 3) == 0 ? 0.0f : rnd_f(&st, -0.5f, 0.5f);
+        db_kernels_ref.add_up2(lo, full, c, w, thr, o1, use_bits ? b1 : NULL);
+        for (int x = 0; x < w; x++)
+            for (int o = 0; o < c; o++) {
+                float v = lo[(x / 2) * c + o] + full[x * c + o];
+                assert_memory_equal(&o1[x * c + o], &v, 4);
+                if (use_bits)
+                    assert_int_equal(bit_at(b1 + (size_t)x * (size_t)words, o), v + thr[o] < 0.0f);
+            }
+        for (int i = 1; i < nisa; i++) {
+            memset(o2, 0x7f, m * 4);
+            memset(b2, 0xa5, (size_t)w * (size_t)words * 8);
+            isa_tables[i]->add_up2(lo, full, c, w, thr, o2, use_bits ? b2 : NULL);
+            assert_memory_equal(o1, o2, m * 4);
+            if (use_bits)
+                assert_memory_equal(b1, b2, (size_t)w * (size_t)words * 8);
+        }
+        free(lo);
+        free(full);
+        free(o1);
+        free(o2);
+        free(b1);
+        free(b2);
+    }
+}
+
 static void test_bthresh_equals_float_chain_for_every_acc(void **state)
 {
     (void)state;
@@ -298,11 +438,16 @@ static void test_conv_real_all_isas_bit_identical(void **state)
 {
     (void)state;
     uint64_t st = tu_seed() ^ 0xc0;
-    static const int couts[] = {1, 3, 16, 17, 32, 40, 48, 64};
+    static const int couts[] = {1, 3, 8, 16, 17, 32, 40, 48, 64};
     for (int iter = 0; iter < 200; iter++) {
         int cin = chans[tu_rand_range(&st, 0, 5)];
-        int cout = couts[tu_rand_range(&st, 0, 7)];
+        int cout = couts[tu_rand_range(&st, 0, 8)];
         int k = 2 * tu_rand_range(&st, 0, 2) + 1, stride = tu_rand_range(&st, 1, 2);
+        if (iter % 8 == 0) { /* the U-Net head's 1x1 narrowing to 8 (pixel pairs) */
+            cin = iter % 16 ? 32 : chans[tu_rand_range(&st, 0, 5)];
+            cout = 8;
+            k = stride = 1;
+        }
         /* every fourth row is wide: the blocked interior paths (4 pixels,
          * 64-pixel planes for one output channel) need more than 64 pixels */
         int in_w = tu_rand_range(&st, 1, iter % 4 ? 40 : 300), n = (in_w + stride - 1) / stride;
@@ -363,6 +508,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bconv_matches_pm1_dot_product_and_all_isas),
         cmocka_unit_test(test_bpost_all_isas_bit_identical),
+        cmocka_unit_test(test_fpost_all_isas_bit_identical),
+        cmocka_unit_test(test_planes_all_isas_equal_definition),
+        cmocka_unit_test(test_add_up2_all_isas_bit_identical),
         cmocka_unit_test(test_bthresh_equals_float_chain_for_every_acc),
         cmocka_unit_test(test_pack_all_isas_bit_identical),
         cmocka_unit_test(test_conv_real_all_isas_bit_identical),

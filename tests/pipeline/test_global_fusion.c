@@ -8,6 +8,7 @@
  * pipeline accepts. */
 #include "test_util.h"
 
+#include "nets/channel.h"
 #include "nets/graph.h"
 #include "nets/model.h"
 #include "nets/resample.h"
@@ -413,9 +414,9 @@ static void test_bad_model_kind(void **state)
     snprintf(g.name, sizeof g.name, "docbin-train global=512");
     assert_int_equal(db_graph_global_size(&g), 512);
     char name[64];
-    db_graph_global_name("docbin-train", 768, name, sizeof name);
+    db_graph_model_name("docbin-train", 768, DB_CHANNEL_ALL, name, sizeof name);
     assert_string_equal(name, "docbin-train global=768");
-    db_graph_global_name("docbin-train", 0, name, sizeof name);
+    db_graph_model_name("docbin-train", 0, DB_CHANNEL_ALL, name, sizeof name);
     assert_string_equal(name, "docbin-train");
     db_graph_free(&g);
     /* adopt: the owner frees the adopted model (ASan checks the leak) */

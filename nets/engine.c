@@ -530,6 +530,8 @@ size_t db_net_scratch_size(const db_net *net) { return net->arena_size; }
 
 void db_net_set_scratch_budget(db_net *net, size_t bytes) { net->budget = bytes; }
 
+const db_model *db_net_model(const db_net *net) { return net->model; }
+
 int db_net_set_tile(db_ctx *ctx, db_net *net, int tile)
 {
     if (tile < -1 || tile > (1 << 20))

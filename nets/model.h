@@ -28,6 +28,8 @@ uint32_t db_crc32(uint32_t crc, const void *data, size_t n);
 /* Tile overlap (input pixels) that makes tiled output equal untiled output,
  * and the alignment tile origins need (2^number of downsamplings). */
 void db_graph_halo(const db_graph *g, int *halo, int *align);
+/* The model net runs (as given to db_net_create). */
+const db_model *db_net_model(const db_net *net);
 /* Per-thread scratch limit of the automatic tiles (tile -1, the default;
  * 384 MiB unless changed); for tests that want several tiles on a small page. */
 void db_net_set_scratch_budget(db_net *net, size_t bytes);

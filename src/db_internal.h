@@ -31,6 +31,12 @@ int db_vfail(db_ctx *ctx, int code, const char *fmt, va_list ap);
 void db_warn(db_ctx *ctx, const char *fmt, ...) DB_PRINTF(2, 3);
 /* True when the ctx cancel flag is raised. */
 bool db_ctx_canceled(const db_ctx *ctx);
+/* The one slot of state kept between runs (db_ctx_keep_networks): whether
+ * keeping is on, the kept state, and replacing it (the previous state is
+ * freed with its free_fn unless it is `state` itself; NULL empties it). */
+bool db_ctx_keeps_networks(const db_ctx *ctx);
+void *db_ctx_kept(const db_ctx *ctx);
+void db_ctx_keep(db_ctx *ctx, void *state, void (*free_fn)(void *));
 
 /* ---- checked allocation (alloc.c) ----
  * Every allocation of the library goes through these so that tests can make

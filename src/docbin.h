@@ -101,6 +101,14 @@ uint64_t db_ctx_pixel_limit(const db_ctx *ctx);
 /* Long operations poll *flag between bands and return DB_ECANCELED when it
  * is nonzero (e.g. set by a SIGINT handler). NULL disables. */
 void db_ctx_set_cancel_flag(db_ctx *ctx, const atomic_int *flag);
+/* Keeps a network method's runnable state (the engine's plan and per-thread
+ * scratch, about 100 MiB for the shipped U-Net) in ctx between db_method_run
+ * calls with the same model, so a batch touches fresh memory once instead
+ * of once per page. Off by default. The kept state is found by the model's
+ * address: while on, call db_ctx_keep_networks(ctx, false) (which frees it)
+ * before running a model that replaces a freed one on ctx. db_ctx_free
+ * frees it too; neither touches the model. */
+void db_ctx_keep_networks(db_ctx *ctx, bool on);
 /* Optional sink for warnings (codec warnings etc.); NULL drops them. */
 typedef void (*db_log_fn)(void *user, const char *message);
 void db_ctx_set_log(db_ctx *ctx, db_log_fn fn, void *user);

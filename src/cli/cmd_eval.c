@@ -469,9 +469,12 @@ int cmd_eval(int argc, char **argv)
         free(ctxs);
         return CLI_EXIT_DATA;
     }
-    for (int k = 0; k < workers; k++)
+    for (int k = 0; k < workers; k++) {
         if (db_ctx_create(NULL, &ctxs[k]) != 0 || cli_apply_isa_env(ctxs[k]) != 0)
             rc = CLI_EXIT_USAGE;
+        else /* one engine state per worker across pages; models outlive ctxs */
+            db_ctx_keep_networks(ctxs[k], true);
+    }
     db_method method;
     if (rc < 0 && o.method_spec && db_method_parse(ctxs[0], o.method_spec, &method) != 0) {
         cli_error_ctx(ctxs[0], NULL);

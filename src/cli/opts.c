@@ -194,6 +194,7 @@ int cli_page_method(db_ctx *ctx, const cli_page_opts *o, db_method *method, db_m
 int cli_page_ctx_setup(db_ctx *ctx, const cli_page_opts *o)
 {
     db_ctx_set_pixel_limit(ctx, o->max_pixels);
+    db_ctx_keep_networks(ctx, true); /* models outlive every ctx here */
     int rc = cli_apply_isa_env(ctx);
     if (rc == 0 && o->isa_set && db_ctx_set_isa(ctx, o->isa) != 0) {
         cli_error_ctx(ctx, "--isa");

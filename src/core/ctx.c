@@ -24,7 +24,31 @@ int db_ctx_create(db_pool *pool, db_ctx **out)
     return 0;
 }
 
-void db_ctx_free(db_ctx *ctx) { free(ctx); }
+void db_ctx_free(db_ctx *ctx)
+{
+    if (ctx)
+        db_ctx_keep(ctx, NULL, NULL);
+    free(ctx);
+}
+
+void db_ctx_keep_networks(db_ctx *ctx, bool on)
+{
+    ctx->keep_on = on;
+    if (!on)
+        db_ctx_keep(ctx, NULL, NULL);
+}
+
+bool db_ctx_keeps_networks(const db_ctx *ctx) { return ctx->keep_on; }
+
+void *db_ctx_kept(const db_ctx *ctx) { return ctx->kept; }
+
+void db_ctx_keep(db_ctx *ctx, void *state, void (*free_fn)(void *))
+{
+    if (ctx->kept && ctx->kept != state && ctx->kept_free)
+        ctx->kept_free(ctx->kept);
+    ctx->kept = state;
+    ctx->kept_free = free_fn;
+}
 db_pool *db_ctx_pool(const db_ctx *ctx) { return ctx->pool; }
 void db_ctx_set_pixel_limit(db_ctx *ctx, uint64_t max_pixels) { ctx->pixel_limit = max_pixels; }
 uint64_t db_ctx_pixel_limit(const db_ctx *ctx) { return ctx->pixel_limit; }
@@ -41,6 +65,7 @@ void db_ctx_set_log(db_ctx *ctx, db_log_fn fn, void *user)
 
 int db_ctx_set_isa(db_ctx *ctx, db_isa isa)
 {
+    db_ctx_keep(ctx, NULL, NULL); /* kept state holds the old ISA's kernels */
     if (isa == DB_ISA_AUTO) {
         ctx->isa = isa;
         ctx->isa_actual = db_cpu_best_isa();

@@ -18,6 +18,10 @@ struct db_ctx {
     db_isa isa_actual; /* resolved */
     long alloc_fail_after; /* test hook: 0 = off */
     long alloc_count;
+    /* db_ctx_keep_networks: state a network method keeps between runs */
+    bool keep_on;
+    void *kept;
+    void (*kept_free)(void *);
 };
 
 #endif

@@ -11,7 +11,9 @@
  *
  * Model ownership: the method borrows the model; the CLI (src/cli/model.c)
  * finds, loads and frees it. A db_net (plan + per-thread scratch) is made
- * per run, so one model serves any number of threads and contexts.
+ * per run, so one model serves any number of threads and contexts, or, when
+ * the ctx keeps networks (db_ctx_keep_networks: batch, eval), made once and
+ * kept in the ctx while the same model runs page after page.
  * Related: src/pipeline/method.c (registry, parser), nets/README.md. */
 #include "db_internal.h"
 #include "nets/channel.h"
@@ -98,24 +100,47 @@ static void threshold_mask(const db_image *logits, double threshold, db_image *o
     }
 }
 
+static void free_net(void *net) { db_net_free(net); }
+
+/* A db_net for model: the one ctx keeps when it is for model
+ * (db_ctx_keep_networks), else a new one, kept when keeping is on
+ * (*owned = false) or owned by the caller (*owned = true). */
+static int get_net(db_ctx *ctx, const db_model *model, db_net **net, bool *owned)
+{
+    *owned = false;
+    db_net *kept = db_ctx_keeps_networks(ctx) ? db_ctx_kept(ctx) : NULL;
+    if (kept && db_net_model(kept) == model) {
+        *net = kept;
+        return 0;
+    }
+    DB_TRY(db_net_create(ctx, model, net));
+    if (db_ctx_keeps_networks(ctx))
+        db_ctx_keep(ctx, *net, free_net);
+    else
+        *owned = true;
+    return 0;
+}
+
 /* Runs model on in: out = BIT1 mask (logit > threshold); logits optional. */
 static int run_model(db_ctx *ctx, const db_model *model, const db_image *in, int tile,
                      double threshold, db_image *out, db_image *logits)
 {
     db_net *net = NULL;
+    bool owned = false;
     db_image rgb = {0}, own = {0};
     const db_image *page;
     db_image *lg = logits ? logits : (threshold != 0.0 ? &own : NULL);
     int rc = model_input(ctx, model, in, &rgb, &page);
     if (rc == 0)
-        rc = db_net_create(ctx, model, &net);
+        rc = get_net(ctx, model, &net, &owned);
     if (rc == 0)
         rc = db_net_set_tile(ctx, net, tile);
     if (rc == 0)
         rc = db_net_run(ctx, net, page, out, lg);
     if (rc == 0 && threshold != 0.0) /* the engine's mask is logit > 0 */
         threshold_mask(lg, threshold, out);
-    db_net_free(net);
+    if (owned)
+        db_net_free(net);
     db_image_free(&rgb);
     db_image_free(&own);
     return rc;
@@ -351,6 +376,8 @@ int db_method_maps(db_ctx *ctx, const db_method *method, const db_image *in, db_
             rc = run_model(ctx, m, in, tile, 0.0, &mask, &logits);
         if (rc == 0)
             rc = logits_to_gray(ctx, &logits, &maps[c]);
+        if (sub && db_ctx_kept(ctx) && db_net_model(db_ctx_kept(ctx)) == sub)
+            db_ctx_keep(ctx, NULL, NULL); /* never keep a net of a freed model */
         db_model_free(sub);
     }
     db_image_free(&mask);

@@ -7,6 +7,7 @@
  * DOCBIN_MODEL_DIR is searched. */
 #include "test_util.h"
 
+#include "db_internal.h"
 #include "nets/graph.h"
 #include "nets/model.h"
 #include "nets/unet.h"
@@ -427,6 +428,66 @@ static void test_cli_errors(void **state)
     assert_false(tu_file_exists(out));
 }
 
+/* db_ctx_keep_networks: the same masks as without it, page after page; the
+ * kept state follows the model run last; maps of a DB head (temporary
+ * per-channel models) leave no state of a freed model; off empties it
+ * (ASan checks nothing leaks). */
+static void test_kept_networks(void **state)
+{
+    db_ctx *ctx = *state;
+    db_model *gm = NULL, *dm = NULL;
+    assert_int_equal(db_model_load(ctx, gan_path, &gm), 0);
+    assert_int_equal(db_model_load(ctx, db_path, &dm), 0);
+    db_method g, d;
+    assert_int_equal(db_method_parse(ctx, "gan", &g), 0);
+    assert_int_equal(db_method_parse(ctx, "db", &d), 0);
+    assert_int_equal(db_method_set_model(ctx, &g, gm), 0);
+    assert_int_equal(db_method_set_model(ctx, &d, dm), 0);
+    db_image want_g = {0}, want_d = {0}, got = {0}, small = {0}, want_small = {0};
+    assert_int_equal(db_method_run(ctx, &g, &page, &want_g), 0);
+    assert_int_equal(db_method_run(ctx, &d, &page, &want_d), 0);
+    make_page(ctx, &small, 70, 45);
+    assert_int_equal(db_method_run(ctx, &g, &small, &want_small), 0);
+    assert_null(db_ctx_kept(ctx));
+    db_ctx_keep_networks(ctx, true);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(db_method_run(ctx, &g, &page, &got), 0);
+        assert_same_mask(&got, &want_g);
+        assert_non_null(db_ctx_kept(ctx));
+        assert_ptr_equal(db_net_model(db_ctx_kept(ctx)), gm);
+        void *kept = db_ctx_kept(ctx);
+        /* another page size with the same kept net */
+        assert_int_equal(db_method_run(ctx, &g, &small, &got), 0);
+        assert_same_mask(&got, &want_small);
+        assert_ptr_equal(db_ctx_kept(ctx), kept);
+        assert_int_equal(db_method_run(ctx, &d, &page, &got), 0);
+        assert_same_mask(&got, &want_d);
+        assert_ptr_equal(db_net_model(db_ctx_kept(ctx)), dm);
+    }
+    db_image maps[2] = {{0}, {0}};
+    int n = 0;
+    assert_int_equal(db_method_maps(ctx, &d, &page, maps, &n), 0);
+    assert_int_equal(n, 2);
+    const db_net *k = db_ctx_kept(ctx);
+    assert_true(k == NULL || db_net_model(k) == dm || db_net_model(k) == gm);
+    db_ctx_keep_networks(ctx, false);
+    assert_null(db_ctx_kept(ctx));
+    assert_int_equal(db_method_run(ctx, &g, &page, &got), 0);
+    assert_same_mask(&got, &want_g);
+    assert_null(db_ctx_kept(ctx));
+    db_ctx_keep_networks(ctx, true); /* left on: freed by the ctx teardown */
+    assert_int_equal(db_method_run(ctx, &g, &page, &got), 0);
+    db_image_free(&maps[0]);
+    db_image_free(&maps[1]);
+    db_image_free(&want_g);
+    db_image_free(&want_d);
+    db_image_free(&got);
+    db_image_free(&small);
+    db_image_free(&want_small);
+    db_model_free(gm);
+    db_model_free(dm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +495,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_model_errors, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test_setup_teardown(test_db_method_and_maps, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test_setup_teardown(test_cli_model, tu_ctx_setup, tu_ctx_teardown),
+        cmocka_unit_test_setup_teardown(test_kept_networks, tu_ctx_setup, tu_ctx_teardown),
         cmocka_unit_test(test_cli_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

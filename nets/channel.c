@@ -26,12 +26,14 @@ int db_graph_input_channel(const db_graph *g)
     const char *p = strstr(g->name, "channel=");
     if (!p)
         return DB_CHANNEL_ALL;
-    p += 8;
-    size_t len = strcspn(p, " ");
-    for (int c = 0; c < DB_CHANNEL_COUNT; c++)
-        if (strlen(channel_names[c]) == len && strncmp(p, channel_names[c], len) == 0)
-            return c;
-    return DB_CHANNEL_ALL;
+    char tag[8]; /* the word after "channel=" */
+    size_t len = strcspn(p + 8, " ");
+    if (len >= sizeof tag)
+        return DB_CHANNEL_ALL;
+    memcpy(tag, p + 8, len);
+    tag[len] = '\0';
+    int c = db_channel_parse(tag);
+    return c >= 0 ? c : DB_CHANNEL_ALL;
 }
 
 void db_graph_model_name(const char *base, int global, int channel, char *name, size_t size)

@@ -250,10 +250,9 @@ int db_method_set_global_model(db_ctx *ctx, db_method *method, const db_model *m
 /* The per-channel set `gan` fuses (channels=1 and siblings attached), or NULL. */
 static const db_model *const *channel_set(const db_method *method)
 {
-    if (method->info->run_net != gan_run || method->values[P_CHANNELS] == 0 ||
-        db_channel_set_size(method->channel_models) == 0)
-        return NULL;
-    return method->channel_models;
+    return db_method_takes_channels(method) && db_channel_set_size(method->channel_models) > 0
+               ? method->channel_models
+               : NULL;
 }
 
 int db_method_set_channel_model(db_ctx *ctx, db_method *method, const db_model *model)

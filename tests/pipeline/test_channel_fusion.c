@@ -12,8 +12,8 @@
 #include "nets/graph.h"
 #include "nets/model.h"
 #include "nets/train/trainer_internal.h"
-#include "nets/unet.h"
 #include "pipeline/net_methods.h"
+#include "tests/pipeline/net_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -87,16 +87,8 @@ static void test_model_tags(void **state)
 /* A small random U-Net on RGB (Haar front end), tagged with channel c. */
 static void make_model(db_ctx *ctx, int c, uint64_t seed, db_model **m)
 {
-    db_unet_spec s = db_unet_spec_default();
-    s.in_channels = 3;
-    s.levels = 2;
-    s.ch[0] = 8;
-    s.ch[1] = 16;
-    s.haar = true;
     db_graph g;
-    memset(&g, 0, sizeof g);
-    assert_int_equal(db_unet_build(ctx, &s, &g), 0);
-    db_graph_randomize(&g, seed);
+    nf_small_gan_graph(ctx, &g, seed);
     db_graph_model_name("test", 0, c, g.name, sizeof g.name);
     assert_int_equal(db_model_from_graph(ctx, &g, m), 0);
     db_graph_free(&g);
@@ -264,24 +256,11 @@ static void test_fusion_is_weighted_mean(void **state)
 }
 
 #ifdef DOCBIN_CLI
-static void load_mask(db_ctx *ctx, const char *path, db_image *mask)
-{
-    db_image img = {0};
-    assert_int_equal(db_image_load(ctx, path, &img), 0);
-    assert_int_equal(db_image_ensure(ctx, mask, img.width, img.height, DB_BIT1), 0);
-    for (int y = 0; y < img.height; y++)
-        for (int x = 0; x < img.width; x++)
-            db_bit_set(mask, x, y,
-                       img.format == DB_BIT1 ? db_bit_get(&img, x, y)
-                                             : db_image_row(&img, y)[x] == 0);
-    db_image_free(&img);
-}
-
 /* out (docbin's result) == p > 0.5 away from ties */
 static void assert_mask_is(db_ctx *ctx, const char *out, const float *p, int w, int h)
 {
     db_image got = {0};
-    load_mask(ctx, out, &got);
+    nf_load_mask(ctx, out, &got);
     assert_int_equal(got.width, w);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
@@ -374,19 +353,9 @@ static void test_train_channel(void **state)
     assert_int_equal(db_image_save(ctx, tu_path(p, sizeof p, tdir, "a.png"), NULL, &img), 0);
     assert_int_equal(db_image_save(ctx, tu_path(p, sizeof p, tdir, "a_gt.png"), NULL, &gt), 0);
     db_train_options o;
-    db_train_options_defaults(&o);
-    assert_int_equal(o.channel, DB_CHANNEL_ALL);
     const char *dirs[1] = {tdir};
-    o.train_dirs = dirs;
-    o.ntrain_dirs = 1;
-    o.val_dirs = dirs;
-    o.nval_dirs = 1;
-    o.width = 8;
-    o.levels = 2;
-    o.patch = 32;
-    o.batch = 2;
-    o.steps = 2;
-    o.epoch_steps = 2;
+    nf_tiny_train_options(&o, dirs, 2);
+    assert_int_equal(o.channel, DB_CHANNEL_ALL);
     o.channel = 9;
     db_trainer *t = NULL;
     assert_int_equal(db_trainer_create(ctx, &o, &t), DB_EINVAL);

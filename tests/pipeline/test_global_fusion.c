@@ -13,8 +13,8 @@
 #include "nets/model.h"
 #include "nets/resample.h"
 #include "nets/train/trainer_internal.h"
-#include "nets/unet.h"
 #include "pipeline/net_methods.h"
+#include "tests/pipeline/net_fixture.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -240,19 +240,6 @@ static void test_fusion_rule(void **state)
 
 static char gan_path[1200], glob_path[1200], page_path[1200], mdir[1200];
 
-static void make_local_graph(db_ctx *ctx, db_graph *g)
-{
-    db_unet_spec s = db_unet_spec_default();
-    s.in_channels = 3;
-    s.levels = 2;
-    s.ch[0] = 8;
-    s.ch[1] = 16;
-    s.haar = true;
-    memset(g, 0, sizeof *g);
-    assert_int_equal(db_unet_build(ctx, &s, g), 0);
-    db_graph_randomize(g, 21);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -260,7 +247,7 @@ static int setup(void **state)
     db_ctx *ctx = NULL;
     assert_int_equal(db_ctx_create(NULL, &ctx), 0);
     db_graph g;
-    make_local_graph(ctx, &g);
+    nf_small_gan_graph(ctx, &g, 21);
     tu_path(mdir, sizeof mdir, dir, "models");
     char cmd[2600];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", mdir);
@@ -279,20 +266,6 @@ static int setup(void **state)
     db_image_free(&page);
     db_ctx_free(ctx);
     return 0;
-}
-
-static void load_mask(db_ctx *ctx, const char *path, db_image *mask)
-{
-    db_image img = {0};
-    assert_int_equal(db_image_load(ctx, path, &img), 0);
-    assert_int_equal(db_image_ensure(ctx, mask, img.width, img.height, DB_BIT1), 0);
-    for (int y = 0; y < img.height; y++)
-        for (int x = 0; x < img.width; x++) {
-            int v = img.format == DB_BIT1 ? db_bit_get(&img, x, y)
-                                          : db_image_row(&img, y)[x] == 0;
-            db_bit_set(mask, x, y, v);
-        }
-    db_image_free(&img);
 }
 
 static void assert_same(const db_image *a, const db_image *b)
@@ -352,18 +325,18 @@ static void test_gan_with_and_without_global(void **state)
                  gan_path, page_path, out);
         assert_int_equal(tu_run(cmd, log), 0);
         db_image got = {0};
-        load_mask(ctx, out, &got);
+        nf_load_mask(ctx, out, &got);
         assert_same(&got, &fused);
         snprintf(cmd, sizeof cmd,
                  "DOCBIN_MODEL_DIR='%s' '%s' -y -m gan:global=0,threshold=-20 '%s' '%s'", mdir,
                  cli, page_path, out);
         assert_int_equal(tu_run(cmd, log), 0);
-        load_mask(ctx, out, &got);
+        nf_load_mask(ctx, out, &got);
         assert_same(&got, &local);
         snprintf(cmd, sizeof cmd, "DOCBIN_MODEL_DIR='%s' '%s' -y -m gan:threshold=-20 '%s' '%s'",
                  mdir, cli, page_path, out);
         assert_int_equal(tu_run(cmd, log), 0);
-        load_mask(ctx, out, &got);
+        nf_load_mask(ctx, out, &got);
         assert_same(&got, &fused);
         /* DOCBIN_GLOBAL_MODEL naming a tiled model: refused, exit 1 */
         snprintf(cmd, sizeof cmd, "DOCBIN_GLOBAL_MODEL='%s' '%s' -y -m gan --model '%s' '%s' '%s'",
@@ -450,18 +423,8 @@ static void test_train_global(void **state)
         assert_int_equal(db_image_save(ctx, tu_path(p, sizeof p, tdir, name), NULL, &gt), 0);
     }
     db_train_options o;
-    db_train_options_defaults(&o);
     const char *dirs[1] = {tdir};
-    o.train_dirs = dirs;
-    o.ntrain_dirs = 1;
-    o.val_dirs = dirs;
-    o.nval_dirs = 1;
-    o.width = 8;
-    o.levels = 2;
-    o.patch = 32;
-    o.batch = 2;
-    o.steps = 3;
-    o.epoch_steps = 3;
+    nf_tiny_train_options(&o, dirs, 3);
     o.global = 20;
     db_trainer *t = NULL;
     assert_int_equal(db_trainer_create(ctx, &o, &t), DB_EINVAL); /* below the minimum */

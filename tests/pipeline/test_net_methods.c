@@ -10,7 +10,7 @@
 #include "db_internal.h"
 #include "nets/graph.h"
 #include "nets/model.h"
-#include "nets/unet.h"
+#include "tests/pipeline/net_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,19 +18,6 @@
 
 static char dir[1024], gan_path[1200], db_path[1200], page_path[1200], gray_path[1200];
 static db_image page; /* RGB8 test page */
-
-/* A small random U-Net with the Haar front end on RGB (as the shipped gan). */
-static void make_gan_graph(db_ctx *ctx, db_graph *g)
-{
-    db_unet_spec s = db_unet_spec_default();
-    s.in_channels = 3;
-    s.levels = 2;
-    s.ch[0] = 8;
-    s.ch[1] = 16;
-    s.haar = true;
-    assert_int_equal(db_unet_build(ctx, &s, g), 0);
-    db_graph_randomize(g, 11);
-}
 
 /* A small random DB-head network on gray: P and T logits, output P - T. */
 static void make_db_graph(db_ctx *ctx, db_graph *g)
@@ -69,7 +56,7 @@ static int setup(void **state)
     db_ctx *ctx = NULL;
     assert_int_equal(db_ctx_create(NULL, &ctx), 0);
     db_graph g = {0}, d = {0};
-    make_gan_graph(ctx, &g);
+    nf_small_gan_graph(ctx, &g, 11);
     make_db_graph(ctx, &d);
     tu_path(gan_path, sizeof gan_path, dir, "tiny_gan.dbm");
     tu_path(db_path, sizeof db_path, dir, "tiny_db.dbm");
@@ -278,25 +265,6 @@ static int run_cli(const char *env, const char *args, char *log, size_t size)
     return rc;
 }
 
-static void load_mask(db_ctx *ctx, const char *path, db_image *m)
-{
-    db_image g = {0};
-    assert_int_equal(db_image_load(ctx, path, &g), 0);
-    if (g.format == DB_BIT1) {
-        *m = g;
-        return;
-    }
-    db_image gray = {0};
-    assert_int_equal(db_image_to_gray(ctx, &g, &gray), 0);
-    assert_int_equal(db_image_ensure(ctx, m, gray.width, gray.height, DB_BIT1), 0);
-    db_image_clear(m);
-    for (int y = 0; y < gray.height; y++)
-        for (int x = 0; x < gray.width; x++)
-            db_bit_set(m, x, y, db_image_row(&gray, y)[x] == 0);
-    db_image_free(&g);
-    db_image_free(&gray);
-}
-
 /* docbin IN OUT -m gan --model FILE == the engine; DOCBIN_MODEL_DIR lookup;
  * --save-maps writes P and T for db. */
 static void test_cli_model(void **state)
@@ -310,7 +278,7 @@ static void test_cli_model(void **state)
     snprintf(args, sizeof args, "-y -j 2 -m gan --model '%s' '%s' '%s'", gan_path, page_path,
              out);
     assert_int_equal(run_cli(NULL, args, log, sizeof log), 0);
-    load_mask(ctx, out, &got);
+    nf_load_mask(ctx, out, &got);
     assert_same_mask(&got, &want);
     db_image_free(&got);
 
@@ -325,7 +293,7 @@ static void test_cli_model(void **state)
     tu_path(out, sizeof out, dir, "out_env.png");
     snprintf(args, sizeof args, "-y -m gan '%s' '%s'", page_path, out);
     assert_int_equal(run_cli(env, args, log, sizeof log), 0);
-    load_mask(ctx, out, &got);
+    nf_load_mask(ctx, out, &got);
     assert_same_mask(&got, &want);
     db_image_free(&got);
 
@@ -344,7 +312,7 @@ static void test_cli_model(void **state)
     assert_int_equal(pm.format, DB_GRAY8);
     assert_int_equal(pm.width, page.width);
     assert_int_equal(tm.height, page.height);
-    load_mask(ctx, out, &got);
+    nf_load_mask(ctx, out, &got);
     for (int y = 0; y < page.height; y++)
         for (int x = 0; x < page.width; x++) {
             int p = db_image_row(&pm, y)[x], t = db_image_row(&tm, y)[x];

@@ -11,6 +11,7 @@
  * its own pixels, so any thread count gives the same bits. */
 #include "nets/layers.h"
 #include "nets/model.h"
+#include "nets/stem8.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -47,10 +48,13 @@ typedef struct step {
     int cat_b;       /* rows are made as the conv needs them, in a ring of k rows */
     bool planar;     /* ... as channel planes, for a one-channel conv (the head) */
     bool res_row;    /* BCONV group whose residual is a decoder ADD(UPSAMPLE2) kept
-                        as one row: the group remakes each residual row itself */
+                        as one row: the group's transform adds it again (res_lo) */
     int ew;          /* CONV_REAL: the next step, a BATCHNORM/RPRELU reading only
                         this conv's output, applied row by row inside it, or -1 */
     int host;        /* a fused head or ew step: the step that runs it, else -1 */
+    bool stem8;      /* CONV_REAL run as the integer stem on the page (stem8.h) */
+    db_stem8 s8;     /* ... its weights and offsets, made again for every page */
+    bool no_map;     /* the HAAR2 that an integer stem absorbs: never made */
 } step;
 
 typedef struct buffer {
@@ -72,6 +76,9 @@ typedef struct worker {
     int *hw;
     int *done, *need; /* per node: rows produced in this tile, rows wanted */
     int *aux;         /* per step: rows packed (own_pack) or concat rows made */
+    int16_t *s8rows;  /* the integer stem's ring of S8_RING sample rows */
+    size_t s8cap;     /* its capacity in int16 values */
+    int s8tag[8];     /* sample row held by each ring slot */
     double prof[DB_PROF_COUNT_]; /* seconds per kind (profiling) */
     uint64_t cyc[CYC_COUNT];
 } worker;
@@ -91,6 +98,7 @@ struct db_net {
     int maxc;
     bool profile;
     int last_bconv; /* node index of the last BCONV (stem/head split), or -1 */
+    bool has_stem8; /* one step runs the integer stem (at most one) */
     db_image gray;
     /* per run */
     const db_image *page;
@@ -156,6 +164,7 @@ static void free_steps(db_net *net)
         db_aligned_free(net->steps[i].wbits);
         db_aligned_free(net->steps[i].wpair);
         db_free(net->steps[i].wt);
+        db_stem8_free(&net->steps[i].s8);
     }
 }
 
@@ -171,6 +180,7 @@ void db_net_free(db_net *net)
         db_free(net->workers[i].done);
         db_free(net->workers[i].need);
         db_free(net->workers[i].aux);
+        db_aligned_free(net->workers[i].s8rows);
     }
     db_free(net->workers);
     db_free(net->steps);
@@ -346,6 +356,11 @@ static int plan(db_ctx *ctx, db_net *net)
                 }
                 db_bconv_pair_weights(s->wbits, b->cout, s->wpair);
             }
+        } else if (n->op == DB_OP_CONV_REAL && net->k->stem8 && !net->has_stem8 &&
+                   db_stem8_applies(g, i)) {
+            if ((rc = db_stem8_init(ctx, g, i, &s->s8)) < 0)
+                goto done;
+            s->stem8 = net->has_stem8 = true;
         } else if (n->op == DB_OP_CONV_REAL) {
             s->wt = transpose_conv(ctx, n);
             if (!s->wt) {
@@ -356,6 +371,12 @@ static int plan(db_ctx *ctx, db_net *net)
         net->step_of[s->node] = net->nsteps;
         net->nsteps++;
     }
+    /* the integer stem reads the page itself: its HAAR2 is never made */
+    for (int si = 0; si < net->nsteps; si++)
+        if (net->steps[si].stem8) {
+            step *h = &net->steps[net->step_of[g->nodes[net->steps[si].node].in[0]]];
+            h->fused = h->no_map = true;
+        }
     /* the folded BN (stem) or RPReLU (head) after a real conv is applied to
      * each conv row while it is in cache: the conv's full map is never
      * written, and the BN map can be packed for a BCONV in the same pass */
@@ -439,8 +460,9 @@ static int plan(db_ctx *ctx, db_net *net)
         net->steps[net->step_of[u]].fused = true;
     }
     /* a decoder ADD(UPSAMPLE2(lo), skip) read only by one BCONV (as bits) and
-     * as the residual of that BCONV's group keeps no map: the group adds its
-     * residual rows again (a cheap add beside a map write and read) */
+     * as the residual of that BCONV's group keeps no map: the group's output
+     * transform adds its two inputs again (a cheap add beside a map write and
+     * read) */
     for (int si = 0; si < net->nsteps; si++) {
         step *s = &net->steps[si];
         int r = s->res;
@@ -454,7 +476,7 @@ static int plan(db_ctx *ctx, db_net *net)
     /* buffers */
     for (int si = 0; si < net->nsteps; si++) {
         step *s = &net->steps[si];
-        s->float_out = !s->thresh_only;
+        s->float_out = !s->thresh_only && !s->no_map;
         if (s->float_out) {
             buffer *b = &net->bufs[net->nbufs];
             *b = (buffer){.node = s->node, .bits = false, .rows = s->head >= 0 || s->ew >= 0};
@@ -613,6 +635,8 @@ static int step_reads(const db_net *net, const step *s, rd *out)
     switch (n->op) {
     case DB_OP_INPUT: break;
     case DB_OP_CONV_REAL:
+        if (s->stem8) /* the page's samples, not a node */
+            break;
         if (s->cat_lo >= 0) {
             out[nr++] = (rd){s->cat_lo, RD_CATLO, n->k, 1, false};
             out[nr++] = (rd){s->cat_b, RD_CONV, n->k, 1, false};
@@ -882,14 +906,11 @@ static void run_bconv(const db_net *net, worker *wk, int si, const step *s, int 
     for (int y = y0; y < y1; y++) {
         const uint64_t *irow =
             in + (size_t)(y * b->stride + off) * in_row + (size_t)off * (size_t)words;
-        const float *res = NULL;
-        if (s->res_row) { /* the residual ADD row again, into its one-row map */
+        const float *res = NULL, *res_lo = NULL;
+        if (s->res_row) { /* the residual ADD made again inside the transform */
             const step *a = &net->steps[net->step_of[s->res]];
-            float *r = fmap(net, wk, s->res);
-            net->k->add_up2(frow(net, wk, a->up_src, y / 2),
-                            frow(net, wk, g->nodes[s->res].in[1 - a->up_slot], y), cout, ow, NULL,
-                            r, NULL);
-            res = r;
+            res_lo = frow(net, wk, a->up_src, y / 2);
+            res = frow(net, wk, g->nodes[s->res].in[1 - a->up_slot], y);
         } else if (s->res >= 0) {
             res = frow(net, wk, s->res, y);
         }
@@ -907,6 +928,7 @@ static void run_bconv(const db_net *net, worker *wk, int si, const step *s, int 
             uint64_t *bits =
                 nb ? nb + ((size_t)(y + 1) * (size_t)(ow + 2) + (size_t)(x + 1)) * (size_t)nwords
                    : NULL;
+            post.res_lo = res_lo ? res_lo + (size_t)(x / 2) * (size_t)cout : NULL;
             if (s->thresh_only)
                 net->k->bthresh(&s->bt, wk->acc, n, bits);
             else
@@ -954,9 +976,39 @@ static void cat_row(const db_net *net, const worker *wk, const step *s, int iw, 
     }
 }
 
-/* CONV_REAL rows [y0, y1) (si = its step index). */
+enum { S8_RING = 8 }; /* sample rows kept by the integer stem (6 read per row) */
+
+/* Output row y of the integer stem into orow: its six sample rows from the
+ * ring (filled from the page as they are first needed), the offsets of the
+ * row's border pattern. The crop's top-left page pixel is (cx, cy). */
+static void run_stem8_row(const db_net *net, worker *wk, const step *s, int cx, int cy, int y,
+                          float *orow)
+{
+    const db_stem8 *q = &s->s8;
+    int iw = wk->hw[0], ih = wk->hw[1];
+    int ow = wk->hw[2 * s->node], oh = wk->hw[2 * s->node + 1];
+    size_t len = (size_t)db_stem8_row_len(q->c, iw);
+    const int16_t *rows[6];
+    for (int dy = 0; dy < 6; dy++) {
+        int r = 2 * y - 2 + dy, slot = (r + 2) % S8_RING;
+        int16_t *dst = wk->s8rows + (size_t)slot * len;
+        if (wk->s8tag[slot] != r) {
+            db_stem8_fill_row(net->page, cx, cy, iw, ih, q->c, r, dst);
+            wk->s8tag[slot] = r;
+        }
+        rows[dy] = dst;
+    }
+    int vert = db_stem8_pattern(1, y, 3, oh); /* top/bottom bits only */
+    int first = vert | DB_STEM8_LEFT | (ow == 1 ? DB_STEM8_RIGHT : 0);
+    const float *off[3] = {q->off + (size_t)first * (size_t)q->cout16,
+                           q->off + (size_t)vert * (size_t)q->cout16,
+                           q->off + (size_t)(vert | DB_STEM8_RIGHT) * (size_t)q->cout16};
+    net->k->stem8(rows, q->c, ow, q->wq, q->cout, q->scale, off, orow);
+}
+
+/* CONV_REAL rows [y0, y1) (si = its step index; (cx, cy) the crop's origin). */
 static void run_conv_real(const db_net *net, worker *wk, int si, const step *s, int y0, int y1,
-                          uint64_t *bits, size_t bpitch, size_t bw)
+                          int cx, int cy, uint64_t *bits, size_t bpitch, size_t bw)
 {
     const db_gnode *n = &net->g->nodes[s->node];
     const int *hw = wk->hw;
@@ -966,8 +1018,11 @@ static void run_conv_real(const db_net *net, worker *wk, int si, const step *s, 
     const float *rows[7];
     size_t ipitch = (size_t)iw * (size_t)n->cin;
     db_bpost ep = es ? ew_post(&net->g->nodes[es->node], bs->post.thr) : (db_bpost){0};
-    if (y0 == 0)
+    if (y0 == 0) {
         wk->aux[si] = 0; /* lazy concat: input rows [0, aux) are built */
+        for (int i = 0; i < S8_RING; i++)
+            wk->s8tag[i] = -1000; /* a new crop: no sample row held */
+    }
     for (int y = y0; y < y1; y++) {
         if (s->cat_lo >= 0) { /* ring of k rows in a's buffer (stride 1) */
             int need = y + n->k / 2 + 1 < ih ? y + n->k / 2 + 1 : ih;
@@ -975,7 +1030,7 @@ static void run_conv_real(const db_net *net, worker *wk, int si, const step *s, 
                 cat_row(net, wk, s, iw, wk->aux[si],
                         fmap(net, wk, a) + (size_t)(wk->aux[si] % n->k) * ipitch);
         }
-        for (int ky = 0; ky < n->k; ky++) {
+        for (int ky = 0; ky < n->k && !s->stem8; ky++) {
             int iy = y * n->stride - n->k / 2 + ky;
             if (iy < 0 || iy >= ih)
                 rows[ky] = NULL;
@@ -986,7 +1041,9 @@ static void run_conv_real(const db_net *net, worker *wk, int si, const step *s, 
         }
         /* with es, the conv's own map holds one row */
         float *orow = es ? fmap(net, wk, s->node) : frow(net, wk, s->node, y);
-        if (s->planar)
+        if (s->stem8)
+            run_stem8_row(net, wk, s, cx, cy, y, orow);
+        else if (s->planar)
             net->k->conv_real1_planar(rows, iw, n->cin, n->k, s->wt, n->p[0][0], orow);
         else
             net->k->conv_real(rows, iw, n->cin, n->k, n->stride, w, s->wt, n->p[0], n->cout,
@@ -1025,7 +1082,7 @@ static void run_step(const db_net *net, worker *wk, int si, int cx, int cy, int 
         bw = (size_t)words;
     }
     if (n->op == DB_OP_CONV_REAL) {
-        run_conv_real(net, wk, si, s, y0, y1, bits, bpitch, bw);
+        run_conv_real(net, wk, si, s, y0, y1, cx, cy, bits, bpitch, bw);
         return;
     }
     int cb = b >= 0 ? net->g->nodes[b].cout : 0;
@@ -1258,6 +1315,10 @@ int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_i
             db_input_page_stats(page->data, page->stride, W, H, page->format == DB_RGB8 ? 3 : 1,
                                 page->format == DB_RGB8 ? c : 0, &net->mean[c], &net->inv_std[c]);
         }
+    for (int si = 0; si < net->nsteps; si++) /* the stem's weights for this page */
+        if (net->steps[si].stem8)
+            db_stem8_prepare(&net->steps[si].s8, g, net->steps[si].node, net->mean,
+                             net->inv_std);
     if (net->profile)
         net->workers[0].prof[DB_PROF_INPUT] += thread_cpu_s() - tstats;
     int cw, ch;
@@ -1295,6 +1356,14 @@ int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_i
              * loop are slow on VMs and would land in the first page's time */
             memset(w->arena, 0, net->arena_size);
             w->cap = net->arena_size;
+        }
+        size_t s8 = net->has_stem8 ? (size_t)S8_RING * (size_t)db_stem8_row_len(C, cw) : 0;
+        if (w->s8cap < s8) {
+            db_aligned_free(w->s8rows);
+            w->s8cap = 0;
+            if (!(w->s8rows = db_aligned_alloc(ctx, s8 * sizeof *w->s8rows)))
+                return DB_ENOMEM;
+            w->s8cap = s8;
         }
     }
     net->page = page;

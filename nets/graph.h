@@ -229,7 +229,8 @@ static inline float db_sigmoid_out(float x) { return 1.0f / (1.0f + expf(-x)); }
  * acc + w*x for ky = 0..k-1, kx = 0..k-1, ci = 0..cin-1 in that order, taps
  * outside the image being skipped (zero padding), then out = acc + bias.
  * SIMD paths vectorise over output channels or pixels; each lane keeps this
- * order. */
+ * order. Exception: a 3x3 stride-1 CONV_REAL on HAAR2(INPUT) (the DWT
+ * networks' stem) is defined in integers on the 8-bit samples, nets/stem8.h. */
 
 /* INPUT normalisation of one 8-bit sample. */
 static inline float db_input_unit(uint8_t v) { return (float)v * (1.0f / 255.0f); }

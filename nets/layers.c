@@ -8,17 +8,8 @@
 
 #include <string.h>
 
-/* These loops apply the same scalar function to every element, so the
- * vectorised code gives the same bits; GCC vectorises them at -O2 only with
- * its "very cheap" model, which skips loops needing a remainder. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define VECTORIZE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
-#else
-#define VECTORIZE
-#endif
-
-VECTORIZE void db_layer_input(const db_image *page, int cx, int cy, int w, int h, int c, int norm,
-                              const float *mean, const float *inv_std, float *out)
+DB_VECTORIZE void db_layer_input(const db_image *page, int cx, int cy, int w, int h, int c,
+                                 int norm, const float *mean, const float *inv_std, float *out)
 {
     int pc = page->format == DB_RGB8 ? 3 : 1;
     /* db_input_unit(v) = v * (1/255) = (v - 0) * (1/255) exactly, so both
@@ -51,8 +42,8 @@ VECTORIZE void db_layer_input(const db_image *page, int cx, int cy, int w, int h
     }
 }
 
-VECTORIZE void db_layer_elementwise(const db_gnode *n, const float *a, const float *b, size_t npix,
-                          float *out)
+DB_VECTORIZE void db_layer_elementwise(const db_gnode *n, const float *a, const float *b,
+                                       size_t npix, float *out)
 {
     /* the op switch sits outside the loops so each loop vectorises */
     size_t c = (size_t)n->cout, total = npix * c;
@@ -105,7 +96,7 @@ void db_layer_channels(const db_gnode *n, const float *a, int ca, const float *b
     }
 }
 
-VECTORIZE void db_layer_down2_row(const db_gnode *n, const float *r0, const float *r1, int w,
+DB_VECTORIZE void db_layer_down2_row(const db_gnode *n, const float *r0, const float *r1, int w,
                                   float *out)
 {
     int c = n->cin, ow = (w + 1) / 2;
@@ -137,7 +128,7 @@ void db_layer_upsample2_row(int c, const float *a, int w, float *out)
                (size_t)c * sizeof(float));
 }
 
-VECTORIZE void db_layer_upsample2_bilinear_row(int c, const float *r0, const float *r1, int aw,
+DB_VECTORIZE void db_layer_upsample2_bilinear_row(int c, const float *r0, const float *r1, int aw,
                                                int w, float *out)
 {
     for (int x = 0; x < w; x++) {

@@ -10,6 +10,7 @@
 #include "nets/kernels/planar_simd.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 /* Byte-wise popcount of 4 words (Mula's vpshufb nibble table): each byte
  * of the result holds the popcount (0..8) of that byte of v. */
@@ -96,6 +97,7 @@ static void post_avx2(const db_bpost *p, const int32_t *acc, const float *x, int
         const int32_t *a = acc ? acc + at : NULL;
         const float *xf = acc ? NULL : x + at;
         const float *r = res ? res + at : NULL;
+        const float *lo = a && p->res_lo ? p->res_lo + (size_t)(j / 2) * (size_t)c : NULL;
         float *y = out ? out + at : NULL;
         uint64_t *b = bits ? bits + (size_t)j * (size_t)words : NULL;
         if (b)
@@ -120,8 +122,12 @@ static void post_avx2(const db_bpost *p, const int32_t *acc, const float *x, int
                 v = _mm256_blendv_ps(neg, t, pos);
                 v = _mm256_add_ps(v, _mm256_loadu_ps(p->rp_s2 + o));
             }
-            if (r)
-                v = _mm256_add_ps(v, _mm256_loadu_ps(r + o));
+            if (r) {
+                __m256 rv = _mm256_loadu_ps(r + o);
+                if (lo)
+                    rv = _mm256_add_ps(_mm256_loadu_ps(lo + o), rv);
+                v = _mm256_add_ps(v, rv);
+            }
             if (y)
                 _mm256_storeu_ps(y + o, v);
             if (b) {
@@ -132,7 +138,7 @@ static void post_avx2(const db_bpost *p, const int32_t *acc, const float *x, int
             }
         }
         for (int o = c8; o < c; o++) {
-            float v = a ? db_bpost_value_ref(p, o, a[o], r) : db_fpost_value_ref(p, o, xf[o]);
+            float v = a ? db_bpost_value_ref(p, o, a[o], r, lo) : db_fpost_value_ref(p, o, xf[o]);
             if (y)
                 y[o] = v;
             if (b && db_rsign_bit(v, p->thr[o]))
@@ -282,7 +288,85 @@ static void conv_real1_planar_avx2(const float *const *rows, int in_w, int cin, 
     dbk_conv_real1_planar(rows, in_w, cin, k, wt, bias, out, 0);
 }
 
+/* The integer stem (stem8.h): P output pixels x G groups of 8 channels of
+ * int32 accumulators, one 32-bit broadcast of a tap pair's two samples per
+ * pixel against the pair's weights (vpmaddwd: exact, any order). */
+static inline __attribute__((always_inline)) void
+stem8_block(const int16_t *const *rows, int c, int n, int j, const int16_t *wq, int cout,
+            const float *scale, const float *const *off, float *out, int g0, const int P,
+            const int G)
+{
+    int cout16 = (cout + 15) & ~15, pairs = 3 * c;
+    __m256i acc[4][2];
+#pragma GCC unroll 4
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++)
+            acc[p][g] = _mm256_setzero_si256();
+    for (int dy = 0; dy < 6; dy++) {
+        const int16_t *x = rows[dy] + (size_t)(2 * j) * (size_t)c;
+        const int16_t *w =
+            wq + ((size_t)dy * (size_t)pairs * (size_t)cout16 + (size_t)(8 * g0)) * 2;
+        for (int q = 0; q < pairs; q++) {
+            __m256i wv[2];
+#pragma GCC unroll 2
+            for (int g = 0; g < G; g++)
+                wv[g] = _mm256_loadu_si256((const __m256i *)(const void *)(
+                    w + ((size_t)q * (size_t)cout16 + (size_t)(8 * g)) * 2));
+#pragma GCC unroll 4
+            for (int p = 0; p < P; p++) {
+                int32_t two;
+                memcpy(&two, x + (size_t)(2 * p) * (size_t)c + (size_t)(2 * q), sizeof two);
+                __m256i b = _mm256_set1_epi32(two);
+#pragma GCC unroll 2
+                for (int g = 0; g < G; g++)
+                    acc[p][g] = _mm256_add_epi32(acc[p][g], _mm256_madd_epi16(b, wv[g]));
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int p = 0; p < P; p++) {
+        int jj = j + p;
+        const float *oj = jj == 0 ? off[0] : jj == n - 1 ? off[2] : off[1];
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++) {
+            int o = 8 * (g0 + g);
+            __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[p][g]), _mm256_loadu_ps(scale + o));
+            v = _mm256_add_ps(v, _mm256_loadu_ps(oj + o));
+            float *d = out + (size_t)jj * (size_t)cout + (size_t)o;
+            if (cout - o >= 8) {
+                _mm256_storeu_ps(d, v);
+            } else {
+                float t[8];
+                _mm256_storeu_ps(t, v);
+                memcpy(d, t, (size_t)(cout - o) * sizeof *t);
+            }
+        }
+    }
+}
+
+static void stem8_avx2(const int16_t *const *rows, int c, int n, const int16_t *wq, int cout,
+                       const float *scale, const float *const *off, float *out)
+{
+    int G = (cout + 7) / 8;
+    for (int g0 = 0; g0 < G; g0 += 2) {
+        int j = 0;
+        if (G - g0 >= 2) {
+            for (; j + 4 <= n; j += 4)
+                stem8_block(rows, c, n, j, wq, cout, scale, off, out, g0, 4, 2);
+            for (; j < n; j++)
+                stem8_block(rows, c, n, j, wq, cout, scale, off, out, g0, 1, 2);
+        } else {
+            for (; j + 4 <= n; j += 4)
+                stem8_block(rows, c, n, j, wq, cout, scale, off, out, g0, 4, 1);
+            for (; j < n; j++)
+                stem8_block(rows, c, n, j, wq, cout, scale, off, out, g0, 1, 1);
+        }
+    }
+}
+
 const db_kernels db_kernels_avx2 = {
+    .stem8 = stem8_avx2,
     .conv_real1_planar = conv_real1_planar_avx2,
     .isa = DB_ISA_AVX2,
     .bconv = bconv_avx2,

@@ -10,6 +10,7 @@
 #include "nets/kernels/planar_simd.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
@@ -227,14 +228,15 @@ ALWAYS_INLINE __m512 chain16(const db_bpost *p, int o, __mmask16 m, __m512 y)
 
 /* 16 channels of the db_bpost chain; lanes outside m are not used. */
 ALWAYS_INLINE __m512 bpost16(const db_bpost *p, int o, __mmask16 m, const int32_t *a,
-                             const float *res)
+                             const float *res, const float *lo)
 {
     __m512i av = m == 0xffff ? _mm512_loadu_si512((const void *)(a + o))
                              : _mm512_maskz_loadu_epi32(m, a + o);
     __m512 y = _mm512_cvtepi32_ps(av);
     y = chain16(p, o, m, _mm512_mul_ps(y, ld16(m, p->alpha + o)));
     if (res)
-        y = _mm512_add_ps(y, ld16(m, res + o));
+        y = _mm512_add_ps(y, lo ? _mm512_add_ps(ld16(m, lo + o), ld16(m, res + o))
+                                : ld16(m, res + o));
     return y;
 }
 
@@ -249,7 +251,7 @@ static inline __mmask16 lane_mask(int left)
  * acc (bpost: times alpha) or, when acc is NULL, the floats x (fpost). The
  * same lanes, the same operations as bpost16 / chain16 per pixel. */
 static void post_cols(const db_bpost *pp, const int32_t *acc, const float *x, int n,
-                      const float *res, float *out, uint64_t *bits)
+                      const float *res, const float *lo, float *out, uint64_t *bits)
 {
     int c = pp->cout, words = db_words(c);
     uint64_t wb[32 * 8];
@@ -288,7 +290,10 @@ static void post_cols(const db_bpost *pp, const int32_t *acc, const float *x, in
                 y = _mm512_add_ps(_mm512_mask_blend_ps(pos, _mm512_mul_ps(t, sl), t), s2);
             }
             if (res)
-                y = _mm512_add_ps(y, ld16(m, res + at));
+                y = _mm512_add_ps(y, lo ? _mm512_add_ps(ld16(m, lo + (size_t)(j / 2) * (size_t)c +
+                                                                    (size_t)o),
+                                                        ld16(m, res + at))
+                                        : ld16(m, res + at));
             if (out) {
                 if (m == 0xffff && pp->stream && ((uintptr_t)(out + at) & 63) == 0)
                     _mm512_stream_ps(out + at, y);
@@ -317,14 +322,16 @@ static void post_avx512(const db_bpost *p, const int32_t *acc, const float *x, i
     if (words <= 8) {
         for (int j = 0; j < n; j += 32) {
             size_t at = (size_t)j * (size_t)c;
+            const float *lo = acc && pp.res_lo ? pp.res_lo + (size_t)(j / 2) * (size_t)c : NULL;
             post_cols(&pp, acc ? acc + at : NULL, acc ? NULL : x + at, n - j < 32 ? n - j : 32,
-                      res ? res + at : NULL, out ? out + at : NULL,
+                      res ? res + at : NULL, lo, out ? out + at : NULL,
                       bits ? bits + (size_t)j * (size_t)words : NULL);
         }
     } else {
         for (int j = 0; j < n; j++) {
             size_t at = (size_t)j * (size_t)c;
             const float *r = res ? res + at : NULL;
+            const float *lo = acc && pp.res_lo ? pp.res_lo + (size_t)(j / 2) * (size_t)c : NULL;
             float *y = out ? out + at : NULL;
             uint64_t *b = bits ? bits + (size_t)j * (size_t)words : NULL;
             for (int q = 0; q < words; q++) {
@@ -334,7 +341,7 @@ static void post_avx512(const db_bpost *p, const int32_t *acc, const float *x, i
                     if (o >= c)
                         break;
                     __mmask16 m = lane_mask(c - o);
-                    __m512 v = acc ? bpost16(&pp, o, m, acc + at, r)
+                    __m512 v = acc ? bpost16(&pp, o, m, acc + at, r, lo)
                                    : chain16(&pp, o, m, ld16(m, x + at + o));
                     if (y) {
                         /* a full map written once and read a layer later from
@@ -797,7 +804,83 @@ static void conv_real1_planar_avx512(const float *const *rows, int in_w, int cin
     dbk_conv_real1_planar(rows, in_w, cin, k, wt, bias, out, 1);
 }
 
+/* The integer stem (stem8.h): P output pixels x G groups of 16 channels of
+ * int32 accumulators; per sample row and tap pair, one 32-bit broadcast of
+ * the pair's two int16 samples per pixel, multiplied-and-summed against the
+ * pair's weight vector (vpmaddwd: exact, so any order gives the reference). */
+ALWAYS_INLINE void stem8_block(const int16_t *const *rows, int c, int n, int j, const int16_t *wq,
+                               int cout, const float *scale, const float *const *off, float *out,
+                               int g0, const int P, const int G)
+{
+    int cout16 = (cout + 15) & ~15, pairs = 3 * c;
+    __m512i acc[8][2];
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++)
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++)
+            acc[p][g] = _mm512_setzero_si512();
+    for (int dy = 0; dy < 6; dy++) {
+        const int16_t *x = rows[dy] + (size_t)(2 * j) * (size_t)c;
+        const int16_t *w =
+            wq + ((size_t)dy * (size_t)pairs * (size_t)cout16 + (size_t)(16 * g0)) * 2;
+        for (int q = 0; q < pairs; q++) {
+            __m512i wv[2];
+#pragma GCC unroll 2
+            for (int g = 0; g < G; g++)
+                wv[g] = _mm512_loadu_si512((const void *)(w + ((size_t)q * (size_t)cout16 +
+                                                               (size_t)(16 * g)) * 2));
+#pragma GCC unroll 8
+            for (int p = 0; p < P; p++) {
+                int32_t two;
+                memcpy(&two, x + (size_t)(2 * p) * (size_t)c + (size_t)(2 * q), sizeof two);
+                __m512i b = _mm512_set1_epi32(two);
+#pragma GCC unroll 2
+                for (int g = 0; g < G; g++)
+                    acc[p][g] = _mm512_dpwssd_epi32(acc[p][g], b, wv[g]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int p = 0; p < P; p++) {
+        int jj = j + p;
+        const float *oj = jj == 0 ? off[0] : jj == n - 1 ? off[2] : off[1];
+#pragma GCC unroll 2
+        for (int g = 0; g < G; g++) {
+            int o = 16 * (g0 + g);
+            __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[p][g]), _mm512_loadu_ps(scale + o));
+            v = _mm512_add_ps(v, _mm512_loadu_ps(oj + o));
+            __mmask16 m = lane_mask(cout - o);
+            float *d = out + (size_t)jj * (size_t)cout + (size_t)o;
+            if (m == 0xffff)
+                _mm512_storeu_ps(d, v);
+            else
+                _mm512_mask_storeu_ps(d, m, v);
+        }
+    }
+}
+
+static void stem8_avx512(const int16_t *const *rows, int c, int n, const int16_t *wq, int cout,
+                         const float *scale, const float *const *off, float *out)
+{
+    int G = (cout + 15) / 16;
+    for (int g0 = 0; g0 < G; g0 += 2) {
+        int j = 0;
+        if (G - g0 >= 2) {
+            for (; j + 8 <= n; j += 8)
+                stem8_block(rows, c, n, j, wq, cout, scale, off, out, g0, 8, 2);
+            for (; j < n; j++)
+                stem8_block(rows, c, n, j, wq, cout, scale, off, out, g0, 1, 2);
+        } else {
+            for (; j + 8 <= n; j += 8)
+                stem8_block(rows, c, n, j, wq, cout, scale, off, out, g0, 8, 1);
+            for (; j < n; j++)
+                stem8_block(rows, c, n, j, wq, cout, scale, off, out, g0, 1, 1);
+        }
+    }
+}
+
 const db_kernels db_kernels_avx512 = {
+    .stem8 = stem8_avx512,
     .conv_real = conv_real_avx512,
     .conv_real1_planar = conv_real1_planar_avx512,
     .isa = DB_ISA_AVX512,

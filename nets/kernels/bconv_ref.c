@@ -59,7 +59,8 @@ static void bconv_pair_ref(const uint64_t *in, size_t in_row, int stride, int n,
         }
 }
 
-float db_bpost_value_ref(const db_bpost *p, int o, int32_t acc, const float *res)
+float db_bpost_value_ref(const db_bpost *p, int o, int32_t acc, const float *res,
+                         const float *lo)
 {
     float y = db_bconv_out(acc, p->alpha[o]);
     if (p->bn_scale)
@@ -67,7 +68,7 @@ float db_bpost_value_ref(const db_bpost *p, int o, int32_t acc, const float *res
     if (p->rp_s1)
         y = db_rprelu_out(y, p->rp_s1[o], p->rp_slope[o], p->rp_s2[o]);
     if (res)
-        y = y + res[o];
+        y = y + (lo ? lo[o] + res[o] : res[o]);
     return y;
 }
 
@@ -78,12 +79,13 @@ static void bpost_ref(const db_bpost *p, const int32_t *acc, int n, const float 
     for (int j = 0; j < n; j++) {
         const int32_t *a = acc + (size_t)j * (size_t)c;
         const float *r = res ? res + (size_t)j * (size_t)c : NULL;
+        const float *lo = p->res_lo ? p->res_lo + (size_t)(j / 2) * (size_t)c : NULL;
         uint64_t *b = bits ? bits + (size_t)j * (size_t)words : NULL;
         if (b)
             for (int q = 0; q < words; q++)
                 b[q] = 0;
         for (int o = 0; o < c; o++) {
-            float y = db_bpost_value_ref(p, o, a[o], r);
+            float y = db_bpost_value_ref(p, o, a[o], r, lo);
             if (out)
                 out[(size_t)j * (size_t)c + (size_t)o] = y;
             if (b && db_rsign_bit(y, p->thr[o]))
@@ -231,7 +233,39 @@ static void conv_real1_planar_ref(const float *const *rows, int in_w, int cin, i
     db_conv_real1_planar_ref(rows, in_w, cin, k, 0, in_w, wt, bias, out);
 }
 
+void db_stem8_ref_range(const int16_t *const *rows, int c, int n, int j0, int j1,
+                        const int16_t *wq, int cout, const float *scale, const float *const *off,
+                        float *out)
+{
+    int cout16 = (cout + 15) & ~15, taps = 6 * c;
+    for (int j = j0; j < j1; j++) {
+        const float *oj = j == 0 ? off[0] : j == n - 1 ? off[2] : off[1];
+        for (int o = 0; o < cout; o++) {
+            int32_t acc = 0;
+            for (int dy = 0; dy < 6; dy++) {
+                const int16_t *x = rows[dy] + (size_t)(2 * j) * (size_t)c;
+                for (int t = 0; t < taps; t++)
+                    acc += (int32_t)x[t] *
+                           (int32_t)wq[(((size_t)dy * (size_t)(3 * c) + (size_t)(t / 2)) *
+                                            (size_t)cout16 +
+                                        (size_t)o) *
+                                           2 +
+                                       (size_t)(t % 2)];
+            }
+            float v = (float)acc * scale[o];
+            out[(size_t)j * (size_t)cout + (size_t)o] = v + oj[o];
+        }
+    }
+}
+
+void db_stem8_ref(const int16_t *const *rows, int c, int n, const int16_t *wq, int cout,
+                  const float *scale, const float *const *off, float *out)
+{
+    db_stem8_ref_range(rows, c, n, 0, n, wq, cout, scale, off, out);
+}
+
 const db_kernels db_kernels_ref = {
+    .stem8 = db_stem8_ref,
     .conv_real = db_conv_real_ref,
     .conv_real1_planar = conv_real1_planar_ref,
     .isa = DB_ISA_REF,

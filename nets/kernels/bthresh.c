@@ -37,7 +37,7 @@ int db_bthresh_build(db_ctx *ctx, const db_bpost *p, int32_t K, db_bthresh *out)
         /* bitsv[i] = bit for acc = -K + 2i */
         int changes = 0;
         for (int32_t i = 0; i <= K; i++) {
-            float y = db_bpost_value_ref(p, o, -K + 2 * i, NULL);
+            float y = db_bpost_value_ref(p, o, -K + 2 * i, NULL, NULL);
             bitsv[i] = (uint8_t)db_rsign_bit(y, p->thr[o]);
             if (i > 0 && bitsv[i] != bitsv[i - 1])
                 changes++;

@@ -25,6 +25,11 @@ typedef struct db_bpost {
     const float *bn_scale, *bn_bias;       /* both or neither */
     const float *rp_s1, *rp_slope, *rp_s2; /* all or none */
     const float *thr; /* thresholds of the consumer, needed when bits != NULL */
+    /* bpost only, when set: the residual is a decoder ADD(UPSAMPLE2(lo), res)
+     * made on the fly, res_lo[(j/2)*cout + o] + res[j*cout + o] (the same
+     * addition as add_up2) for pixel j of the call (the call starts at an even
+     * pixel of the row) */
+    const float *res_lo;
     bool stream; /* a hint: out is a map larger than the caches, write it with
                     non-temporal stores where aligned (same values) */
 } db_bpost;
@@ -112,6 +117,15 @@ typedef struct db_kernels {
      * the same order, as conv_real on the interleaved row. */
     void (*conv_real1_planar)(const float *const *rows, int in_w, int cin, int k,
                               const float *wt, float bias, float *out);
+    /* The integer stem (nets/stem8.h) of n output pixels of one row: rows[dy]
+     * (dy < 6) are db_stem8_fill_row rows (sample (x, ch) at (x + 2)*c + ch),
+     * output pixel j reads rows[dy][2jc, (2j + 6)c); acc[o] = sum over dy and
+     * t < 6c of rows[dy][2jc + t] * wq[((dy*3c + t/2)*cout16 + o)*2 + t%2]
+     * (int32, exact), out[j*cout + o] = (float)acc * scale[o] + off_j[o]
+     * (a multiply, then an add) with off_j = off[0] for j = 0, off[2] for
+     * j = n - 1 > 0, else off[1]. */
+    void (*stem8)(const int16_t *const *rows, int c, int n, const int16_t *wq, int cout,
+                  const float *scale, const float *const *off, float *out);
 } db_kernels;
 
 /* The table for isa (DB_ISA_AUTO = best supported). Returns NULL when the CPU
@@ -124,7 +138,9 @@ extern const db_kernels db_kernels_avx2;
 extern const db_kernels db_kernels_avx512;
 
 /* Scalar reference pieces reused by the SIMD files for tails. */
-float db_bpost_value_ref(const db_bpost *p, int o, int32_t acc, const float *res);
+/* res: the pixel's residual (or NULL); lo: its res_lo pixel (or NULL) */
+float db_bpost_value_ref(const db_bpost *p, int o, int32_t acc, const float *res,
+                         const float *lo);
 float db_fpost_value_ref(const db_bpost *p, int o, float x);
 void db_planes_ref(const float *src, int c, int w, bool up, float *dst);
 int db_bthresh_bit_ref(const db_bthresh *t, int o, int32_t acc);
@@ -133,6 +149,13 @@ void db_conv_real_ref(const float *const *rows, int in_w, int cin, int k, int st
 /* conv_real for output pixels [j0, j1) only (out still points at pixel 0). */
 void db_conv_real_ref_range(const float *const *rows, int in_w, int cin, int k, int stride, int j0,
                             int j1, const float *wt, const float *bias, int cout, float *out);
+/* stem8 (the specification; also the interpreters' path, nets/stem8.c) and
+ * its value for output pixels [j0, j1) only (the SIMD files' tails). */
+void db_stem8_ref(const int16_t *const *rows, int c, int n, const int16_t *wq, int cout,
+                  const float *scale, const float *const *off, float *out);
+void db_stem8_ref_range(const int16_t *const *rows, int c, int n, int j0, int j1,
+                        const int16_t *wq, int cout, const float *scale, const float *const *off,
+                        float *out);
 /* conv_real1_planar for output pixels [j0, j1) only (the SIMD files' edges). */
 void db_conv_real1_planar_ref(const float *const *rows, int in_w, int cin, int k, int j0, int j1,
                               const float *wt, float bias, float *out);

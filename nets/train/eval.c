@@ -1,10 +1,13 @@
 /* eval.c - the trainer's binarized forward on a whole page: a plain NHWC
  * interpreter of an exported db_graph, written from graph.h's scalar
- * definitions alone (CONV_REAL in the ky, kx, ci order; BCONV by
+ * definitions alone (CONV_REAL in the ky, kx, ci order, the integer stem of
+ * nets/stem8.h; BCONV by
  * acc = K - 2 popcount(a XOR w) with +1 padding). It is the validation path of
  * the trainer and the reference the engine (nets/engine.c) must equal bit for
  * bit. Maps are freed after their last reader to bound memory. */
 #include "nets/train/train_internal.h"
+
+#include "nets/stem8.h"
 
 #include <string.h>
 
@@ -169,6 +172,34 @@ static void run_node(const db_graph *g, int i, float **maps, const int *hw, uint
     }
 }
 
+/* A CONV_REAL on HAAR2(INPUT) by its integer definition (nets/stem8.h),
+ * from the page's samples (its gray version for a one-channel input). */
+static int stem8_node(db_ctx *ctx, const db_graph *g, int i, const db_image *img, float *out)
+{
+    db_stem8 q;
+    db_image gray = {0};
+    const db_image *page = img;
+    int rc = db_stem8_init(ctx, g, i, &q);
+    if (rc == 0 && q.c == 1 && img->format == DB_RGB8) {
+        rc = db_image_to_gray(ctx, img, &gray);
+        page = &gray;
+    }
+    if (rc == 0) {
+        float mean[3] = {0, 0, 0}, inv_std[3] = {1, 1, 1};
+        if (g->nodes[0].attr == DB_NORM_PAGE_STD)
+            for (int c = 0; c < q.c; c++) {
+                bool rgb = page->format == DB_RGB8;
+                db_input_page_stats(page->data, page->stride, page->width, page->height,
+                                    rgb ? 3 : 1, rgb ? c : 0, &mean[c], &inv_std[c]);
+            }
+        db_stem8_prepare(&q, g, i, mean, inv_std);
+        rc = db_stem8_run_ref(ctx, &q, page, out);
+    }
+    db_image_free(&gray);
+    db_stem8_free(&q);
+    return rc;
+}
+
 int tr_graph_run(db_ctx *ctx, const db_graph *g, const db_image *img, uint8_t *ink)
 {
     DB_TRY(db_graph_validate(ctx, g));
@@ -227,6 +258,8 @@ int tr_graph_run(db_ctx *ctx, const db_graph *g, const db_image *img, uint8_t *i
                                                         114 * row[3 * x + 2] + 500) / 1000));
                 }
             }
+        } else if (db_stem8_applies(g, i)) {
+            rc = stem8_node(ctx, g, i, img, maps[i]);
         } else {
             run_node(g, i, maps, hw, abits, wbits);
         }

@@ -57,7 +57,8 @@ static bool try_dir(const char *dir, const char *name, char *path, size_t size, 
                     size_t ssize)
 {
     size_t used = strlen(searched);
-    snprintf(searched + used, ssize - used, "%s%s", used ? ", " : "", dir);
+    if (snprintf(searched + used, ssize - used, "%s%s", used ? ", " : "", dir) < 0)
+        searched[used] = '\0'; /* a long list is cut: it only feeds a message */
     int n = snprintf(path, size, "%s/%s.dbm", dir, name);
     return n > 0 && (size_t)n < size && is_file(path);
 }

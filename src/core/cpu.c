@@ -38,8 +38,10 @@ static bool has_avx512(void)
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
         return false;
     bool f = b & (1u << 16), dq = b & (1u << 17), bw = b & (1u << 30), vl = b & (1u << 31);
-    bool vpopcntdq = c & (1u << 14);
-    if (!(f && dq && bw && vl && vpopcntdq))
+    /* VNNI comes with VPOPCNTDQ on every CPU that has both (Ice Lake, Zen 4
+     * and later); the integer stem's vpdpwssd needs it */
+    bool vpopcntdq = c & (1u << 14), vnni = c & (1u << 11);
+    if (!(f && dq && bw && vl && vpopcntdq && vnni))
         return false;
     return (xgetbv0() & 0xe6) == 0xe6; /* opmask, ZMM_Hi256, Hi16_ZMM enabled */
 }

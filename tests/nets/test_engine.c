@@ -5,6 +5,7 @@
 
 #include "nets/layers.h"
 #include "nets/model.h"
+#include "nets/stem8.h"
 #include "nets/unet.h"
 
 #include <math.h>
@@ -66,9 +67,17 @@ static void interp(const db_graph *g, const db_image *page, map *maps)
         }
         o->v = calloc((size_t)o->w * (size_t)o->h * (size_t)o->c, sizeof(float));
         float mean = 0, inv = 1;
-        if (n->op == DB_OP_INPUT && n->attr == DB_NORM_PAGE_STD)
+        if (g->nodes[0].attr == DB_NORM_PAGE_STD)
             db_input_page_stats(page->data, page->stride, page->width, page->height, 1, 0, &mean,
                                 &inv);
+        if (db_stem8_applies(g, i)) { /* the integer stem: its own definition */
+            db_stem8 q;
+            assert_int_equal(db_stem8_init(NULL, g, i, &q), 0);
+            db_stem8_prepare(&q, g, i, &mean, &inv);
+            assert_int_equal(db_stem8_run_ref(NULL, &q, page, o->v), 0);
+            db_stem8_free(&q);
+            continue;
+        }
         for (int y = 0; y < o->h; y++)
             for (int x = 0; x < o->w; x++)
                 for (int c = 0; c < o->c; c++) {

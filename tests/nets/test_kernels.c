@@ -171,26 +171,40 @@ static void test_bpost_all_isas_bit_identical(void **state)
     post_case *pc = malloc(sizeof *pc);
     for (int iter = 0; iter < 200; iter++) {
         int c = chans[tu_rand_range(&st, 0, NCHANS - 1)];
-        int n = tu_rand_range(&st, 1, 9);
+        int n = iter % 10 == 0 ? tu_rand_range(&st, 33, 70) : tu_rand_range(&st, 1, 9);
         int words = db_words(c);
         make_post(&st, pc, c, tu_rand_range(&st, 0, 1), tu_rand_range(&st, 0, 1));
         bool use_res = tu_rand_range(&st, 0, 1), use_out = tu_rand_range(&st, 0, 1);
+        bool use_lo = use_res && tu_rand_range(&st, 0, 1); /* a decoder ADD(UPSAMPLE2) */
         bool use_bits = !use_out || tu_rand_range(&st, 0, 1);
         size_t m = (size_t)n * (size_t)c, m64 = (m * 4 + 63) / 64 * 64;
         int32_t *acc = malloc(m * 4);
         /* 64-byte aligned outputs, so the streaming-store path runs too */
         pc->p.stream = iter % 2;
         float *res = malloc(m * 4), *o1 = aligned_alloc(64, m64), *o2 = aligned_alloc(64, m64);
+        float *lo = malloc(m * 4), *sum = malloc(m * 4);
         uint64_t *b1 = calloc((size_t)n * (size_t)words, 8),
                  *b2 = calloc((size_t)n * (size_t)words, 8);
         for (size_t i = 0; i < m; i++) {
             acc[i] = tu_rand_range(&st, -9 * 130, 9 * 130);
             res[i] = tu_rand_range(&st, 0, 5) == 0 ? -0.0f : rnd_f(&st, -4, 4);
+            lo[i] = rnd_f(&st, -4, 4);
         }
+        pc->p.res_lo = use_lo ? lo : NULL;
         db_kernels_ref.bpost(&pc->p, acc, n, use_res ? res : NULL, use_out ? o1 : NULL,
                              use_bits ? b1 : NULL);
         if (use_out && !use_res && c > 0) /* spot-check the scalar definition */
-            assert_memory_equal(&o1[0], &(float){db_bpost_value_ref(&pc->p, 0, acc[0], NULL)}, 4);
+            assert_memory_equal(&o1[0],
+                                &(float){db_bpost_value_ref(&pc->p, 0, acc[0], NULL, NULL)}, 4);
+        if (use_lo && use_out) { /* == the residual made first, as add_up2 does */
+            for (size_t i = 0; i < m; i++)
+                sum[i] = lo[(i / (size_t)c / 2) * (size_t)c + i % (size_t)c] + res[i];
+            db_bpost plain = pc->p;
+            plain.res_lo = NULL;
+            db_kernels_ref.bpost(&plain, acc, n, sum, o2, NULL);
+            if (memcmp(o1, o2, m * 4) != 0)
+                fail_msg("bpost ref: res_lo differs from the materialised residual (c %d)", c);
+        }
         for (int i = 1; i < nisa; i++) {
             memset(o2, 0x7f, m * 4);
             memset(b2, 0xa5, (size_t)n * (size_t)words * 8);
@@ -203,6 +217,8 @@ static void test_bpost_all_isas_bit_identical(void **state)
         }
         free(acc);
         free(res);
+        free(lo);
+        free(sum);
         free(o1);
         free(o2);
         free(b1);
@@ -503,6 +519,69 @@ static void test_conv_real_all_isas_bit_identical(void **state)
     }
 }
 
+/* stem8: the reference against the definition summed in int64 (known
+ * answer for random rows and weights), and every ISA against the reference. */
+static void test_stem8_all_isas_equal_definition(void **state)
+{
+    (void)state;
+    uint64_t st = tu_seed() ^ 0x58;
+    static const int couts[] = {1, 7, 8, 16, 17, 32, 33, 40, 64};
+    for (int iter = 0; iter < 60; iter++) {
+        int c = tu_rand_range(&st, 0, 1) ? 3 : 1;
+        int cout = couts[tu_rand_range(&st, 0, 8)];
+        int cout16 = (cout + 15) & ~15, n = iter % 5 == 0 ? tu_rand_range(&st, 1, 3)
+                                                          : tu_rand_range(&st, 4, 70);
+        size_t len = (size_t)(2 * n + 4) * (size_t)c, nw = (size_t)36 * c * cout16;
+        int16_t *rowbuf = malloc(6 * len * sizeof *rowbuf), *wq = malloc(nw * sizeof *wq);
+        float *scale = malloc((size_t)cout16 * 4), *offs = malloc((size_t)3 * cout16 * 4);
+        float *o1 = malloc((size_t)n * cout * 4), *o2 = malloc((size_t)n * cout * 4);
+        const int16_t *rows[6];
+        for (size_t i = 0; i < 6 * len; i++)
+            rowbuf[i] = (int16_t)tu_rand_range(&st, 0, 255);
+        for (int dy = 0; dy < 6; dy++)
+            rows[dy] = rowbuf + (size_t)dy * len;
+        for (size_t i = 0; i < nw; i++) /* the extremes too: no overflow allowed */
+            wq[i] = (int16_t)(iter % 7 == 3 ? (tu_rand_range(&st, 0, 1) ? 32767 : -32767)
+                                            : tu_rand_range(&st, -32767, 32767));
+        for (int o = 0; o < cout16; o++)
+            scale[o] = (float)tu_rand_range(&st, 1, 1000) * 1e-7f;
+        for (int i = 0; i < 3 * cout16; i++)
+            offs[i] = (float)tu_rand_range(&st, -1000, 1000) * 1e-3f;
+        const float *off[3] = {offs, offs + cout16, offs + 2 * cout16};
+        db_stem8_ref(rows, c, n, wq, cout, scale, off, o1);
+        for (int j = 0; j < n; j++)
+            for (int o = 0; o < cout; o++) {
+                int64_t acc = 0;
+                for (int dy = 0; dy < 6; dy++)
+                    for (int dx = 0; dx < 6; dx++)
+                        for (int ch = 0; ch < c; ch++) {
+                            int t = dx * c + ch;
+                            acc += (int64_t)rows[dy][(2 * j + dx) * c + ch] *
+                                   wq[((dy * 3 * c + t / 2) * cout16 + o) * 2 + t % 2];
+                        }
+                const float *oj = j == 0 ? off[0] : j == n - 1 ? off[2] : off[1];
+                float t = (float)acc * scale[o];
+                float e = t + oj[o];
+                if (memcmp(&e, &o1[(size_t)j * cout + o], 4) != 0)
+                    fail_msg("stem8 ref: pixel %d channel %d: %.9g, definition %.9g", j, o,
+                             (double)o1[(size_t)j * cout + o], (double)e);
+            }
+        for (int i = 0; i < nisa; i++) {
+            memset(o2, 0x7f, (size_t)n * cout * 4);
+            isa_tables[i]->stem8(rows, c, n, wq, cout, scale, off, o2);
+            if (memcmp(o1, o2, (size_t)n * cout * 4) != 0)
+                fail_msg("stem8 %s differs: c %d cout %d n %d", db_isa_name(isa_tables[i]->isa),
+                         c, cout, n);
+        }
+        free(rowbuf);
+        free(wq);
+        free(scale);
+        free(offs);
+        free(o1);
+        free(o2);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_bthresh_equals_float_chain_for_every_acc),
         cmocka_unit_test(test_pack_all_isas_bit_identical),
         cmocka_unit_test(test_conv_real_all_isas_bit_identical),
+        cmocka_unit_test(test_stem8_all_isas_equal_definition),
     };
     return cmocka_run_group_tests(tests, setup_isas, NULL);
 }

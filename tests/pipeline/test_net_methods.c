@@ -257,7 +257,8 @@ static int run_cli(const char *env, const char *args, char *log, size_t size)
 {
     char cmd[9000], logpath[1200];
     tu_path(logpath, sizeof logpath, dir, "log.txt");
-    snprintf(cmd, sizeof cmd, "%s '%s' %s", env ? env : "", DOCBIN_CLI, args);
+    if (snprintf(cmd, sizeof cmd, "%s '%s' %s", env ? env : "", DOCBIN_CLI, args) >= (int)sizeof cmd)
+        fail_msg("command too long: %s", args);
     int rc = tu_run(cmd, logpath);
     char *text = tu_read_file(logpath, NULL);
     snprintf(log, size, "%s", text ? text : "");

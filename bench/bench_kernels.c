@@ -335,7 +335,7 @@ int main(int argc, char **argv)
 {
     db_isa isa = DB_ISA_AUTO;
     int runs = 3, pw = 2480, ph = 3508, tile = -1; /* -1: the engine chooses */
-    bool do_e2e = true, do_float = true;
+    bool do_e2e = true, do_float = true, rgb = false;
     const char *arch_sel = "both", *model_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--isa") && i + 1 < argc) {
@@ -357,13 +357,15 @@ int main(int argc, char **argv)
             do_e2e = false;
         } else if (!strcmp(argv[i], "--no-float")) {
             do_float = false;
+        } else if (!strcmp(argv[i], "--rgb")) {
+            rgb = true;
         } else if (!strcmp(argv[i], "--arch") && i + 1 < argc) {
             arch_sel = argv[++i];
         } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
             model_path = argv[++i];
         } else {
             fprintf(stderr, "usage: bench_kernels [--isa I] [--runs N] [--size WxH] [--tile T] "
-                            "[--no-e2e] [--no-float] [--arch unet|train|both|none] "
+                            "[--no-e2e] [--no-float] [--rgb] [--arch unet|train|both|none] "
                             "[--model FILE]\n");
             return 2;
         }
@@ -444,10 +446,19 @@ int main(int argc, char **argv)
     if (isa != DB_ISA_AUTO)
         db_ctx_set_isa(ctx, isa);
     db_image page = {0};
-    db_image_ensure(ctx, &page, pw, ph, DB_GRAY8);
+    /* a gray page, or with --rgb a colour one (yellowish paper, bluish ink):
+     * colour input runs the 3-channel stem, gray input its one-channel form */
+    db_image_ensure(ctx, &page, pw, ph, rgb ? DB_RGB8 : DB_GRAY8);
     for (int y = 0; y < ph; y++)
-        for (int x = 0; x < pw; x++)
-            db_image_row(&page, y)[x] = (uint8_t)(((x / 9 + y / 13) % 4 ? 220 : 40) + (rnd() & 15));
+        for (int x = 0; x < pw; x++) {
+            int v = ((x / 9 + y / 13) % 4 ? 220 : 40) + (int)(rnd() & 15);
+            uint8_t *p = db_image_row(&page, y) + (size_t)x * (rgb ? 3 : 1);
+            p[0] = (uint8_t)v;
+            if (rgb) {
+                p[1] = (uint8_t)(v - 10);
+                p[2] = (uint8_t)(v > 128 ? v - 40 : v + 20);
+            }
+        }
     db_graph g = {0};
     db_unet_spec sp = db_unet_spec_default();
     if (db_unet_build(ctx, &sp, &g)) {

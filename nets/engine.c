@@ -1318,7 +1318,7 @@ int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_i
     for (int si = 0; si < net->nsteps; si++) /* the stem's weights for this page */
         if (net->steps[si].stem8)
             db_stem8_prepare(&net->steps[si].s8, g, net->steps[si].node, net->mean,
-                             net->inv_std);
+                             net->inv_std, page->format == DB_RGB8 ? 3 : 1);
     if (net->profile)
         net->workers[0].prof[DB_PROF_INPUT] += thread_cpu_s() - tstats;
     int cw, ch;

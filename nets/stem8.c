@@ -66,16 +66,18 @@ static int band_sign(int band, int a, int b)
 }
 
 void db_stem8_prepare(db_stem8 *q, const db_graph *g, int conv, const float *mean,
-                      const float *inv_std)
+                      const float *inv_std, int page_channels)
 {
     const db_gnode *n = &g->nodes[conv];
-    int c = q->c, cin = n->cin;
+    int cm = g->nodes[0].cout, cin = n->cin;
+    q->c = page_channels == 1 ? 1 : cm; /* a gray page: one sample for every channel */
+    int c = q->c;
     bool unit = g->nodes[0].attr == DB_NORM_UNIT;
     for (int o = 0; o < q->cout; o++) {
-        double v[6][6][3], vmax = 0;
+        double v[6][6][3] = {{{0}}}, vmax = 0;
         for (int dy = 0; dy < 6; dy++)
-            for (int dx = 0; dx < 6; dx++)
-                for (int ch = 0; ch < c; ch++) {
+            for (int dx = 0; dx < 6; dx++) {
+                for (int ch = 0; ch < cm; ch++) {
                     const float *w =
                         n->w + ((size_t)o * 9 + (size_t)((dy / 2) * 3 + dx / 2)) * (size_t)cin +
                         (size_t)(4 * ch);
@@ -83,10 +85,11 @@ void db_stem8_prepare(db_stem8 *q, const db_graph *g, int conv, const float *mea
                     for (int band = 0; band < 4; band++)
                         s += band_sign(band, dy % 2, dx % 2) * (double)w[band];
                     double sc = unit ? 1.0 / 255.0 : (double)inv_std[ch];
-                    v[dy][dx][ch] = 0.5 * sc * s;
-                    if (fabs(v[dy][dx][ch]) > vmax)
-                        vmax = fabs(v[dy][dx][ch]);
+                    v[dy][dx][ch < c ? ch : 0] += 0.5 * sc * s;
                 }
+                for (int ch = 0; ch < c; ch++)
+                    vmax = fmax(vmax, fabs(v[dy][dx][ch]));
+            }
         double qo = vmax > 0 ? vmax / 32767.0 : 1.0;
         /* the mean's share of each 2x2 cell (ky, kx), from the rounded weights */
         double cell[3][3] = {{0}};

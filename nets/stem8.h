@@ -16,6 +16,8 @@
  *   V[o][dy][dx][c] (dy, dx in 0..5; ky = dy/2, kx = dx/2, a = dy%2, b = dx%2)
  *     = 0.5 * s[c] * sum over bands of sign(band, a, b) * w[o][ky][kx][4c+band]
  *     (LL +; LH + when b = 0; HL + when a = 0; HH + when a = b), in double;
+ *     a gray page read by a 3-channel input has ONE sample channel, c = 0,
+ *     whose V is the sum of the three (its statistics are the same for all);
  *   q[o] = max |V[o]| / 32767 (1 when V[o] is all 0); Vq = lrint(V / q[o]);
  *   output pixel (j, y) reads samples P[dy][dx][c] of page pixel
  *     (2j - 2 + dx, 2y - 2 + dy) of the crop, the right/bottom edge
@@ -57,9 +59,10 @@ int db_stem8_init(db_ctx *ctx, const db_graph *g, int conv, db_stem8 *q);
 void db_stem8_free(db_stem8 *q);
 
 /* The page's weights and offsets: mean/inv_std per channel as the INPUT
- * node uses them (ignored for DB_NORM_UNIT). */
+ * node uses them (ignored for DB_NORM_UNIT); page_channels 1 or 3 (a
+ * one-channel input always reads a gray page). */
 void db_stem8_prepare(db_stem8 *q, const db_graph *g, int conv, const float *mean,
-                      const float *inv_std);
+                      const float *inv_std, int page_channels);
 
 /* Row r (crop coordinates, may lie outside) of the int16 samples a conv row
  * reads, for a crop of iw x ih pixels starting at page pixel (cx, cy):

@@ -192,7 +192,7 @@ static int stem8_node(db_ctx *ctx, const db_graph *g, int i, const db_image *img
                 db_input_page_stats(page->data, page->stride, page->width, page->height,
                                     rgb ? 3 : 1, rgb ? c : 0, &mean[c], &inv_std[c]);
             }
-        db_stem8_prepare(&q, g, i, mean, inv_std);
+        db_stem8_prepare(&q, g, i, mean, inv_std, page->format == DB_RGB8 ? 3 : 1);
         rc = db_stem8_run_ref(ctx, &q, page, out);
     }
     db_image_free(&gray);

@@ -73,7 +73,7 @@ static void interp(const db_graph *g, const db_image *page, map *maps)
         if (db_stem8_applies(g, i)) { /* the integer stem: its own definition */
             db_stem8 q;
             assert_int_equal(db_stem8_init(NULL, g, i, &q), 0);
-            db_stem8_prepare(&q, g, i, &mean, &inv);
+            db_stem8_prepare(&q, g, i, &mean, &inv, 1);
             assert_int_equal(db_stem8_run_ref(NULL, &q, page, o->v), 0);
             db_stem8_free(&q);
             continue;

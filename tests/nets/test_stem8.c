@@ -58,7 +58,7 @@ static void check(db_ctx *ctx, int c, int norm, db_format fmt, int w, int h, uin
                                 &inv[ch]);
     db_stem8 q;
     assert_int_equal(db_stem8_init(ctx, &g, cv, &q), 0);
-    db_stem8_prepare(&q, &g, cv, mean, inv);
+    db_stem8_prepare(&q, &g, cv, mean, inv, pc);
     int ow = (w + 1) / 2, oh = (h + 1) / 2, cout = g.nodes[cv].cout, cin = 4 * c;
     float *out = malloc((size_t)ow * oh * cout * sizeof *out);
     assert_int_equal(db_stem8_run_ref(ctx, &q, &page, out), 0);

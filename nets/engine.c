@@ -46,7 +46,9 @@ typedef struct step {
     bool fused;      /* this step runs inside another (head, lazy concat rows) */
     int cat_lo;      /* CONV_REAL on CONCAT(UPSAMPLE2(cat_lo), cat_b): the concat */
     int cat_b;       /* rows are made as the conv needs them, in a ring of k rows */
-    bool planar;     /* ... as channel planes, for a one-channel conv (the head) */
+    bool planar;     /* ... as channel planes, for a one- or two-channel conv (the
+                        heads: mask, DB), one output channel at a time */
+    float *wtp;      /* planar: weights [o][ky][kx][ci] */
     bool res_row;    /* BCONV group whose residual is a decoder ADD(UPSAMPLE2) kept
                         as one row: the group's transform adds it again (res_lo) */
     int ew;          /* CONV_REAL: the next step, a BATCHNORM/RPRELU reading only
@@ -76,6 +78,8 @@ typedef struct worker {
     int *hw;
     int *done, *need; /* per node: rows produced in this tile, rows wanted */
     int *aux;         /* per step: rows packed (own_pack) or concat rows made */
+    float *prow;      /* one output channel of a planar conv row */
+    size_t pcap;      /* its capacity in floats */
     int16_t *s8rows;  /* the integer stem's ring of S8_RING sample rows */
     size_t s8cap;     /* its capacity in int16 values */
     int s8tag[8];     /* sample row held by each ring slot */
@@ -164,6 +168,7 @@ static void free_steps(db_net *net)
         db_aligned_free(net->steps[i].wbits);
         db_aligned_free(net->steps[i].wpair);
         db_free(net->steps[i].wt);
+        db_free(net->steps[i].wtp);
         db_stem8_free(&net->steps[i].s8);
     }
 }
@@ -181,6 +186,7 @@ void db_net_free(db_net *net)
         db_free(net->workers[i].need);
         db_free(net->workers[i].aux);
         db_aligned_free(net->workers[i].s8rows);
+        db_free(net->workers[i].prow);
     }
     db_free(net->workers);
     db_free(net->steps);
@@ -220,6 +226,19 @@ static float *transpose_conv(db_ctx *ctx, const db_gnode *n)
             for (int ci = 0; ci < n->cin; ci++)
                 w[((size_t)t * (size_t)n->cin + (size_t)ci) * (size_t)n->cout + (size_t)o] =
                     n->w[((size_t)o * (size_t)kk + (size_t)t) * (size_t)n->cin + (size_t)ci];
+    return w;
+}
+
+enum { PLANAR_MAXC = 2 }; /* output channels of a conv run on planar rows */
+
+/* A CONV_REAL's weights as one [ky][kx][ci] block per output channel (the
+ * planar head kernel's layout, the reference order of each channel). */
+static float *planar_weights(db_ctx *ctx, const db_gnode *n)
+{
+    size_t per = (size_t)n->k * (size_t)n->k * (size_t)n->cin;
+    float *w = db_malloc(ctx, per * (size_t)n->cout * sizeof *w);
+    if (w)
+        memcpy(w, n->w, per * (size_t)n->cout * sizeof *w); /* the file order: [o][ky][kx][ci] */
     return w;
 }
 
@@ -455,7 +474,11 @@ static int plan(db_ctx *ctx, db_net *net)
             continue;
         s->cat_lo = g->nodes[u].in[0];
         s->cat_b = cn->in[1];
-        s->planar = n->cout == 1;
+        s->planar = n->cout <= PLANAR_MAXC;
+        if (s->planar && !(s->wtp = planar_weights(ctx, n))) {
+            rc = DB_ENOMEM;
+            goto done;
+        }
         net->steps[net->step_of[a]].fused = true;
         net->steps[net->step_of[u]].fused = true;
     }
@@ -1043,8 +1066,16 @@ static void run_conv_real(const db_net *net, worker *wk, int si, const step *s, 
         float *orow = es ? fmap(net, wk, s->node) : frow(net, wk, s->node, y);
         if (s->stem8)
             run_stem8_row(net, wk, s, cx, cy, y, orow);
-        else if (s->planar)
-            net->k->conv_real1_planar(rows, iw, n->cin, n->k, s->wt, n->p[0][0], orow);
+        else if (s->planar && n->cout == 1)
+            net->k->conv_real1_planar(rows, iw, n->cin, n->k, s->wtp, n->p[0][0], orow);
+        else if (s->planar) /* one channel at a time, then interleaved */
+            for (int o = 0; o < n->cout; o++) {
+                size_t per = (size_t)n->k * (size_t)n->k * (size_t)n->cin;
+                net->k->conv_real1_planar(rows, iw, n->cin, n->k, s->wtp + (size_t)o * per,
+                                          n->p[0][o], wk->prow);
+                for (int x = 0; x < w; x++)
+                    orow[(size_t)x * (size_t)n->cout + (size_t)o] = wk->prow[x];
+            }
         else
             net->k->conv_real(rows, iw, n->cin, n->k, n->stride, w, s->wt, n->p[0], n->cout,
                               orow);
@@ -1356,6 +1387,13 @@ int db_net_run(db_ctx *ctx, db_net *net, const db_image *in, db_image *out, db_i
              * loop are slow on VMs and would land in the first page's time */
             memset(w->arena, 0, net->arena_size);
             w->cap = net->arena_size;
+        }
+        if (w->pcap < (size_t)cw) {
+            db_free(w->prow);
+            w->pcap = 0;
+            if (!(w->prow = db_malloc(ctx, (size_t)cw * sizeof *w->prow)))
+                return DB_ENOMEM;
+            w->pcap = (size_t)cw;
         }
         size_t s8 = net->has_stem8 ? (size_t)S8_RING * (size_t)db_stem8_row_len(C, cw) : 0;
         if (w->s8cap < s8) {

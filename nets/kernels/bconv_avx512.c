@@ -807,7 +807,7 @@ static void conv_real1_planar_avx512(const float *const *rows, int in_w, int cin
 /* The integer stem (stem8.h): P output pixels x G groups of 16 channels of
  * int32 accumulators; per sample row and tap pair, one 32-bit broadcast of
  * the pair's two int16 samples per pixel, multiplied-and-summed against the
- * pair's weight vector (vpmaddwd: exact, so any order gives the reference). */
+ * pair's weight vector (vpdpwssd: exact, so any order gives the reference). */
 ALWAYS_INLINE void stem8_block(const int16_t *const *rows, int c, int n, int j, const int16_t *wq,
                                int cout, const float *scale, const float *const *off, float *out,
                                int g0, const int P, const int G)

@@ -9,6 +9,12 @@
 int db_metrics_compute(db_ctx *ctx, const db_image *gt, const db_image *result,
                        const db_weights *weights, db_metrics *out)
 {
+    return db_metrics_compute_kept(ctx, gt, result, weights, NULL, out);
+}
+
+int db_metrics_compute_kept(db_ctx *ctx, const db_image *gt, const db_image *result,
+                            const db_weights *weights, db_weights *keep, db_metrics *out)
+{
     if (out)
         memset(out, 0, sizeof *out);
     if (!gt || !result || !out)
@@ -20,17 +26,24 @@ int db_metrics_compute(db_ctx *ctx, const db_image *gt, const db_image *result,
                     !weights->recall || !weights->precision))
         return db_fail(ctx, DB_EINVAL, "metrics: weights are %dx%d, images %dx%d", weights->width,
                        weights->height, gt->width, gt->height);
-    db_mask g = {0}, r = {0};
-    db_weights own = {0};
+    /* everything below works in the buffers of k: the caller's (kept for
+     * the next pair) or a temporary one */
+    db_weights tmp = {0}, *k = keep ? keep : &tmp;
     db_metrics m = {0};
-    int rc = db_mask_from_image(ctx, gt, true, "metrics: ground truth", &g);
-    if (!rc)
-        rc = db_mask_from_image(ctx, result, false, "metrics: result", &r);
-    if (!rc && !weights) {
-        rc = db_weights_generate(ctx, gt, &own);
-        weights = &own;
+    int rc = 0;
+    if (!weights) {
+        rc = db_weights_generate(ctx, gt, k);
+        weights = k;
         m.weights_generated = true;
     }
+    db_score_bufs b;
+    db_mask g = {0}, r = {0};
+    if (!rc)
+        rc = db_weights_score_bufs(ctx, k, gt->width, gt->height, &b);
+    if (!rc)
+        rc = db_mask_fill(ctx, gt, true, "metrics: ground truth", b.gt, &g);
+    if (!rc)
+        rc = db_mask_fill(ctx, result, false, "metrics: result", b.res, &r);
     if (!rc) {
         db_counts c;
         db_counts_compute(&g, &r, &c);
@@ -43,17 +56,15 @@ int db_metrics_compute(db_ctx *ctx, const db_image *gt, const db_image *result,
         db_nrm_from_counts(&c, &m);
         db_drd_compute(&g, &r, &m);
         db_pfmeasure_compute(&g, &r, weights, &m);
-        rc = db_pfmeasure_skel_compute(ctx, &g, &r, &m);
+        rc = db_pfmeasure_skel_compute(ctx, &g, &r, b.plane8, b.thin, &m);
     }
     if (!rc)
-        rc = db_mpm_compute(ctx, &g, &r, &m);
+        rc = db_mpm_compute(ctx, &g, &r, b.plane8, b.plane16, &m);
     if (!rc) {
         m.avg_score = (m.fm + m.pfm + m.psnr + (100.0 - m.drd)) / 4.0;
         *out = m;
     }
-    db_free(g.m);
-    db_free(r.m);
-    db_weights_free(&own);
+    db_weights_free(&tmp);
     if (rc == DB_ENOMEM)
         return db_fail(ctx, rc, "metrics: out of memory");
     return rc;

@@ -6,20 +6,62 @@
 
 #include <string.h>
 
-int db_mask_from_image(db_ctx *ctx, const db_image *img, bool two_level, const char *who,
-                       db_mask *mask)
+static int mask_check(db_ctx *ctx, const db_image *img, const char *who)
 {
-    memset(mask, 0, sizeof *mask);
     if (!img || !img->data)
         return db_fail(ctx, DB_EINVAL, "%s: missing image", who);
     if (img->format != DB_GRAY8 && img->format != DB_RGB8 && img->format != DB_BIT1)
         return db_fail(ctx, DB_EINVAL, "%s: image format %d is not gray, rgb or 1-bit", who,
                        (int)img->format);
-    DB_TRY(db_check_dimensions(ctx, who, img->width, img->height));
-    int w = img->width, h = img->height;
-    uint8_t *m = db_plane_malloc(ctx, (size_t)w * h, 1);
+    return db_check_dimensions(ctx, who, img->width, img->height);
+}
+
+int db_mask_from_image(db_ctx *ctx, const db_image *img, bool two_level, const char *who,
+                       db_mask *mask)
+{
+    memset(mask, 0, sizeof *mask);
+    DB_TRY(mask_check(ctx, img, who));
+    uint8_t *m = db_plane_malloc(ctx, (size_t)img->width * img->height, 1);
     if (!m)
         return DB_ENOMEM;
+    int rc = db_mask_fill(ctx, img, two_level, who, m, mask);
+    if (rc)
+        db_free(m);
+    return rc;
+}
+
+int db_mask_fill(db_ctx *ctx, const db_image *img, bool two_level, const char *who, uint8_t *m,
+                 db_mask *mask)
+{
+    memset(mask, 0, sizeof *mask);
+    DB_TRY(mask_check(ctx, img, who));
+    int w = img->width, h = img->height;
+    if (img->format == DB_GRAY8) {
+        /* fast path: the mask and whether any value other than 0 and the
+         * first non-zero value v1 occurs (then the full check below runs
+         * again for its message) */
+        uint8_t v1 = 0;
+        for (int y = 0; y < h && !v1; y++) {
+            const uint8_t *r = db_image_row(img, y);
+            for (int x = 0; x < w && !v1; x++)
+                v1 = r[x];
+        }
+        uint8_t other = 0;
+        for (int y = 0; y < h; y++) {
+            const uint8_t *r = db_image_row(img, y);
+            uint8_t *o = m + (size_t)y * w;
+            for (int x = 0; x < w; x++) {
+                o[x] = r[x] == 0;
+                other |= (uint8_t)((r[x] != 0) & (r[x] != v1));
+            }
+        }
+        if (!other || !two_level) {
+            mask->w = w;
+            mask->h = h;
+            mask->m = m;
+            return 0;
+        }
+    }
     /* two_level: the gray values seen, as a 256-bit set */
     uint64_t seen[4] = {0, 0, 0, 0};
     for (int y = 0; y < h; y++) {
@@ -53,7 +95,6 @@ int db_mask_from_image(db_ctx *ctx, const db_image *img, bool two_level, const c
                 levels++;
             }
         if (levels > 2 || (levels == 2 && first != 0)) {
-            db_free(m);
             if (levels > 2)
                 return db_fail(ctx, DB_EFORMAT,
                                "%s: ground truth is not binary (%d gray levels, e.g. %d, %d)", who,

@@ -22,6 +22,9 @@ typedef struct db_mask {
  * 0 when there are two (DB_EFORMAT otherwise). */
 int db_mask_from_image(db_ctx *ctx, const db_image *img, bool two_level, const char *who,
                        db_mask *mask);
+/* The same into buf (width * height bytes, the caller's): mask->m = buf. */
+int db_mask_fill(db_ctx *ctx, const db_image *img, bool two_level, const char *who, uint8_t *buf,
+                 db_mask *mask);
 
 /* ---- confusion counts (fmeasure.c) ---- */
 typedef struct db_counts {
@@ -39,11 +42,28 @@ double db_fmeasure_combine(double r, double p);
 int db_weights_generate_ref(db_ctx *ctx, const db_image *gt, db_weights *out);
 /* Frees db_weights.work (NULL: nothing). */
 void db_weights_work_free(struct db_weights_work *work);
+
+struct db_thin_work;
+/* The scratch of one scoring (eval.c), w*h elements each, kept in a
+ * db_weights' work from pair to pair: the two text masks, a byte plane and
+ * a 16-bit plane (borrowed from the generator's planes when it has run at
+ * this size: they are free once the maps are written), thinning buffers. */
+typedef struct db_score_bufs {
+    uint8_t *gt, *res;
+    uint8_t *plane8;
+    uint16_t *plane16;
+    struct db_thin_work *thin;
+} db_score_bufs;
+/* Makes keep->work hold the scoring scratch for w x h (created, or grown,
+ * as needed; keep's maps are not touched). */
+int db_weights_score_bufs(db_ctx *ctx, db_weights *keep, int w, int h, db_score_bufs *out);
+
 void db_pfmeasure_compute(const db_mask *gt, const db_mask *res, const db_weights *w,
                           db_metrics *m);
-/* H-DIBCO 2010 skeleton pseudo-FM; needs m->precision already set. */
-int db_pfmeasure_skel_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res,
-                              db_metrics *m);
+/* H-DIBCO 2010 skeleton pseudo-FM; needs m->precision already set. sk: a
+ * w*h scratch plane, thin: thinning buffers (may be NULL). */
+int db_pfmeasure_skel_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, uint8_t *sk,
+                              struct db_thin_work *thin, db_metrics *m);
 
 /* ---- the others ---- */
 void db_psnr_from_counts(const db_counts *c, db_metrics *m);
@@ -53,7 +73,9 @@ uint64_t db_drd_nubn(const db_mask *gt);
 /* Sum of DRD_k over mismatched pixels (window on the GT, out-of-image cells 0). */
 double db_drd_sum(const db_mask *gt, const db_mask *res);
 void db_drd_compute(const db_mask *gt, const db_mask *res, db_metrics *m);
-int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, db_metrics *m);
+/* contour: w*h bytes, vd: w*h 16-bit scratch planes. */
+int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, uint8_t *contour,
+                   uint16_t *vd, db_metrics *m);
 
 /* ---- components, thinning, distances (skeleton.c) ---- */
 
@@ -72,7 +94,8 @@ typedef struct db_cc {
     int stroke;
 } db_cc;
 
-/* A labelling: labels[i] in 1..n (0 = not part of the labelled class);
+/* A labelling: labels[i] in 1..n (0 = not part of the labelled class;
+ * only when asked for);
  * components are numbered in raster order of their first pixel (as the
  * reference two-pass union-find labelling does). order lists every labelled
  * pixel index, component by component, each in raster order: order[start[k]]
@@ -83,15 +106,21 @@ typedef struct db_ccset {
     int32_t *labels;  /* w*h */
     uint32_t *order;  /* number of labelled pixels */
     uint32_t *start;  /* n + 1 */
-    /* scratch, and every buffer's capacity (elements), kept for reuse */
+    /* scratch (the runs of the class, row by row; union-find parents and
+     * final numbers per run), and every buffer's capacity (elements), kept
+     * for reuse */
+    struct db_ccrun *runs;
     uint32_t *parent, *aux;
-    size_t cap_labels, cap_order, cap_start, cap_cc, cap_parent, cap_aux;
+    size_t cap_labels, cap_order, cap_start, cap_cc, cap_parent, cap_aux, cap_runs;
 } db_ccset;
 
-/* Labels the pixels where (m[i] == value) with 8-connectivity. out must be
- * zero-initialised before its first use; later calls reuse its buffers when
- * large enough. Free with db_ccset_free (also after a failure). */
-int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, db_ccset *out);
+/* Labels the pixels where (m[i] == value) with 8-connectivity (runs of
+ * each row joined to the touching runs of the row above). with_labels:
+ * also fill the labels plane (else out->labels is left as it was). out
+ * must be zero-initialised before its first use; later calls reuse its
+ * buffers when large enough. Free with db_ccset_free (also after a failure). */
+int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool with_labels,
+                db_ccset *out);
 void db_ccset_free(db_ccset *s);
 
 /* Buffers of the thinnings, kept between calls (work may also be NULL: then
@@ -129,12 +158,12 @@ void db_chebyshev_dt(const uint8_t *m, uint8_t bit, int w, int h, uint16_t *dist
  * db_column_dist gives each pixel's distance to the nearest nonzero pixel
  * of its column in vd (w*h; 0xFFFF: none; false when m has no nonzero
  * pixel), then db_euclid_dt2_row turns one row of vd into that row's
- * squared distances (+inf when m has none). scratch: 2*w+2 doubles, w+1
- * ints. db_euclid_dt2 runs both over the image (dist2: w*h; scratch as
- * for the widest row). */
+ * squared distances (+inf when m has none; integer arithmetic, exact).
+ * scratch: w + 1 int64, iscratch: w + 1 ints. db_euclid_dt2 runs both over
+ * the image (dist2: w*h; scratch as for the widest row). */
 bool db_column_dist(const uint8_t *m, int w, int h, uint16_t *vd);
-void db_euclid_dt2_row(const uint16_t *vd, int w, double *dist2, double *scratch, int *iscratch);
-bool db_euclid_dt2(const uint8_t *m, int w, int h, uint16_t *vd, double *dist2, double *scratch,
+void db_euclid_dt2_row(const uint16_t *vd, int w, double *dist2, int64_t *scratch, int *iscratch);
+bool db_euclid_dt2(const uint8_t *m, int w, int h, uint16_t *vd, double *dist2, int64_t *scratch,
                    int *iscratch);
 
 #endif

@@ -9,19 +9,17 @@
 
 #include <math.h>
 
-int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, db_metrics *m)
+int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, uint8_t *contour,
+                   uint16_t *vd, db_metrics *m)
 {
     int w = gt->w, h = gt->h;
-    size_t n = (size_t)w * h;
     m->mpm = 0.0;
     /* the distances are streamed row by row (column distances in 2 bytes a
      * pixel instead of a w*h plane of doubles); the sums keep raster order */
-    uint8_t *contour = db_plane_malloc(ctx, n, 1);
-    uint16_t *vd = db_plane_malloc(ctx, n, sizeof *vd);
     double *d2 = db_malloc(ctx, (size_t)w * sizeof *d2);
-    double *scratch = db_malloc(ctx, (2 * (size_t)w + 2) * sizeof *scratch);
+    int64_t *scratch = db_malloc(ctx, ((size_t)w + 1) * sizeof *scratch);
     int *iscratch = db_malloc(ctx, ((size_t)w + 1) * sizeof *iscratch);
-    int rc = (contour && vd && d2 && scratch && iscratch) ? 0 : DB_ENOMEM;
+    int rc = (d2 && scratch && iscratch) ? 0 : DB_ENOMEM;
     if (!rc) {
         const uint8_t *g = gt->m;
         for (int y = 0; y < h; y++)
@@ -52,8 +50,6 @@ int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, db_metric
             }
         }
     }
-    db_free(contour);
-    db_free(vd);
     db_free(d2);
     db_free(scratch);
     db_free(iscratch);

@@ -47,25 +47,17 @@ void db_pfmeasure_compute(const db_mask *gt, const db_mask *res, const db_weight
         m->defined |= DB_METRIC_PFM;
 }
 
-int db_pfmeasure_skel_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res,
-                              db_metrics *m)
+int db_pfmeasure_skel_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, uint8_t *sk,
+                              db_thin_work *thin, db_metrics *m)
 {
     size_t n = (size_t)gt->w * gt->h;
-    uint8_t *sk = db_plane_malloc(ctx, n, 1);
-    if (!sk)
-        return DB_ENOMEM;
     memcpy(sk, gt->m, n);
-    int rc = db_thin_matlab(ctx, sk, gt->w, gt->h, NULL);
-    if (rc) {
-        db_free(sk);
-        return rc;
-    }
+    DB_TRY(db_thin_matlab(ctx, sk, gt->w, gt->h, thin));
     uint64_t all = 0, hit = 0;
     for (size_t i = 0; i < n; i++) {
         all += sk[i];
         hit += sk[i] & res->m[i];
     }
-    db_free(sk);
     m->precall_skel = all ? 100.0 * (double)hit / (double)all : 100.0;
     m->pfm_skel = db_fmeasure_combine(m->precall_skel, m->precision);
     if (all && (m->defined & DB_METRIC_PRECISION))

@@ -8,6 +8,9 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -81,6 +84,7 @@ void db_ccset_free(db_ccset *s)
     db_free(s->start);
     db_free(s->parent);
     db_free(s->aux);
+    db_free(s->runs);
     memset(s, 0, sizeof *s);
 }
 
@@ -101,93 +105,140 @@ static int grow(db_ctx *ctx, void *buf, size_t *cap, size_t need, size_t elem, b
     return 0;
 }
 
-int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, db_ccset *out)
+/* A run of the labelled class: columns x0..x1 of row y, and (once
+ * numbered) its component. */
+typedef struct db_ccrun {
+    int32_t y, x0, x1;
+    uint32_t lab;
+} db_ccrun;
+
+/* Appends the runs of (row[x] == value) of row y to s->runs[*nr...],
+ * growing the buffer (doubling) as needed. */
+static int row_runs(db_ctx *ctx, const uint8_t *row, uint8_t value, int w, int y, db_ccset *s,
+                    size_t *nr)
+{
+    int x = 0;
+    while (x < w) {
+        while (x < w && row[x] != value)
+            x++;
+        if (x >= w)
+            break;
+        int x0 = x;
+        while (x < w && row[x] == value)
+            x++;
+        if (*nr == s->cap_runs) {
+            size_t cap = s->cap_runs ? 2 * s->cap_runs : 4096;
+            db_ccrun *p = db_realloc(ctx, s->runs, cap * sizeof *p);
+            if (!p)
+                return DB_ENOMEM;
+            s->runs = p;
+            s->cap_runs = cap;
+        }
+        s->runs[(*nr)++] = (db_ccrun){y, x0, x - 1, 0};
+    }
+    return 0;
+}
+
+/* Run-based two-pass labelling: the runs of each row, joined by union-find
+ * to the runs of the row above that touch them 8-connectedly (overlap or
+ * meet diagonally); components are then numbered in raster order of their
+ * first run, which is the raster order of their first pixel. */
+int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool with_labels,
+                db_ccset *out)
 {
     out->n = 0;
-    size_t n = (size_t)w * (size_t)h;
-    /* provisional labels: at most one per pixel, index 0 unused */
-    DB_TRY(grow(ctx, &out->labels, &out->cap_labels, n, sizeof *out->labels, true));
-    DB_TRY(grow(ctx, &out->parent, &out->cap_parent, n + 1, sizeof *out->parent, true));
-    int32_t *lab = out->labels;
-    uint32_t *parent = out->parent;
-    uint32_t next = 1;
-    parent[0] = 0;
-    /* pass 1: provisional labels from the causal neighbours W, N, NW, NE.
-     * A set N already shares a set with W, NW and NE (they were its causal
-     * neighbours or it theirs), and a set W with NW: only W-NE and NW-NE
-     * may need a union. The final numbering below depends only on the
-     * components, not on these provisional labels. */
-    for (int y = 0; y < h; y++) {
-        const uint8_t *row = m + (size_t)y * w;
-        int32_t *lr = lab + (size_t)y * w, *up = lr - w;
-        for (int x = 0; x < w; x++) {
-            if (row[x] != value) {
-                lr[x] = 0;
-                continue;
-            }
-            uint32_t wv = x > 0 ? (uint32_t)lr[x - 1] : 0;
-            uint32_t nv = y > 0 ? (uint32_t)up[x] : 0;
-            uint32_t nw = y > 0 && x > 0 ? (uint32_t)up[x - 1] : 0;
-            uint32_t ne = y > 0 && x < w - 1 ? (uint32_t)up[x + 1] : 0;
-            uint32_t l = nv ? nv : wv ? wv : nw ? nw : ne;
-            if (!l) {
-                parent[next] = next;
-                lr[x] = (int32_t)next++;
-                continue;
-            }
-            lr[x] = (int32_t)l;
-            if (!nv && ne && (wv || nw))
-                uf_union(parent, ne, wv ? wv : nw);
+    size_t n = (size_t)w * (size_t)h, nr = 0;
+    if (with_labels)
+        DB_TRY(grow(ctx, &out->labels, &out->cap_labels, n, sizeof *out->labels, true));
+    for (int y = 0; y < h; y++)
+        DB_TRY(row_runs(ctx, m + (size_t)y * w, value, w, y, out, &nr));
+    DB_TRY(grow(ctx, &out->parent, &out->cap_parent, nr, sizeof *out->parent, false));
+    DB_TRY(grow(ctx, &out->aux, &out->cap_aux, nr, sizeof *out->aux, false));
+    uint32_t *parent = out->parent, *final = out->aux;
+    db_ccrun *runs = out->runs;
+    for (size_t k = 0; k < nr; k++)
+        parent[k] = (uint32_t)k;
+    /* pass 1: union each run with the runs of the row above touching it */
+    size_t a = 0; /* first run of the row above */
+    for (size_t k = 0; k < nr;) {
+        int y = runs[k].y;
+        size_t e = k;
+        while (e < nr && runs[e].y == y)
+            e++;
+        /* the row above: runs a .. k-1 when they lie on row y - 1 */
+        size_t pa = a, pe = k;
+        if (pa < pe && runs[pa].y != y - 1)
+            pa = pe; /* an empty row between: nothing touches */
+        size_t j = pa;
+        for (size_t c = k; c < e; c++) {
+            int x0 = runs[c].x0 - 1, x1 = runs[c].x1 + 1;
+            while (j < pe && runs[j].x1 < x0)
+                j++;
+            for (size_t t = j; t < pe && runs[t].x0 <= x1; t++)
+                uf_union(parent, (uint32_t)c, (uint32_t)t);
         }
+        a = k;
+        k = e;
     }
-    /* pass 2: final ids in raster order of each component's first pixel */
-    DB_TRY(grow(ctx, &out->aux, &out->cap_aux, next, sizeof *out->aux, true));
-    uint32_t *final = out->aux;
-    memset(final, 0, (size_t)next * sizeof *final);
+    /* pass 2: final ids in raster order of each component's first run */
     int ncc = 0;
-    size_t nlab = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!lab[i])
-            continue;
-        uint32_t r = uf_find(parent, (uint32_t)lab[i]);
-        if (!final[r])
-            final[r] = (uint32_t)++ncc;
-        lab[i] = (int32_t)final[r];
-        nlab++;
+    for (size_t k = 0; k < nr; k++) {
+        uint32_t r = uf_find(parent, (uint32_t)k);
+        final[k] = r == k ? (uint32_t)++ncc : final[r]; /* a root precedes its set */
+        runs[k].lab = final[k];
     }
     DB_TRY(grow(ctx, &out->cc, &out->cap_cc, (size_t)ncc + 1, sizeof *out->cc, false));
     DB_TRY(grow(ctx, &out->start, &out->cap_start, (size_t)ncc + 2, sizeof *out->start, false));
-    DB_TRY(grow(ctx, &out->order, &out->cap_order, nlab, sizeof *out->order, true));
     memset(out->cc, 0, ((size_t)ncc + 1) * sizeof *out->cc);
     memset(out->start, 0, ((size_t)ncc + 2) * sizeof *out->start);
+    /* labels, boxes, counts */
+    int32_t *lab = with_labels ? out->labels : NULL;
+    size_t k = 0;
     for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-            int32_t L = lab[(size_t)y * w + x];
-            if (!L)
-                continue;
+        int32_t *lr = lab ? lab + (size_t)y * w : NULL;
+        int x = 0;
+        for (; k < nr && runs[k].y == y; k++) {
+            const db_ccrun *r = &runs[k];
+            int L = (int)r->lab;
+            if (lr) {
+                for (; x < r->x0; x++)
+                    lr[x] = 0;
+                for (; x <= r->x1; x++)
+                    lr[x] = L;
+            }
             db_cc *c = &out->cc[L - 1];
             if (!c->count) {
-                c->seedx = c->x0 = c->x1 = x;
+                c->seedx = c->x0 = c->x1 = r->x0;
                 c->seedy = c->y0 = c->y1 = y;
             }
-            c->count++;
-            if (x < c->x0)
-                c->x0 = x;
-            if (x > c->x1)
-                c->x1 = x;
+            c->count += r->x1 - r->x0 + 1;
+            if (r->x0 < c->x0)
+                c->x0 = r->x0;
+            if (r->x1 > c->x1)
+                c->x1 = r->x1;
             c->y1 = y;
-            out->start[L]++;
+            out->start[L] += (uint32_t)(r->x1 - r->x0 + 1);
         }
+        for (; lr && x < w; x++)
+            lr[x] = 0;
     }
-    for (int k = 1; k <= ncc; k++)
-        out->start[k] += out->start[k - 1];
-    /* counting sort: raster order inside each component is kept; final
-     * (next >= ncc + 1 entries) is free again and holds the positions */
-    uint32_t *pos = out->aux;
-    memcpy(pos, out->start, ((size_t)ncc + 1) * sizeof *pos);
-    for (size_t i = 0; i < n; i++)
-        if (lab[i])
-            out->order[pos[lab[i] - 1]++] = (uint32_t)i;
+    for (int c = 1; c <= ncc; c++)
+        out->start[c] += out->start[c - 1];
+    size_t nlab = out->start[ncc];
+    DB_TRY(grow(ctx, &out->order, &out->cap_order, nlab, sizeof *out->order, true));
+    /* counting sort by component, raster order kept: pos = next slot of
+     * each component (final is free again: nr >= ncc entries) */
+    uint32_t *pos = final;
+    memcpy(pos, out->start, (size_t)ncc * sizeof *pos);
+    for (k = 0; k < nr; k++) {
+        const db_ccrun *r = &runs[k];
+        uint32_t *o = out->order + pos[r->lab - 1];
+        uint32_t i = (uint32_t)((size_t)r->y * w + (size_t)r->x0);
+        int len = r->x1 - r->x0 + 1;
+        for (int t = 0; t < len; t++)
+            o[t] = i + (uint32_t)t;
+        pos[r->lab - 1] += (uint32_t)len;
+    }
     out->n = ncc;
     return 0;
 }
@@ -722,17 +773,25 @@ static inline uint16_t inc16(uint16_t d)
  * SSE2 code on any x86-64, no intrinsics); measured 2x on that step. */
 typedef uint16_t u16x8 __attribute__((vector_size(16)));
 
+#if defined(__SSE2__)
+/* SSE2 (every x86-64) has unsigned saturating 16-bit add and subtract:
+ * min(a, b) = a - sat(a - b) and the saturating +k in one instruction each,
+ * where the generic code below needs a compare and a blend (no unsigned
+ * 16-bit min or compare before SSE4.1); same results. */
+static inline u16x8 vmin16(u16x8 a, u16x8 b)
+{
+    return (u16x8)_mm_sub_epi16((__m128i)a, _mm_subs_epu16((__m128i)a, (__m128i)b));
+}
+
+static inline u16x8 vsat_add(u16x8 a, u16x8 k)
+{
+    return (u16x8)_mm_adds_epu16((__m128i)a, (__m128i)k);
+}
+#else
 static inline u16x8 vmin16(u16x8 a, u16x8 b)
 {
     u16x8 lt = (u16x8)(a < b);
     return (a & lt) | (b & ~lt);
-}
-
-static inline u16x8 vload16(const uint16_t *p)
-{
-    u16x8 v;
-    memcpy(&v, p, sizeof v);
-    return v;
 }
 
 /* a + k lane by lane, saturating at 0xFFFF (= "none" stays "none") */
@@ -740,6 +799,14 @@ static inline u16x8 vsat_add(u16x8 a, u16x8 k)
 {
     u16x8 r = a + k;
     return r | (u16x8)(r < a);
+}
+#endif
+
+static inline u16x8 vload16(const uint16_t *p)
+{
+    u16x8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
 
 #if defined(__clang__)
@@ -786,7 +853,7 @@ static void cheb_row(uint16_t *restrict d, const uint16_t *restrict nb, int w, i
 #if defined(__GNUC__)
         for (; x + 8 <= w - 1; x += 8) {
             u16x8 m = vmin16(vmin16(vload16(nb + x - 1), vload16(nb + x)), vload16(nb + x + 1));
-            m -= (u16x8)(m != (u16x8){0} - 1); /* + 1 where not 0xFFFF */
+            m = vsat_add(m, (u16x8){1, 1, 1, 1, 1, 1, 1, 1}); /* + 1 where not 0xFFFF */
             u16x8 v = vmin16(vload16(d + x), m);
             memcpy(d + x, &v, sizeof v);
         }
@@ -821,49 +888,15 @@ static void cheb_row(uint16_t *restrict d, const uint16_t *restrict nb, int w, i
 
 void db_chebyshev_dt(const uint8_t *m, uint8_t bit, int w, int h, uint16_t *dist)
 {
-    size_t n = (size_t)w * h;
-    for (size_t i = 0; i < n; i++)
-        dist[i] = (m[i] & bit) ? 0 : 0xFFFF;
-    for (int y = 0; y < h; y++)
-        cheb_row(dist + (size_t)y * w, y > 0 ? dist + (size_t)(y - 1) * w : NULL, w, 1);
+    for (int y = 0; y < h; y++) {
+        const uint8_t *mr = m + (size_t)y * w;
+        uint16_t *d = dist + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            d[x] = (mr[x] & bit) ? 0 : 0xFFFF;
+        cheb_row(d, y > 0 ? d - w : NULL, w, 1);
+    }
     for (int y = h - 1; y >= 0; y--)
         cheb_row(dist + (size_t)y * w, y < h - 1 ? dist + (size_t)(y + 1) * w : NULL, w, -1);
-}
-
-/* 1-D squared distance transform (Felzenszwalb-Huttenlocher lower envelope
- * of parabolas) of f (n samples, stride apart), in place; +inf = no sample. */
-static void edt_1d(double *f, size_t stride, int n, double *d, double *z, int *v)
-{
-    int k = -1;
-    for (int q = 0; q < n; q++) {
-        double fq = f[(size_t)q * stride];
-        if (fq == HUGE_VAL)
-            continue;
-        double s = -HUGE_VAL;
-        while (k >= 0) {
-            double fv = f[(size_t)v[k] * stride];
-            s = ((fq + (double)q * q) - (fv + (double)v[k] * v[k])) / (2.0 * (q - v[k]));
-            if (s <= z[k])
-                k--;
-            else
-                break;
-        }
-        k++;
-        v[k] = q;
-        z[k] = k ? s : -HUGE_VAL;
-        z[k + 1] = HUGE_VAL;
-    }
-    if (k < 0)
-        return; /* a column without features stays +inf */
-    k = 0;
-    for (int q = 0; q < n; q++) {
-        while (z[k + 1] < q)
-            k++;
-        double dq = (double)(q - v[k]);
-        d[q] = dq * dq + f[(size_t)v[k] * stride];
-    }
-    for (int q = 0; q < n; q++)
-        f[(size_t)q * stride] = d[q];
 }
 
 bool db_column_dist(const uint8_t *m, int w, int h, uint16_t *vd)
@@ -888,16 +921,43 @@ bool db_column_dist(const uint8_t *m, int w, int h, uint16_t *vd)
     return any;
 }
 
-void db_euclid_dt2_row(const uint16_t *vd, int w, double *dist2, double *scratch, int *iscratch)
+/* The row stage: the lower envelope of the parabolas (x - q)^2 + vd[q]^2
+ * (Felzenszwalb-Huttenlocher), in exact integer arithmetic: the two
+ * intersection tests of the algorithm are compared cross-multiplied
+ * instead of divided, so no division and no rounding (the squared distances
+ * are integers, exact in the doubles written). */
+void db_euclid_dt2_row(const uint16_t *vd, int w, double *dist2, int64_t *scratch, int *iscratch)
 {
-    /* the column pass of Felzenszwalb-Huttenlocher on a binary image gives
-     * exactly the squared column distance (an integer, exact in a double) */
-    for (int x = 0; x < w; x++)
-        dist2[x] = vd[x] == 0xFFFF ? HUGE_VAL : (double)vd[x] * (double)vd[x];
-    edt_1d(dist2, 1, w, scratch, scratch + w + 1, iscratch);
+    int64_t *F = scratch; /* f(v) + v^2 of the envelope's parabolas */
+    int *v = iscratch, k = -1;
+    for (int q = 0; q < w; q++) {
+        if (vd[q] == 0xFFFF)
+            continue;
+        int64_t Fq = (int64_t)vd[q] * vd[q] + (int64_t)q * q;
+        /* drop v[k] while its parabola meets q's at or before it meets v[k-1]'s */
+        while (k >= 1 && (Fq - F[k]) * (v[k] - v[k - 1]) <= (F[k] - F[k - 1]) * (q - v[k]))
+            k--;
+        k++;
+        v[k] = q;
+        F[k] = Fq;
+    }
+    if (k < 0) { /* no feature in the column distances: +inf */
+        for (int x = 0; x < w; x++)
+            dist2[x] = HUGE_VAL;
+        return;
+    }
+    int last = k;
+    k = 0;
+    for (int q = 0; q < w; q++) {
+        /* next parabola once its meeting point with this one lies before q */
+        while (k < last && F[k + 1] - F[k] < 2 * (int64_t)q * (v[k + 1] - v[k]))
+            k++;
+        int64_t dq = q - v[k];
+        dist2[q] = (double)(dq * dq + F[k] - (int64_t)v[k] * v[k]);
+    }
 }
 
-bool db_euclid_dt2(const uint8_t *m, int w, int h, uint16_t *vd, double *dist2, double *scratch,
+bool db_euclid_dt2(const uint8_t *m, int w, int h, uint16_t *vd, double *dist2, int64_t *scratch,
                    int *iscratch)
 {
     if (!db_column_dist(m, w, h, vd))

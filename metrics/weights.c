@@ -52,7 +52,8 @@ static ring ring_at(const db_cc *c, int ax, int ay, int R)
 
 /* The feature layer the rings search: cells where (m & bit); with bits set,
  * also as bit planes (rows: bit x of row y at rows[y * rw + x / 64]; cols:
- * bit y of column x at cols[x * cw + y / 64]). */
+ * bit y of column x at cols[(y / 64) * w + x], so the columns of
+ * neighbouring pixels share cache lines). */
 typedef struct layer {
     const uint8_t *m;
     uint8_t bit;
@@ -82,26 +83,32 @@ static void layer_pack(layer *L)
     memset(L->cols, 0, (size_t)w * L->cw * sizeof *L->cols);
     for (int y = 0; y < h; y++) {
         const uint8_t *row = L->m + (size_t)y * w;
-        uint64_t *rb = L->rows + (size_t)y * L->rw, cbit = 1ull << (y & 63);
-        uint64_t *cb = L->cols + (size_t)(y >> 6);
-        for (int x = 0; x < w; x++)
-            if (row[x] & L->bit) {
-                rb[x >> 6] |= 1ull << (x & 63);
-                cb[(size_t)x * L->cw] |= cbit;
-            }
+        uint64_t *rb = L->rows + (size_t)y * L->rw;
+        uint64_t *cb = L->cols + (size_t)(y >> 6) * w;
+        int sh = y & 63;
+        uint8_t bit = L->bit;
+        for (int x = 0; x < w; x++) /* branch-free: vectorises */
+            cb[x] |= (uint64_t)((row[x] & bit) != 0) << sh;
+        for (int x0 = 0; x0 < w; x0 += 64) {
+            int n = w - x0 < 64 ? w - x0 : 64;
+            uint64_t v = 0;
+            for (int k = 0; k < n; k++)
+                v |= (uint64_t)((row[x0 + k] & bit) != 0) << k;
+            rb[x0 >> 6] = v;
+        }
     }
 }
 
 /* Appends the maximal runs of set bits k in [lo, hi] of line, as cells
  * base + k * step. Most segments lie in one word, and most words hold no
  * feature. */
-static inline size_t bits_runs(const uint64_t *line, int lo, int hi, uint32_t base,
-                               uint32_t step, ring_run *out)
+static inline size_t bits_runs(const uint64_t *line, size_t stride, int lo, int hi,
+                               uint32_t base, uint32_t step, ring_run *out)
 {
     size_t cnt = 0;
     int wlo = lo >> 6, whi = hi >> 6, end = -1; /* bit after the last run */
     for (int wd = wlo; wd <= whi; wd++) {
-        uint64_t v = line[wd];
+        uint64_t v = line[(size_t)wd * stride];
         if (wd == wlo)
             v &= ~0ull << (lo & 63);
         if (wd == whi)
@@ -130,16 +137,16 @@ static size_t ring_list(const layer *L, const ring *r, ring_run *out)
     size_t cnt = 0;
     if (L->bits) {
         uint32_t uw = (uint32_t)w;
-        cnt += bits_runs(L->rows + (size_t)r->ylo * L->rw, r->xlo, r->xhi, (uint32_t)r->ylo * uw,
-                         1, out);
+        cnt += bits_runs(L->rows + (size_t)r->ylo * L->rw, 1, r->xlo, r->xhi,
+                         (uint32_t)r->ylo * uw, 1, out);
         if (r->yhi != r->ylo)
-            cnt += bits_runs(L->rows + (size_t)r->yhi * L->rw, r->xlo, r->xhi,
+            cnt += bits_runs(L->rows + (size_t)r->yhi * L->rw, 1, r->xlo, r->xhi,
                              (uint32_t)r->yhi * uw, 1, out + cnt);
         if (r->yhi - r->ylo >= 2) {
-            cnt += bits_runs(L->cols + (size_t)r->xlo * L->cw, r->ylo + 1, r->yhi - 1,
+            cnt += bits_runs(L->cols + r->xlo, (size_t)w, r->ylo + 1, r->yhi - 1,
                              (uint32_t)r->xlo, uw, out + cnt);
             if (r->xhi != r->xlo)
-                cnt += bits_runs(L->cols + (size_t)r->xhi * L->cw, r->ylo + 1, r->yhi - 1,
+                cnt += bits_runs(L->cols + r->xhi, (size_t)w, r->ylo + 1, r->yhi - 1,
                                  (uint32_t)r->xhi, uw, out + cnt);
         }
         return cnt;
@@ -156,22 +163,110 @@ static size_t ring_list(const layer *L, const ring *r, ring_run *out)
     return cnt;
 }
 
-/* First ring from R0 on with a feature: its runs in out (count returned),
- * its radius in *R. 0 when the whole box has none. */
-static size_t ring_first(const layer *L, const db_cc *c, uint32_t i, int R0, int *R, ring_run *out)
+/* The features of a ring no wider and no taller than 64 cells as up to four
+ * bit windows: segment t holds the cells base[t] + k * step[t] for the set
+ * bits k of bits[t] (same cells as ring_list, no runs to build). */
+typedef struct ring_win {
+    uint64_t bits[4];
+    uint32_t base[4], step[4];
+} ring_win;
+
+/* Bits lo..hi (hi - lo < 64) of line (words stride apart) as the low
+ * bits of one word. */
+static inline uint64_t bits_window(const uint64_t *line, size_t stride, int lo, int hi)
 {
-    int ax = (int)(i % (uint32_t)L->w), ay = (int)(i / (uint32_t)L->w);
+    int wd = lo >> 6, sh = lo & 63, len = hi - lo + 1;
+    uint64_t v = line[(size_t)wd * stride] >> sh;
+    if (sh + len > 64)
+        v |= line[(size_t)(wd + 1) * stride] << (64 - sh);
+    return len >= 64 ? v : v & ((1ull << len) - 1);
+}
+
+/* Fills wv for a small ring (bit planes only); false when it holds no feature. */
+static inline bool ring_windows(const layer *L, const ring *r, ring_win *wv)
+{
+    uint32_t uw = (uint32_t)L->w;
+    wv->bits[0] = bits_window(L->rows + (size_t)r->ylo * L->rw, 1, r->xlo, r->xhi);
+    wv->bits[1] = r->yhi != r->ylo
+                      ? bits_window(L->rows + (size_t)r->yhi * L->rw, 1, r->xlo, r->xhi) : 0;
+    wv->bits[2] = wv->bits[3] = 0;
+    if (r->yhi - r->ylo >= 2) {
+        size_t uws = (size_t)L->w;
+        wv->bits[2] = bits_window(L->cols + r->xlo, uws, r->ylo + 1, r->yhi - 1);
+        if (r->xhi != r->xlo)
+            wv->bits[3] = bits_window(L->cols + r->xhi, uws, r->ylo + 1, r->yhi - 1);
+    }
+    wv->base[0] = (uint32_t)r->ylo * uw + (uint32_t)r->xlo;
+    wv->base[1] = (uint32_t)r->yhi * uw + (uint32_t)r->xlo;
+    wv->base[2] = (uint32_t)(r->ylo + 1) * uw + (uint32_t)r->xlo;
+    wv->base[3] = (uint32_t)(r->ylo + 1) * uw + (uint32_t)r->xhi;
+    wv->step[0] = wv->step[1] = 1;
+    wv->step[2] = wv->step[3] = uw;
+    return (wv->bits[0] | wv->bits[1] | wv->bits[2] | wv->bits[3]) != 0;
+}
+
+static inline bool ring_is_small(const layer *L, const ring *r)
+{
+    return L->bits && r->xhi - r->xlo < 64 && r->yhi - r->ylo < 64;
+}
+
+/* The first ring from R0 on with a feature, of the box of c around pixel
+ * (ax, ay): its radius in *R and RING_WIN (features in *wv) or RING_RUNS
+ * (features in out[0 .. *cnt)); RING_NONE when the whole box has none. */
+enum { RING_NONE = 0, RING_WIN, RING_RUNS };
+
+static int ring_find(const layer *L, const db_cc *c, int ax, int ay, int R0, int *R,
+                     ring_win *wv, ring_run *out, size_t *cnt)
+{
     for (*R = R0;; (*R)++) {
         ring r = ring_at(c, ax, ay, *R);
-        size_t cnt = ring_list(L, &r, out);
-        if (cnt)
-            return cnt;
+        if (ring_is_small(L, &r)) {
+            if (ring_windows(L, &r, wv))
+                return RING_WIN;
+        } else if ((*cnt = ring_list(L, &r, out)) != 0) {
+            return RING_RUNS;
+        }
         if (r.full)
-            return 0;
+            return RING_NONE;
     }
 }
 
+/* Lists ring r (radius known to hold features) as ring_find does. */
+static int ring_get(const layer *L, const ring *r, ring_win *wv, ring_run *out, size_t *cnt)
+{
+    if (ring_is_small(L, r)) {
+        ring_windows(L, r, wv);
+        return RING_WIN;
+    }
+    *cnt = ring_list(L, r, out);
+    return RING_RUNS;
+}
+
 /* ---- shared steps (run on the text and on the background) ---- */
+
+/* Column and row of the pixel indices of a component's order list (raster
+ * order, mostly consecutive): a step of one along the row costs no
+ * division. Start with xy_start. */
+typedef struct xy_iter {
+    uint32_t last, w;
+    int x, y;
+} xy_iter;
+
+static inline xy_iter xy_start(int w)
+{
+    return (xy_iter){UINT32_MAX, (uint32_t)w, w, 0};
+}
+
+static inline void xy_next(xy_iter *t, uint32_t i)
+{
+    if (i == t->last + 1 && (uint32_t)t->x + 1 < t->w) {
+        t->x++;
+    } else {
+        t->y = (int)(i / t->w);
+        t->x = (int)(i - (uint32_t)t->y * t->w);
+    }
+    t->last = i;
+}
 
 /* Gives every component that thinning erased completely (Zhang-Suen deletes
  * a 2x2 block, and some round dots, in one sub-iteration) one skeleton pixel
@@ -200,7 +295,16 @@ static void ensure_seeds(uint8_t *m, const db_ccset *s, int w)
         }
         size_t cx = (size_t)((sx + cnt - 1) / cnt), cy = (size_t)((sy + cnt - 1) / cnt);
         size_t ci = cy * (size_t)w + cx;
-        if (s->labels[ci] == k + 1)
+        /* is ci one of the component's pixels? (px is sorted: raster order) */
+        size_t lo = 0, hi = cnt;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (px[mid] < ci)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < cnt && px[lo] == ci)
             m[ci] |= SKEL;
         else
             m[px[0]] |= SKEL;
@@ -212,12 +316,14 @@ static void ensure_seeds(uint8_t *m, const db_ccset *s, int w)
 static void ridge_adjust(uint8_t *D, const uint8_t *m, const db_ccset *s, int w, int h)
 {
     size_t n = s->start[s->n];
+    xy_iter p = xy_start(w);
     for (size_t q = 0; q < n; q++) {
         uint32_t i = s->order[q];
         uint8_t c = D[i];
         if (!has_dist(c) || !(m[i] & SKEL))
             continue;
-        int x = (int)(i % (uint32_t)w), y = (int)(i / (uint32_t)w);
+        xy_next(&p, i);
+        int x = p.x, y = p.y;
         uint32_t up = y > 0 ? i - (uint32_t)w : i, dn = y < h - 1 ? i + (uint32_t)w : i;
         uint32_t lf = x > 0 ? i - 1 : i, rt = x < w - 1 ? i + 1 : i;
         if (D[up] == c && D[dn] == c && D[lf] == c && D[rt] == c)
@@ -330,54 +436,82 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
     }
     /* cross-section: each pixel writes the skeleton pixels on its first ring;
      * the component -> row -> column order decides the last writer */
+    xy_iter p = xy_start(w);
     for (int k = 0; k < s->n; k++) {
         const db_cc *c = &s->cc[k];
         for (size_t q = s->start[k]; q < s->start[k + 1]; q++) {
             uint32_t i = s->order[q];
+            xy_next(&p, i);
             if (!has_dist(D[i]))
                 continue;
             uint8_t reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sc->sdist[i];
             int R0 = sc->sdist[i] == UNREACHED ? 0 : sc->sdist[i], R;
-            size_t cnt = ring_first(L, c, i, R0, &R, runs);
-            if (!cnt) {
+            size_t cnt = 0;
+            ring_win wv;
+            int kind = ring_find(L, c, p.x, p.y, R0, &R, &wv, runs, &cnt);
+            if (kind == RING_NONE) {
                 sc->ring[i] = UNREACHED;
                 continue;
             }
             sc->ring[i] = (uint16_t)R;
+            if (kind == RING_WIN) {
+                for (int t = 0; t < 4; t++)
+                    for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
+                        uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
+                        factor[j] = (uint8_t)(D[j] + (reach >= D[j]));
+                    }
+                continue;
+            }
             for (size_t t = 0; t < cnt; t++)
                 factor_run(factor, D, &runs[t], reach);
         }
     }
     /* end points inherit their neighbour's factor + 1 */
+    p = xy_start(w);
     for (size_t q = 0; q < np; q++) {
         uint32_t i = s->order[q];
         if (!(m[i] & SKEL))
             continue;
-        int v = end_point_factor(factor, m, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), w, h);
+        xy_next(&p, i);
+        int v = end_point_factor(factor, m, p.x, p.y, w, h);
         if (v > 0)
             factor[i] = (uint8_t)(v + 1);
     }
     /* NR: the max of D * factor over the same rings */
+    p = xy_start(w);
     for (int k = 0; k < s->n; k++) {
         const db_cc *c = &s->cc[k];
         for (size_t q = s->start[k]; q < s->start[k + 1]; q++) {
             uint32_t i = s->order[q];
+            xy_next(&p, i);
             if (!has_dist(D[i]) || sc->ring[i] == UNREACHED)
                 continue;
-            ring r = ring_at(c, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), sc->ring[i]);
-            size_t cnt = ring_list(L, &r, runs);
+            ring r = ring_at(c, p.x, p.y, sc->ring[i]);
+            size_t cnt = 0;
+            ring_win wv;
             int best = -1;
-            for (size_t t = 0; t < cnt; t++) {
-                int v = run_max_area(factor, D, &runs[t]);
-                best = v > best ? v : best;
+            if (ring_get(L, &r, &wv, runs, &cnt) == RING_WIN) {
+                for (int t = 0; t < 4; t++)
+                    for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
+                        uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
+                        int a = D[j] * factor[j];
+                        best = a > best ? a : best;
+                    }
+            } else {
+                for (size_t t = 0; t < cnt; t++) {
+                    int a = run_max_area(factor, D, &runs[t]);
+                    best = a > best ? a : best;
+                }
             }
             NR[i] = (uint16_t)best;
         }
     }
     /* propagation along the stroke (in place, reads the updated left pixel) */
+    p = xy_start(w);
     for (size_t q = 0; q < np; q++) {
         uint32_t i = s->order[q];
-        if (has_dist(D[i]) && propagates(NR, (int)(i % (uint32_t)w), (int)(i / (uint32_t)w), w, h))
+        xy_next(&p, i);
+        if (has_dist(D[i]) && propagates(NR, p.x, p.y, w, h))
             NR[i] = NR[i - 1];
     }
 }
@@ -402,12 +536,19 @@ typedef struct db_weights_work {
     uint8_t *factor;   /* medial factor */
     uint16_t *NR;      /* NR, then NP */
     uint8_t *bg;       /* background skeleton layer */
-    uint8_t *region;   /* Gsw_bg region, then NP final */
-    uint8_t *swmap;    /* stroke width along the contour */
     medial_scratch sc;
     db_ccset fg, bgcc;
     db_thin_work thin;
     size_t cap_n, cap_runs, cap_rows, cap_cols; /* allocated sizes (elements) */
+    /* the ground-truth mask; the scoring scratch (db_weights_score_bufs):
+     * result mask, and planes of its own when the generator's are absent */
+    uint8_t *gmask, *rmask, *s8;
+    uint16_t *s16;
+    size_t cap_gmask, cap_rmask, cap_s8, cap_s16;
+    /* round6(a / b) and round6(min(a / b, 2)) for a, b < 256 (b > 0; 0
+     * for b = 0), floor(sqrt(v) + 0.5) for 16-bit v: made once */
+    float *quot, *quot2;
+    uint16_t *isqrt;
 } gen;
 
 static void gen_free_planes(gen *g)
@@ -418,11 +559,9 @@ static void gen_free_planes(gen *g)
     db_free(g->factor);
     db_free(g->NR);
     db_free(g->bg);
-    db_free(g->region);
-    db_free(g->swmap);
     db_free(g->sc.sdist);
     db_free(g->sc.ring);
-    g->ov = g->D = g->factor = g->bg = g->region = g->swmap = NULL;
+    g->ov = g->D = g->factor = g->bg = NULL;
     g->cdist = g->NR = g->sc.sdist = g->sc.ring = NULL;
     g->cap_n = 0;
 }
@@ -438,6 +577,12 @@ void db_weights_work_free(gen *g)
     db_ccset_free(&g->fg);
     db_ccset_free(&g->bgcc);
     db_thin_work_free(&g->thin);
+    db_free(g->gmask);
+    db_free(g->rmask);
+    db_free(g->s8);
+    db_free(g->s16);
+    db_free(g->quot);
+    db_free(g->isqrt);
     db_free(g);
 }
 
@@ -456,6 +601,52 @@ static void *regrow(db_ctx *ctx, void *p, size_t *cap, size_t n, size_t size)
     return p;
 }
 
+/* regrow for per-pixel planes (huge-page advice) */
+static void *plane_regrow(db_ctx *ctx, void *p, size_t *cap, size_t n, size_t size)
+{
+    if (*cap >= n)
+        return p;
+    db_free(p);
+    *cap = 0;
+    if (!(p = db_plane_malloc(ctx, n, size)))
+        return NULL;
+    *cap = n;
+    return p;
+}
+
+/* The generator state of out, created on first use. */
+static int gen_get(db_ctx *ctx, db_weights *out, gen **g)
+{
+    if (!out->work && !(out->work = db_calloc(ctx, 1, sizeof *out->work)))
+        return DB_ENOMEM;
+    *g = out->work;
+    return 0;
+}
+
+int db_weights_score_bufs(db_ctx *ctx, db_weights *keep, int w, int h, db_score_bufs *out)
+{
+    gen *g;
+    size_t n = (size_t)w * h;
+    DB_TRY(gen_get(ctx, keep, &g));
+    if (!(g->gmask = plane_regrow(ctx, g->gmask, &g->cap_gmask, n, 1)) ||
+        !(g->rmask = plane_regrow(ctx, g->rmask, &g->cap_rmask, n, 1)))
+        return DB_ENOMEM;
+    out->gt = g->gmask;
+    out->res = g->rmask;
+    out->thin = &g->thin;
+    if (g->cap_n >= n) { /* the generator's planes: free between generations */
+        out->plane8 = g->bg;
+        out->plane16 = g->cdist;
+        return 0;
+    }
+    if (!(g->s8 = plane_regrow(ctx, g->s8, &g->cap_s8, n, 1)) ||
+        !(g->s16 = plane_regrow(ctx, g->s16, &g->cap_s16, n, sizeof *g->s16)))
+        return DB_ENOMEM;
+    out->plane8 = g->s8;
+    out->plane16 = g->s16;
+    return 0;
+}
+
 /* Sizes g for g->w x g->h (growing buffers only when too small) and clears
  * the planes the generator only partly writes. */
 static int gen_alloc(db_ctx *ctx, gen *g)
@@ -469,12 +660,10 @@ static int gen_alloc(db_ctx *ctx, gen *g)
         g->factor = db_plane_malloc(ctx, n, 1);
         g->NR = db_plane_malloc(ctx, n, sizeof *g->NR);
         g->bg = db_plane_malloc(ctx, n, 1);
-        g->region = db_plane_malloc(ctx, n, 1);
-        g->swmap = db_plane_malloc(ctx, n, 1);
         g->sc.sdist = db_plane_malloc(ctx, n, sizeof *g->sc.sdist);
         g->sc.ring = db_plane_malloc(ctx, n, sizeof *g->sc.ring);
-        if (!g->ov || !g->cdist || !g->D || !g->factor || !g->NR || !g->bg || !g->region ||
-            !g->swmap || !g->sc.sdist || !g->sc.ring)
+        if (!g->ov || !g->cdist || !g->D || !g->factor || !g->NR || !g->bg || !g->sc.sdist ||
+            !g->sc.ring)
             return DB_ENOMEM;
         g->cap_n = n;
     }
@@ -506,11 +695,35 @@ static int thin(db_ctx *ctx, gen *g, uint8_t *m)
     return db_thin_ref(ctx, m, SKEL, g->w, g->h, true, NULL);
 }
 
+/* The quotient tables of g (the per-pixel divisions and roundings of the
+ * two maps, as values of byte pairs). */
+static int quot_tables(db_ctx *ctx, gen *g)
+{
+    if (g->quot && g->isqrt)
+        return 0;
+    if (!g->quot && !(g->quot = db_malloc(ctx, 2 * 256 * 256 * sizeof *g->quot)))
+        return DB_ENOMEM;
+    if (!(g->isqrt = db_malloc(ctx, 65536 * sizeof *g->isqrt)))
+        return DB_ENOMEM;
+    for (unsigned v = 0; v < 65536; v++)
+        g->isqrt[v] = (uint16_t)floor(sqrt((double)v) + 0.5);
+    g->quot2 = g->quot + 256 * 256;
+    for (int a = 0; a < 256; a++) {
+        g->quot[a * 256] = g->quot2[a * 256] = 0.0f;
+        for (int b = 1; b < 256; b++) {
+            double v = (double)a / b;
+            g->quot[a * 256 + b] = round6(v);
+            g->quot2[a * 256 + b] = round6(v > 2.0 ? 2.0 : v);
+        }
+    }
+    return 0;
+}
+
 /* Pseudo-recall weights GW = D / NR (Eq. 2). */
 static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
 {
     int w = g->w, h = g->h;
-    DB_TRY(db_cc_label(ctx, gt->m, 1, w, h, &g->fg));
+    DB_TRY(db_cc_label(ctx, gt->m, 1, w, h, true, &g->fg));
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
@@ -544,29 +757,57 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
         }
         g->fg.cc[k].stroke = cnt ? (int)(sum / cnt) * 2 : 0;
     }
-    for (size_t i = 0; i < g->n; i++)
-        gw[i] = (g->D[i] && g->NR[i]) ? round6((double)g->D[i] / g->NR[i]) : 0.0f;
+    /* D and NR are non-zero only on text pixels */
+    DB_TRY(quot_tables(ctx, g));
+    memset(gw, 0, g->n * sizeof *gw);
+    for (size_t q = 0, nf = g->fg.start[g->fg.n]; q < nf; q++) {
+        uint32_t i = g->fg.order[q];
+        unsigned d = g->D[i], nr = g->NR[i];
+        if (d && nr)
+            gw[i] = nr < 256 ? g->quot[d * 256 + nr] : round6((double)d / nr);
+    }
     return 0;
 }
 
+/* The stroke width of text component lab as the reference keeps it along
+ * the contour (a byte) */
+#define STROKE8(g, lab) ((g)->fg.cc[(lab) - 1].stroke & 0xFF)
+
 /* Stroke-reach ring of a background pixel over the text contour (layer L):
  * the max stroke width there (*reach) and whether two text components meet. */
-static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int *reach,
-                       bool *adjacent)
+static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int x, int y,
+                       int *reach, bool *adjacent)
 {
     int R, R0 = g->cdist[i] == UNREACHED ? 0 : g->cdist[i];
     ring_run *runs = g->sc.runs;
-    size_t cnt = ring_first(L, c, i, R0, &R, runs);
-    if (!cnt)
+    ring_win wv;
+    size_t cnt = 0;
+    int kind = ring_find(L, c, x, y, R0, &R, &wv, runs, &cnt);
+    if (kind == RING_NONE)
         return false;
-    int best = -1, first = g->fg.labels[runs[0].at];
+    int best = -1;
     *adjacent = false;
     /* a run is one component with one stroke width: its first cell tells */
+    if (kind == RING_WIN) {
+        int first = -1;
+        for (int t = 0; t < 4; t++)
+            for (uint64_t v = wv.bits[t] & ~(wv.bits[t] << 1); v; v &= v - 1) {
+                uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
+                int lab = g->fg.labels[j], sw = STROKE8(g, lab);
+                best = sw > best ? sw : best;
+                if (first < 0)
+                    first = lab;
+                else if (lab != first)
+                    *adjacent = true;
+            }
+        *reach = best;
+        return true;
+    }
+    int first = g->fg.labels[runs[0].at];
     for (size_t t = 0; t < cnt; t++) {
-        uint32_t j = runs[t].at;
-        if (g->swmap[j] > best)
-            best = g->swmap[j];
-        if (g->fg.labels[j] != first)
+        int lab = g->fg.labels[runs[t].at], sw = STROKE8(g, lab);
+        best = sw > best ? sw : best;
+        if (lab != first)
             *adjacent = true;
     }
     *reach = best;
@@ -574,7 +815,8 @@ static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int *
 }
 
 /* The Gsw_bg region: background covered by some text component's box
- * grown by 2 * its stroke width (clamped to the image), into g->region. A
+ * grown by 2 * its stroke width (clamped to the image); writes the
+ * background D there (g->D, from g->cdist). A
  * sweep over rows keeps one row of +1/-1 column marks for the boxes that
  * span the row, so the cost is O(w * h + boxes) whatever their overlap. */
 static int grown_boxes(db_ctx *ctx, gen *g)
@@ -612,12 +854,15 @@ static int grown_boxes(db_ctx *ctx, gen *g)
                 cover[x0] += d;
                 cover[x1 + 1] -= d;
             }
+        /* background D: the distance to the text contour inside the
+         * region, OUTSIDE beyond it, 0 on the text */
         const uint8_t *ov = g->ov + (size_t)y * w;
-        uint8_t *reg = g->region + (size_t)y * w;
+        const uint16_t *cd = g->cdist + (size_t)y * w;
+        uint8_t *D = g->D + (size_t)y * w;
         int32_t run = 0;
         for (int x = 0; x < w; x++) {
             run += cover[x];
-            reg[x] = run > 0 && !(ov[x] & INK);
+            D[x] = (ov[x] & INK) ? 0 : run > 0 ? (uint8_t)cd[x] : OUTSIDE;
         }
     }
     db_free(cover);
@@ -631,22 +876,17 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
 {
     int w = g->w, h = g->h;
     size_t n = g->n;
-    /* stroke width along each component's contour, and the Gsw_bg region */
-    for (size_t i = 0; i < n; i++)
-        if (g->ov[i] & CONTOUR)
-            g->swmap[i] = (uint8_t)(g->fg.cc[g->fg.labels[i] - 1].stroke & 0xFF);
+    /* the Gsw_bg region and the background D in it */
     DB_TRY(grown_boxes(ctx, g));
-    /* background components and skeleton (the frame is never skeleton seed) */
-    DB_TRY(db_cc_label(ctx, g->ov, 0, w, h, &g->bgcc));
+    /* background components (no label plane needed) and skeleton (the
+     * frame is never skeleton seed) */
+    DB_TRY(db_cc_label(ctx, g->ov, 0, w, h, false, &g->bgcc));
     for (int y = 1; y < h - 1; y++)
         for (int x = 1; x < w - 1; x++)
             if (!g->ov[(size_t)y * w + x])
                 g->bg[(size_t)y * w + x] = SKEL;
     DB_TRY(thin(ctx, g, g->bg));
     ensure_seeds(g->bg, &g->bgcc, w);
-    /* background D: the distance to the same contour inside the region */
-    for (size_t i = 0; i < n; i++)
-        g->D[i] = (g->ov[i] & INK) ? 0 : g->region[i] ? (uint8_t)g->cdist[i] : OUTSIDE;
     ridge_adjust(g->D, g->bg, &g->bgcc, w, h);
     medial_normalization(g->D, g->bg, &g->bgcc, w, h, g->factor, g->NR, &g->sc);
     size_t nb = g->bgcc.start[g->bgcc.n];
@@ -654,23 +894,25 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
         uint32_t i = g->bgcc.order[q];
         /* NR accumulates an area; NP is a width: back to a radius */
         if (has_dist(g->D[i]))
-            g->NR[i] = (uint16_t)floor(sqrt((double)g->NR[i]) + 0.5);
+            g->NR[i] = g->isqrt[g->NR[i]];
     }
     /* pass 1: mark where the ring meets two text components (merge risk);
      * the reach of each ring is kept for pass 2 (sc.ring reused) */
-    uint8_t *mark = g->factor, *npf = g->region;
+    uint8_t *mark = g->factor;
     uint16_t *reach_of = g->sc.ring;
     const layer *L = layer_use(&g->sc, g->ov, CONTOUR);
     memset(mark, 0, n);
+    xy_iter p = xy_start(w);
     for (int k = 0; k < g->bgcc.n; k++) {
         const db_cc *c = &g->bgcc.cc[k];
         for (size_t q = g->bgcc.start[k]; q < g->bgcc.start[k + 1]; q++) {
             uint32_t i = g->bgcc.order[q];
+            xy_next(&p, i);
             if (!has_dist(g->D[i]))
                 continue;
             int reach;
             bool adjacent;
-            if (!merge_ring(g, L, c, i, &reach, &adjacent)) {
+            if (!merge_ring(g, L, c, i, p.x, p.y, &reach, &adjacent)) {
                 reach_of[i] = UNREACHED;
                 continue;
             }
@@ -684,7 +926,8 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
      * chessboard distance to the nearest mark is at most r" */
     uint16_t *mdist = g->sc.sdist;
     db_chebyshev_dt(mark, 1, w, h, mdist);
-    memset(npf, 0, n);
+    /* PW - 1 = D / NP where NP > 0, capped at 2; 0 elsewhere */
+    memset(pw, 0, n * sizeof *pw);
     for (size_t q = 0; q < nb; q++) {
         uint32_t i = g->bgcc.order[q];
         if (!has_dist(g->D[i]) || reach_of[i] == UNREACHED)
@@ -694,15 +937,8 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
             continue;
         int r = reach - dp;
         bool merging = r > 0 && mdist[i] <= r;
-        npf[i] = (uint8_t)(((merging && np < reach) ? np : reach) & 0xFF);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!npf[i]) {
-            pw[i] = 0.0f;
-            continue;
-        }
-        double v = (double)g->D[i] / npf[i];
-        pw[i] = round6(v > 2.0 ? 2.0 : v);
+        unsigned npf = ((merging && np < reach) ? np : reach) & 0xFF; /* a byte there too */
+        pw[i] = g->quot2[dp * 256 + npf];
     }
     return 0;
 }
@@ -738,11 +974,15 @@ static int weights_generate(db_ctx *ctx, const db_image *gt, bool ref, db_weight
         return db_fail(ctx, DB_ETOOBIG, "weights: %dx%d is too large (sides up to 65535)",
                        gt->width, gt->height);
     db_mask mask = {0};
-    DB_TRY(db_mask_from_image(ctx, gt, true, "weights", &mask));
-    int rc = weights_ensure(ctx, gt->width, gt->height, out);
-    if (!rc && !out->work && !(out->work = db_calloc(ctx, 1, sizeof *out->work)))
+    gen *g = NULL;
+    size_t n = (size_t)gt->width * gt->height;
+    int rc = gen_get(ctx, out, &g);
+    if (!rc && !(g->gmask = plane_regrow(ctx, g->gmask, &g->cap_gmask, n, 1)))
         rc = DB_ENOMEM;
-    gen *g = out->work;
+    if (!rc)
+        rc = db_mask_fill(ctx, gt, true, "weights", g->gmask, &mask);
+    if (!rc)
+        rc = weights_ensure(ctx, gt->width, gt->height, out);
     if (!rc) {
         g->w = gt->width;
         g->h = gt->height;
@@ -754,7 +994,6 @@ static int weights_generate(db_ctx *ctx, const db_image *gt, bool ref, db_weight
         rc = gen_recall(ctx, g, &mask, out->recall);
     if (!rc)
         rc = gen_precision(ctx, g, out->precision);
-    db_free(mask.m);
     if (rc == DB_ENOMEM)
         return db_fail(ctx, rc, "weights: out of memory for %dx%d", gt->width, gt->height);
     return rc;

@@ -343,8 +343,9 @@ typedef struct db_weights {
  * re-seeded at its centroid rounded up, as the tool does. Reuses out's
  * buffers when large enough, and keeps its working buffers in out->work
  * for the next call (so generating for page after page into the same out
- * touches no fresh memory). Single-threaded; about 1.4 CPU-seconds for a
- * 3000x4000 page. Sides up to 65535 (DB_ETOOBIG beyond). */
+ * touches no fresh memory). Single-threaded; about 1.0 CPU-second for a
+ * 3000x4000 page (reused out; fresh buffers add their page faults). Sides
+ * up to 65535 (DB_ETOOBIG beyond). */
 int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out);
 /* Reads official weight files (ASCII, one "%f" value per pixel, row-major;
  * gzip-compressed files are read transparently). Each file must hold exactly
@@ -400,6 +401,14 @@ typedef struct db_metrics {
  * ground truth is not two-level (every value 0 or one other value). */
 int db_metrics_compute(db_ctx *ctx, const db_image *gt, const db_image *result,
                        const db_weights *weights, db_metrics *out);
+/* The same, with keep (may be NULL: then as db_metrics_compute) a
+ * db_weights the caller keeps from pair to pair (zero-initialised before
+ * its first use, freed with db_weights_free; one per thread): when weights
+ * is NULL the maps are generated into keep (and stay there), and keep holds
+ * the measures' scratch buffers, so scoring page after page touches no
+ * fresh memory. keep may be the weights argument itself. */
+int db_metrics_compute_kept(db_ctx *ctx, const db_image *gt, const db_image *result,
+                            const db_weights *weights, db_weights *keep, db_metrics *out);
 
 /* Reports: one table row / CSV line / JSON object per pair and a mean row.
  * names label the rows (NULL: "image N"). Write to the caller's stream. */

@@ -345,12 +345,10 @@ static void score_pair(void *arg, int job, int worker)
         use = &w;
     } else if (!rc && gt.width == res.width && gt.height == res.height) {
         /* (a size mismatch is left to db_metrics_compute to report) */
-        rc = db_weights_generate(ctx, &gt, &j->gen[worker]);
-        use = &j->gen[worker];
-        generated = true;
+        generated = true; /* made into the worker's kept workspace below */
     }
-    if (!rc)
-        rc = db_metrics_compute(ctx, &gt, &res, use, &p->m);
+    if (!rc) /* the worker's db_weights holds the maps and the measures' scratch */
+        rc = db_metrics_compute_kept(ctx, &gt, &res, use, &j->gen[worker], &p->m);
     if (!rc)
         p->m.weights_generated = generated;
     if (rc)

@@ -445,7 +445,8 @@ static void test_distance_transforms_match_brute_force(void **state)
         size_t n = (size_t)w * h;
         uint8_t *m = calloc(n, 1);
         uint16_t *cd = malloc(n * sizeof *cd), *vd = malloc(n * sizeof *vd);
-        double *ed = malloc(n * sizeof *ed), *scr = malloc((3 * 42 + 3) * sizeof *scr);
+        double *ed = malloc(n * sizeof *ed);
+        int64_t *scr = malloc(43 * sizeof *scr);
         int *iscr = malloc(43 * sizeof *iscr);
         int sparse = round % 3 == 0 ? 60 : 9; /* long empty runs too */
         for (size_t i = 0; i < n; i++)
@@ -481,6 +482,79 @@ static void test_distance_transforms_match_brute_force(void **state)
     }
 }
 
+/* Every field of two score sets is the same (bit for bit). */
+static void assert_same_metrics(const db_metrics *a, const db_metrics *b)
+{
+    const double va[] = {a->fm,  a->pfm, a->psnr, a->drd,       a->recall,   a->precision,
+                         a->precall, a->pprecision, a->nrm, a->mpm, a->avg_score, a->pfm_skel,
+                         a->precall_skel};
+    const double vb[] = {b->fm,  b->pfm, b->psnr, b->drd,       b->recall,   b->precision,
+                         b->precall, b->pprecision, b->nrm, b->mpm, b->avg_score, b->pfm_skel,
+                         b->precall_skel};
+    assert_memory_equal(va, vb, sizeof va);
+    assert_true(a->tp == b->tp && a->fp == b->fp && a->fn == b->fn && a->tn == b->tn);
+    assert_true(a->nubn == b->nubn && a->defined == b->defined);
+    assert_true(a->weights_generated == b->weights_generated);
+}
+
+/* db_metrics_compute_kept with one db_weights kept over pages that grow and
+ * shrink (its scratch reused, borrowed from the generator or its own) scores
+ * exactly as the fresh db_metrics_compute, generating or given the maps, and
+ * leaves in keep the maps db_weights_generate makes. */
+static void test_kept_workspace_scores_as_fresh(void **state)
+{
+    (void)state;
+    uint64_t rng = tu_seed();
+    static const int sizes[][2] = {{40, 30}, {97, 71}, {23, 15}, {97, 71}, {64, 64}};
+    db_weights keep = {0}, given_keep = {0};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        int w = sizes[t][0], h = sizes[t][1];
+        db_image gt = {0}, res = {0};
+        assert_int_equal(db_image_ensure(ctx, &gt, w, h, DB_GRAY8), 0);
+        assert_int_equal(db_image_ensure(ctx, &res, w, h, DB_GRAY8), 0);
+        for (int y = 0; y < h; y++)
+            memset(db_image_row(&gt, y), 255, (size_t)w);
+        for (int k = 0; k < 12; k++) { /* strokes and blobs */
+            int x0 = tu_rand_range(&rng, 0, w - 1), y0 = tu_rand_range(&rng, 0, h - 1);
+            int x1 = x0 + tu_rand_range(&rng, 0, 9), y1 = y0 + tu_rand_range(&rng, 0, 9);
+            for (int y = y0; y <= y1 && y < h; y++)
+                for (int x = x0; x <= x1 && x < w; x++)
+                    db_image_row(&gt, y)[x] = 0;
+        }
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                uint8_t v = db_image_row(&gt, y)[x];
+                db_image_row(&res, y)[x] = tu_rand_range(&rng, 0, 7) == 0 ? (uint8_t)(255 - v) : v;
+            }
+        db_metrics fresh, kept;
+        assert_int_equal(db_metrics_compute(ctx, &gt, &res, NULL, &fresh), 0);
+        assert_int_equal(db_metrics_compute_kept(ctx, &gt, &res, NULL, &keep, &kept), 0);
+        assert_same_metrics(&fresh, &kept);
+        assert_true(kept.weights_generated);
+        /* keep holds the generated maps */
+        db_weights gen = {0};
+        assert_int_equal(db_weights_generate(ctx, &gt, &gen), 0);
+        assert_true(keep.width == w && keep.height == h);
+        assert_memory_equal(keep.recall, gen.recall, (size_t)w * h * sizeof *gen.recall);
+        assert_memory_equal(keep.precision, gen.precision, (size_t)w * h * sizeof *gen.precision);
+        /* given maps: a separate keep, and keep as the weights themselves */
+        db_metrics given, given_kept, self;
+        assert_int_equal(db_metrics_compute(ctx, &gt, &res, &gen, &given), 0);
+        assert_int_equal(db_metrics_compute_kept(ctx, &gt, &res, &gen, &given_keep, &given_kept),
+                         0);
+        assert_int_equal(db_metrics_compute_kept(ctx, &gt, &res, &keep, &keep, &self), 0);
+        assert_same_metrics(&given, &given_kept);
+        assert_same_metrics(&given, &self);
+        assert_false(given.weights_generated);
+        assert_true(given.pfm == fresh.pfm && given.mpm == fresh.mpm);
+        db_weights_free(&gen);
+        db_image_free(&gt);
+        db_image_free(&res);
+    }
+    db_weights_free(&keep);
+    db_weights_free(&given_keep);
+}
+
 static void test_labels_are_raster_ordered_8_connected(void **state)
 {
     (void)state;
@@ -490,7 +564,7 @@ static void test_labels_are_raster_ordered_8_connected(void **state)
     for (size_t i = 0; i < n; i++)
         m[i] = g[i / 5][i % 5] == '#';
     db_ccset s = {0};
-    assert_int_equal(db_cc_label(ctx, m, 1, 5, 5, &s), 0);
+    assert_int_equal(db_cc_label(ctx, m, 1, 5, 5, true, &s), 0);
     assert_int_equal(s.n, 3);
     /* component 1 = the diagonal at (0,0), 2 = the column x=4, 3 = the V at the bottom */
     assert_int_equal(s.labels[0], 1);
@@ -587,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_skeleton_pseudo_fmeasure),
         cmocka_unit_test(test_distance_transforms_match_brute_force),
         cmocka_unit_test(test_labels_are_raster_ordered_8_connected),
+        cmocka_unit_test(test_kept_workspace_scores_as_fresh),
         cmocka_unit_test(test_reports_have_rows_and_mean),
         cmocka_unit_test(test_allocation_failures_are_clean),
     };

@@ -142,7 +142,7 @@ static void test_96_official_rows_are_reproduced(void **state)
     char *save = NULL;
     strtok_r(csv, "\n", &save); /* header */
     for (char *line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *f[16];
+        char *f[16] = {NULL};
         int nf = 0;
         for (char *p = line; nf < 16;) {
             f[nf++] = p;

@@ -79,6 +79,12 @@ int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, uint8_t *
 
 /* ---- components, thinning, distances (skeleton.c) ---- */
 
+/* Bit k of the result is set where (p[k] & bit), k < n <= 64: one row
+ * segment of a byte layer as one word of a bit plane. SSE2 (every x86-64)
+ * tests 16 bytes per instruction; the loop below it is the reference. */
+uint64_t db_pack_bits64(const uint8_t *p, int n, uint8_t bit);
+uint64_t db_pack_bits64_ref(const uint8_t *p, int n, uint8_t bit);
+
 /* db_malloc / db_calloc of count * size bytes for a per-pixel plane: big
  * planes are advised to use huge pages (fewer first-touch page faults).
  * Free with db_free. */
@@ -127,10 +133,10 @@ void db_ccset_free(db_ccset *s);
  * temporary ones are used). Zero-initialise; free with db_thin_work_free. */
 typedef struct db_thin_work {
     uint8_t *plane;     /* MATLAB thinning: the layer with a zero frame, (w + 2) * (h + 2) */
-    uint32_t *list[4];  /* work lists */
+    uint32_t *list[3];  /* work lists */
     uint64_t *words[3]; /* Zhang-Suen + Lee-Chen: packed plane, its copy, deletion masks */
     uint8_t *pend;      /* and its per-word "test me" flags */
-    size_t cap_plane, cap[4], cap_words[3], cap_pend;
+    size_t cap_plane, cap[3], cap_words[3], cap_pend;
 } db_thin_work;
 void db_thin_work_free(db_thin_work *work);
 

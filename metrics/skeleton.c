@@ -53,6 +53,33 @@ void *db_plane_calloc(db_ctx *ctx, size_t count, size_t size)
     return advise_huge(db_calloc(ctx, count, size), count * size);
 }
 
+/* ---- bit packing ---- */
+
+uint64_t db_pack_bits64_ref(const uint8_t *p, int n, uint8_t bit)
+{
+    uint64_t v = 0;
+    for (int k = 0; k < n; k++)
+        v |= (uint64_t)((p[k] & bit) != 0) << k;
+    return v;
+}
+
+uint64_t db_pack_bits64(const uint8_t *p, int n, uint8_t bit)
+{
+#if defined(__SSE2__)
+    if (n == 64) {
+        const __m128i b = _mm_set1_epi8((char)bit), z = _mm_setzero_si128();
+        uint64_t v = 0;
+        for (int k = 0; k < 4; k++) {
+            __m128i x = _mm_and_si128(_mm_loadu_si128((const __m128i *)(p + 16 * k)), b);
+            /* movemask of (x == 0): the clear bytes; inverted below */
+            v |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, z)) << (16 * k);
+        }
+        return ~v;
+    }
+#endif
+    return db_pack_bits64_ref(p, n, bit);
+}
+
 /* ---- labelling ---- */
 
 static uint32_t uf_find(uint32_t *parent, uint32_t a)
@@ -328,7 +355,7 @@ void db_thin_work_free(db_thin_work *work)
     if (!work)
         return;
     db_free(work->plane);
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 3; k++)
         db_free(work->list[k]);
     for (int k = 0; k < 3; k++)
         db_free(work->words[k]);
@@ -546,8 +573,8 @@ static int thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uin
     for (int y = 0; y < h; y++) {
         const uint8_t *src = m + (size_t)y * w;
         uint64_t *dst = P.p + (size_t)(y + 1) * P.RW + 1;
-        for (int x = 0; x < w; x++)
-            dst[x >> 6] |= (uint64_t)((src[x] & bit) != 0) << (x & 63);
+        for (int x0 = 0; x0 < w; x0 += 64)
+            dst[x0 >> 6] = db_pack_bits64(src + x0, w - x0 < 64 ? w - x0 : 64, bit);
         for (size_t c = 0; c + 2 < P.RW; c++)
             if (dst[c]) {
                 size_t wi = (size_t)(y + 1) * P.RW + 1 + c;
@@ -620,35 +647,24 @@ static int thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uin
         work->cap[0] = work->cap[2];
         work->cap[2] = cap;
     }
-    /* Table 1: sequential raster passes in place over the remaining pixels
-     * (listed as y * w + x), in raster order */
-    size_t nleft = 0;
-    for (size_t wi = P.RW; wi < nw - P.RW; wi++)
-        nleft += (size_t)__builtin_popcountll(P.p[wi]);
-    DB_TRY(grow(ctx, &work->list[3], &work->cap[3], nleft, sizeof(uint32_t), false));
-    uint32_t *left = work->list[3];
-    nleft = 0;
-    for (int y = 0; y < h; y++) {
-        const uint64_t *row = P.p + (size_t)(y + 1) * P.RW + 1;
-        for (size_t c = 0; c + 2 < P.RW; c++)
-            for (uint64_t v = row[c]; v; v &= v - 1)
-                left[nleft++] = (uint32_t)((size_t)y * w + c * 64 + (size_t)__builtin_ctzll(v));
-    }
+    /* Table 1: sequential raster passes in place over the remaining pixels.
+     * A word is read when the pass reaches it: its later bits are still as
+     * they were (only visited pixels are deleted), so its bits are the
+     * pixels the pass visits there, in raster order. */
     for (bool removed = true; removed;) {
         removed = false;
-        size_t keep = 0;
-        for (size_t k = 0; k < nleft; k++) {
-            uint32_t i = left[k];
-            int y = (int)(i / (uint32_t)w), x = (int)(i % (uint32_t)w);
-            unsigned a = pcode(&P, (size_t)y + 1, x);
-            if ((lee_chen_delete[a >> 6] >> (a & 63)) & 1) {
-                P.p[(size_t)(y + 1) * P.RW + 1 + (size_t)(x >> 6)] &= ~(1ull << (x & 63));
-                removed = true;
-            } else {
-                left[keep++] = i;
-            }
+        for (int y = 0; y < h; y++) {
+            uint64_t *row = P.p + (size_t)(y + 1) * P.RW + 1;
+            for (size_t c = 0; c + 2 < P.RW; c++)
+                for (uint64_t v = row[c]; v; v &= v - 1) {
+                    int k = __builtin_ctzll(v), x = (int)(c * 64) + k;
+                    unsigned a = pcode(&P, (size_t)y + 1, x);
+                    if ((lee_chen_delete[a >> 6] >> (a & 63)) & 1) {
+                        row[c] &= ~(1ull << k);
+                        removed = true;
+                    }
+                }
         }
-        nleft = keep;
     }
     /* write back: clear the layer bit where a pixel was deleted */
     for (size_t wi = P.RW; wi < nw - P.RW; wi++) {

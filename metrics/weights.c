@@ -89,13 +89,8 @@ static void layer_pack(layer *L)
         uint8_t bit = L->bit;
         for (int x = 0; x < w; x++) /* branch-free: vectorises */
             cb[x] |= (uint64_t)((row[x] & bit) != 0) << sh;
-        for (int x0 = 0; x0 < w; x0 += 64) {
-            int n = w - x0 < 64 ? w - x0 : 64;
-            uint64_t v = 0;
-            for (int k = 0; k < n; k++)
-                v |= (uint64_t)((row[x0 + k] & bit) != 0) << k;
-            rb[x0 >> 6] = v;
-        }
+        for (int x0 = 0; x0 < w; x0 += 64)
+            rb[x0 >> 6] = db_pack_bits64(row + x0, w - x0 < 64 ? w - x0 : 64, bit);
     }
 }
 
@@ -420,20 +415,42 @@ static inline int run_max_area(const uint8_t *restrict factor, const uint8_t *re
     return best;
 }
 
-/* Normalisation type I (Eq. 3): from D and the skeleton (SKEL bit of m),
- * the per-skeleton medial factor and NR = max D*factor over the skeleton
- * pixels on each pixel's first ring, then propagated along the stroke. */
-static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_ccset *s, int w,
-                                 int h, uint8_t *factor, uint16_t *NR, medial_scratch *sc)
+/* max of D * factor over the features of ring r (radius known to hold
+ * features): the NR of the pixel whose first ring r is */
+static uint16_t ring_max_area(const layer *L, const ring *r, const uint8_t *D,
+                              const uint8_t *factor, ring_run *runs)
+{
+    size_t cnt = 0;
+    ring_win wv;
+    int best = -1;
+    if (ring_get(L, r, &wv, runs, &cnt) == RING_WIN) {
+        for (int t = 0; t < 4; t++)
+            for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
+                uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
+                int a = D[j] * factor[j];
+                best = a > best ? a : best;
+            }
+    } else {
+        for (size_t t = 0; t < cnt; t++) {
+            int a = run_max_area(factor, D, &runs[t]);
+            best = a > best ? a : best;
+        }
+    }
+    return (uint16_t)best;
+}
+
+/* Normalisation type I (Eq. 3), first half: from D and the skeleton (SKEL
+ * bit of m), the per-skeleton medial factor, and each pixel's first-ring
+ * radius (sc->ring; UNREACHED where its box holds no skeleton). */
+static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s, int w, int h,
+                          uint8_t *factor, medial_scratch *sc)
 {
     size_t n = (size_t)w * h, np = s->start[s->n];
     db_chebyshev_dt(m, SKEL, w, h, sc->sdist);
     const layer *L = layer_use(sc, m, SKEL);
     ring_run *runs = sc->runs;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         factor[i] = (m[i] & SKEL) ? 1 : 0;
-        NR[i] = 0;
-    }
     /* cross-section: each pixel writes the skeleton pixels on its first ring;
      * the component -> row -> column order decides the last writer */
     xy_iter p = xy_start(w);
@@ -477,8 +494,20 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
         if (v > 0)
             factor[i] = (uint8_t)(v + 1);
     }
-    /* NR: the max of D * factor over the same rings */
-    p = xy_start(w);
+}
+
+/* Second half, every pixel: NR = the max of D * factor over the same
+ * rings (0 where there is no ring or no distance), then propagated along
+ * the stroke (in place, in component order: reads the updated pixels
+ * above and to the left). The background's fast path evaluates the same
+ * values only where it needs them (nr_final). */
+static void medial_nr(const uint8_t *D, const db_ccset *s, int w, int h, const uint8_t *factor,
+                      uint16_t *NR, medial_scratch *sc)
+{
+    size_t n = (size_t)w * h, np = s->start[s->n];
+    const layer *L = &sc->L;
+    memset(NR, 0, n * sizeof *NR);
+    xy_iter p = xy_start(w);
     for (int k = 0; k < s->n; k++) {
         const db_cc *c = &s->cc[k];
         for (size_t q = s->start[k]; q < s->start[k + 1]; q++) {
@@ -487,26 +516,9 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
             if (!has_dist(D[i]) || sc->ring[i] == UNREACHED)
                 continue;
             ring r = ring_at(c, p.x, p.y, sc->ring[i]);
-            size_t cnt = 0;
-            ring_win wv;
-            int best = -1;
-            if (ring_get(L, &r, &wv, runs, &cnt) == RING_WIN) {
-                for (int t = 0; t < 4; t++)
-                    for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
-                        uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
-                        int a = D[j] * factor[j];
-                        best = a > best ? a : best;
-                    }
-            } else {
-                for (size_t t = 0; t < cnt; t++) {
-                    int a = run_max_area(factor, D, &runs[t]);
-                    best = a > best ? a : best;
-                }
-            }
-            NR[i] = (uint16_t)best;
+            NR[i] = ring_max_area(L, &r, D, factor, sc->runs);
         }
     }
-    /* propagation along the stroke (in place, reads the updated left pixel) */
     p = xy_start(w);
     for (size_t q = 0; q < np; q++) {
         uint32_t i = s->order[q];
@@ -514,6 +526,104 @@ static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_cc
         if (has_dist(D[i]) && propagates(NR, p.x, p.y, w, h))
             NR[i] = NR[i - 1];
     }
+}
+
+/* Normalisation type I in full (the text side). */
+static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_ccset *s, int w,
+                                 int h, uint8_t *factor, uint16_t *NR, medial_scratch *sc)
+{
+    medial_factor(D, m, s, w, h, factor, sc);
+    medial_nr(D, s, w, h, factor, NR, sc);
+}
+
+/* ---- NR on demand (the background's fast path) ----
+ * The background uses NR (as NP) only where a ring meets two text
+ * components, a few per cent of its pixels, so the fast path evaluates it
+ * there only. medial_nr's propagation pass, read as a recursion, gives the
+ * same values: the final NR of a pixel depends on its own raw value (the
+ * ring max), the raw values to its right and below, and the final values
+ * above and to the left (propagates()); every one of these lies in the
+ * pixel's own component (4-neighbours outside it hold no distance, NR 0),
+ * so one component's box serves the whole recursion. Memo: raw values in
+ * raw, final values in NR (where medial_nr leaves them), "done" flags in
+ * spare bits of the skeleton layer. The recursion runs on an explicit
+ * stack: a chain of pixels each waiting for the one above or to its left,
+ * so never one pixel twice. */
+enum { RAW_DONE = 0x40, FIN_DONE = 0x80 };
+
+typedef struct nr_lazy {
+    const uint8_t *D, *factor;
+    uint8_t *m; /* the skeleton layer, flags in RAW_DONE | FIN_DONE */
+    const uint16_t *ring;
+    uint16_t *raw, *NR;
+    const layer *L;
+    ring_run *runs;
+    int w, h;
+    uint32_t **stack; /* grown on demand (owner: the generator) */
+    size_t *cap_stack;
+} nr_lazy;
+
+static uint16_t nr_raw(const nr_lazy *z, const db_cc *c, uint32_t i)
+{
+    if (z->m[i] & RAW_DONE)
+        return z->raw[i];
+    uint16_t v = 0;
+    if (has_dist(z->D[i]) && z->ring[i] != UNREACHED) {
+        ring r = ring_at(c, (int)(i % (uint32_t)z->w), (int)(i / (uint32_t)z->w), z->ring[i]);
+        v = ring_max_area(z->L, &r, z->D, z->factor, z->runs);
+    }
+    z->raw[i] = v;
+    z->m[i] |= RAW_DONE;
+    return v;
+}
+
+/* The final (propagated) NR of pixel i0 of component c, as medial_nr
+ * leaves it; -1 when out of memory. */
+static int nr_final(db_ctx *ctx, const nr_lazy *z, const db_cc *c, uint32_t i0)
+{
+    if (z->m[i0] & FIN_DONE)
+        return z->NR[i0];
+    uint8_t *m = z->m;
+    uint32_t w = (uint32_t)z->w, h = (uint32_t)z->h;
+    size_t sp = 0;
+    (*z->stack)[sp++] = i0;
+    while (sp) {
+        uint32_t i = (*z->stack)[sp - 1], x = i % w, y = i / w, wait = UINT32_MAX;
+        uint16_t v = nr_raw(z, c, i);
+        if (has_dist(z->D[i])) {
+            uint16_t rt = x < w - 1 ? nr_raw(z, c, i + 1) : v;
+            uint16_t dn = y < h - 1 ? nr_raw(z, c, i + w) : v;
+            if (rt && dn && rt != v && dn != v) {
+                if (y > 0 && !(m[i - w] & FIN_DONE))
+                    wait = i - w;
+                else {
+                    uint16_t up = y > 0 ? z->NR[i - w] : v;
+                    if (up && up != v) {
+                        if (x > 0 && !(m[i - 1] & FIN_DONE))
+                            wait = i - 1;
+                        else if (x > 0 && z->NR[i - 1] && z->NR[i - 1] != v)
+                            v = z->NR[i - 1];
+                    }
+                }
+            }
+        }
+        if (wait != UINT32_MAX) {
+            if (sp == *z->cap_stack) {
+                size_t cap = *z->cap_stack * 2;
+                uint32_t *st = db_realloc(ctx, *z->stack, cap * sizeof *st);
+                if (!st)
+                    return -1;
+                *z->stack = st;
+                *z->cap_stack = cap;
+            }
+            (*z->stack)[sp++] = wait;
+            continue;
+        }
+        z->NR[i] = v;
+        m[i] |= FIN_DONE;
+        sp--;
+    }
+    return z->NR[i0];
 }
 
 static float round6(double v)
@@ -539,7 +649,10 @@ typedef struct db_weights_work {
     medial_scratch sc;
     db_ccset fg, bgcc;
     db_thin_work thin;
-    size_t cap_n, cap_runs, cap_rows, cap_cols; /* allocated sizes (elements) */
+    layer Lc;          /* the text contour layer (CONTOUR of ov) the background's
+                        * stroke-reach rings search, beside sc.L (its skeleton) */
+    uint32_t *stack;   /* nr_final's */
+    size_t cap_n, cap_runs, cap_rows, cap_cols, cap_rows_c, cap_cols_c, cap_stack;
     /* the ground-truth mask; the scoring scratch (db_weights_score_bufs):
      * result mask, and planes of its own when the generator's are absent */
     uint8_t *gmask, *rmask, *s8;
@@ -574,6 +687,9 @@ void db_weights_work_free(gen *g)
     db_free(g->sc.runs);
     db_free(g->sc.L.rows);
     db_free(g->sc.L.cols);
+    db_free(g->Lc.rows);
+    db_free(g->Lc.cols);
+    db_free(g->stack);
     db_ccset_free(&g->fg);
     db_ccset_free(&g->bgcc);
     db_thin_work_free(&g->thin);
@@ -647,6 +763,22 @@ int db_weights_score_bufs(db_ctx *ctx, db_weights *keep, int w, int h, db_score_
     return 0;
 }
 
+/* Sizes layer L for w x h (its bit planes, when it has them). */
+static int layer_size(db_ctx *ctx, layer *L, int w, int h, size_t *cap_rows, size_t *cap_cols)
+{
+    L->w = w;
+    L->h = h;
+    if (!L->bits)
+        return 0;
+    L->rw = ((size_t)w + 63) / 64;
+    L->cw = ((size_t)h + 63) / 64;
+    size_t nr = (size_t)h * L->rw, nc = (size_t)w * L->cw;
+    if (!(L->rows = regrow(ctx, L->rows, cap_rows, nr, sizeof *L->rows)) ||
+        !(L->cols = regrow(ctx, L->cols, cap_cols, nc, sizeof *L->cols)))
+        return DB_ENOMEM;
+    return 0;
+}
+
 /* Sizes g for g->w x g->h (growing buffers only when too small) and clears
  * the planes the generator only partly writes. */
 static int gen_alloc(db_ctx *ctx, gen *g)
@@ -673,17 +805,11 @@ static int gen_alloc(db_ctx *ctx, gen *g)
     memset(g->ov, 0, n);
     memset(g->D, 0, n);
     memset(g->bg, 0, n);
-    layer *L = &g->sc.L;
-    L->w = g->w;
-    L->h = g->h;
-    if (L->bits) {
-        L->rw = ((size_t)g->w + 63) / 64;
-        L->cw = ((size_t)g->h + 63) / 64;
-        size_t nr = (size_t)g->h * L->rw, nc = (size_t)g->w * L->cw;
-        if (!(L->rows = regrow(ctx, L->rows, &g->cap_rows, nr, sizeof *L->rows)) ||
-            !(L->cols = regrow(ctx, L->cols, &g->cap_cols, nc, sizeof *L->cols)))
-            return DB_ENOMEM;
-    }
+    DB_TRY(layer_size(ctx, &g->sc.L, g->w, g->h, &g->cap_rows, &g->cap_cols));
+    g->Lc.bits = g->sc.L.bits;
+    DB_TRY(layer_size(ctx, &g->Lc, g->w, g->h, &g->cap_rows_c, &g->cap_cols_c));
+    if (!(g->stack = regrow(ctx, g->stack, &g->cap_stack, 4096, sizeof *g->stack)))
+        return DB_ENOMEM;
     return 0;
 }
 
@@ -871,11 +997,29 @@ static int grown_boxes(db_ctx *ctx, gen *g)
     return 0;
 }
 
-/* Pseudo-precision weights PW - 1 = D / NP, NP = min(Gc_sw, Gsw_bg), capped at 2 (Eq. 10-11). */
+/* Where a background pixel's stroke-reach ring meets two text components
+ * and D <= reach, the pixel is a merge mark when its NP (NR as a radius)
+ * holds a non-zero byte, as the reference keeps it. */
+enum { MARK = 0x80 }; /* in ov, beside INK | CONTOUR | SKEL */
+
+/* Whether background pixel i (D = dp, ring reach `reach`, chessboard
+ * distance mdist to the nearest mark) takes NP from a merge gap. */
+static inline bool merging(int dp, int reach, uint16_t mdist)
+{
+    int r = reach - dp;
+    return r > 0 && mdist <= r;
+}
+
+/* Pseudo-precision weights PW - 1 = D / NP, NP = min(Gc_sw, Gsw_bg), capped at 2 (Eq. 10-11).
+ * The reference path (no bit planes) computes the background's NR at every
+ * pixel (medial_nr); the fast path only where it is used (nr_final), and
+ * skips the stroke-reach ring of pixels farther from the text than any
+ * stroke width reaches (their PW is 1 either way). */
 static int gen_precision(db_ctx *ctx, gen *g, float *pw)
 {
     int w = g->w, h = g->h;
     size_t n = g->n;
+    bool lazy = g->sc.L.bits;
     /* the Gsw_bg region and the background D in it */
     DB_TRY(grown_boxes(ctx, g));
     /* background components (no label plane needed) and skeleton (the
@@ -888,20 +1032,23 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     DB_TRY(thin(ctx, g, g->bg));
     ensure_seeds(g->bg, &g->bgcc, w);
     ridge_adjust(g->D, g->bg, &g->bgcc, w, h);
-    medial_normalization(g->D, g->bg, &g->bgcc, w, h, g->factor, g->NR, &g->sc);
-    size_t nb = g->bgcc.start[g->bgcc.n];
-    for (size_t q = 0; q < nb; q++) {
-        uint32_t i = g->bgcc.order[q];
-        /* NR accumulates an area; NP is a width: back to a radius */
-        if (has_dist(g->D[i]))
-            g->NR[i] = g->isqrt[g->NR[i]];
-    }
-    /* pass 1: mark where the ring meets two text components (merge risk);
-     * the reach of each ring is kept for pass 2 (sc.ring reused) */
-    uint8_t *mark = g->factor;
-    uint16_t *reach_of = g->sc.ring;
-    const layer *L = layer_use(&g->sc, g->ov, CONTOUR);
-    memset(mark, 0, n);
+    medial_factor(g->D, g->bg, &g->bgcc, w, h, g->factor, &g->sc);
+    if (!lazy)
+        medial_nr(g->D, &g->bgcc, w, h, g->factor, g->NR, &g->sc);
+    /* the fast path's NR: raw values kept in pw, free until the end */
+    nr_lazy z = {g->D, g->factor, g->bg, g->sc.ring, (uint16_t *)pw, g->NR, &g->sc.L,
+                 g->sc.runs, w, h, &g->stack, &g->cap_stack};
+    int smax = 0; /* the widest stroke: no reach is larger */
+    for (int k = 0; k < g->fg.n; k++)
+        smax = STROKE8(g, k + 1) > smax ? STROKE8(g, k + 1) : smax;
+    /* pass 1: the reach of each pixel's ring over the text contour, and the
+     * merge marks (where it meets two text components) */
+    uint16_t *reach_of = g->sc.sdist;
+    const layer *L = &g->Lc;
+    g->Lc.m = g->ov;
+    g->Lc.bit = CONTOUR;
+    if (L->bits)
+        layer_pack(&g->Lc);
     xy_iter p = xy_start(w);
     for (int k = 0; k < g->bgcc.n; k++) {
         const db_cc *c = &g->bgcc.cc[k];
@@ -910,34 +1057,50 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
             xy_next(&p, i);
             if (!has_dist(g->D[i]))
                 continue;
-            int reach;
+            int reach, nr;
             bool adjacent;
-            if (!merge_ring(g, L, c, i, p.x, p.y, &reach, &adjacent)) {
+            if ((lazy && g->D[i] > smax) || !merge_ring(g, L, c, i, p.x, p.y, &reach, &adjacent)) {
                 reach_of[i] = UNREACHED;
                 continue;
             }
             reach_of[i] = (uint16_t)reach;
-            if (g->D[i] <= reach && adjacent)
-                mark[i] = (g->NR[i] & 0xFF) != 0; /* the reference keeps NP in a byte */
+            if (g->D[i] > reach || !adjacent)
+                continue;
+            if ((nr = lazy ? nr_final(ctx, &z, c, i) : g->NR[i]) < 0)
+                return DB_ENOMEM;
+            if (g->isqrt[nr] & 0xFF) /* the reference keeps NP in a byte */
+                g->ov[i] |= MARK;
         }
     }
     /* pass 2: NP = the merge gap where a mark lies within (reach - D), else
      * the reach; "a mark in the clamped square of radius r" is "the
      * chessboard distance to the nearest mark is at most r" */
-    uint16_t *mdist = g->sc.sdist;
-    db_chebyshev_dt(mark, 1, w, h, mdist);
-    /* PW - 1 = D / NP where NP > 0, capped at 2; 0 elsewhere */
+    uint16_t *mdist = g->cdist;
+    db_chebyshev_dt(g->ov, MARK, w, h, mdist);
+    /* the fast path: the final NR where it is used, all before pw (which
+     * holds the raw values) is written */
+    for (int k = 0; lazy && k < g->bgcc.n; k++) {
+        const db_cc *c = &g->bgcc.cc[k];
+        for (size_t q = g->bgcc.start[k]; q < g->bgcc.start[k + 1]; q++) {
+            uint32_t i = g->bgcc.order[q];
+            if (has_dist(g->D[i]) && reach_of[i] != UNREACHED && g->D[i] <= reach_of[i] &&
+                merging(g->D[i], reach_of[i], mdist[i]) && nr_final(ctx, &z, c, i) < 0)
+                return DB_ENOMEM;
+        }
+    }
+    /* PW - 1 = D / NP where NP > 0, capped at 2; 0 elsewhere. NP is NR as a
+     * radius (NR accumulates an area), in a byte. */
     memset(pw, 0, n * sizeof *pw);
+    size_t nb = g->bgcc.start[g->bgcc.n];
     for (size_t q = 0; q < nb; q++) {
         uint32_t i = g->bgcc.order[q];
         if (!has_dist(g->D[i]) || reach_of[i] == UNREACHED)
             continue;
-        int reach = reach_of[i], dp = g->D[i], np = g->NR[i];
+        int reach = reach_of[i], dp = g->D[i];
         if (dp > reach)
             continue;
-        int r = reach - dp;
-        bool merging = r > 0 && mdist[i] <= r;
-        unsigned npf = ((merging && np < reach) ? np : reach) & 0xFF; /* a byte there too */
+        int np = merging(dp, reach, mdist[i]) ? g->isqrt[g->NR[i]] : reach;
+        unsigned npf = (np < reach ? np : reach) & 0xFF;
         pw[i] = g->quot2[dp * 256 + npf];
     }
     return 0;

@@ -79,6 +79,10 @@ int db_mpm_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, uint8_t *
 
 /* ---- components, thinning, distances (skeleton.c) ---- */
 
+/* Makes room for element n of the growable array *buf (cap elements of
+ * elem bytes; doubles it, first elements when empty; contents kept). */
+int db_room_for_one(db_ctx *ctx, void *buf, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* Bit k of the result is set where (p[k] & bit), k < n <= 64: one row
  * segment of a byte layer as one word of a bit plane. SSE2 (every x86-64)
  * tests 16 bytes per instruction; the loop below it is the reference. */

@@ -115,6 +115,20 @@ void db_ccset_free(db_ccset *s)
     memset(s, 0, sizeof *s);
 }
 
+int db_room_for_one(db_ctx *ctx, void *buf, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return 0;
+    void **b = (void **)buf;
+    size_t ncap = *cap ? 2 * *cap : first;
+    void *p = db_realloc(ctx, *b, ncap * elem);
+    if (!p)
+        return DB_ENOMEM;
+    *b = p;
+    *cap = ncap;
+    return 0;
+}
+
 /* Makes *buf hold at least need elements of elem bytes (contents lost when
  * it grows). Planes get the huge-page advice. */
 static int grow(db_ctx *ctx, void *buf, size_t *cap, size_t need, size_t elem, bool plane)
@@ -153,14 +167,7 @@ static int row_runs(db_ctx *ctx, const uint8_t *row, uint8_t value, int w, int y
         int x0 = x;
         while (x < w && row[x] == value)
             x++;
-        if (*nr == s->cap_runs) {
-            size_t cap = s->cap_runs ? 2 * s->cap_runs : 4096;
-            db_ccrun *p = db_realloc(ctx, s->runs, cap * sizeof *p);
-            if (!p)
-                return DB_ENOMEM;
-            s->runs = p;
-            s->cap_runs = cap;
-        }
+        DB_TRY(db_room_for_one(ctx, &s->runs, &s->cap_runs, *nr, sizeof *s->runs, 4096));
         s->runs[(*nr)++] = (db_ccrun){y, x0, x - 1, 0};
     }
     return 0;
@@ -327,14 +334,7 @@ typedef struct u32vec {
 
 static int vec_push(db_ctx *ctx, u32vec *a, uint32_t x)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 1024;
-        uint32_t *p = db_realloc(ctx, a->v, cap * sizeof *p);
-        if (!p)
-            return DB_ENOMEM;
-        a->v = p;
-        a->cap = cap;
-    }
+    DB_TRY(db_room_for_one(ctx, &a->v, &a->cap, a->n, sizeof *a->v, 1024));
     a->v[a->n++] = x;
     return 0;
 }

@@ -586,6 +586,8 @@ static int nr_final(db_ctx *ctx, const nr_lazy *z, const db_cc *c, uint32_t i0)
     uint8_t *m = z->m;
     uint32_t w = (uint32_t)z->w, h = (uint32_t)z->h;
     size_t sp = 0;
+    if (db_room_for_one(ctx, z->stack, z->cap_stack, sp, sizeof **z->stack, 4096))
+        return -1;
     (*z->stack)[sp++] = i0;
     while (sp) {
         uint32_t i = (*z->stack)[sp - 1], x = i % w, y = i / w, wait = UINT32_MAX;
@@ -608,14 +610,8 @@ static int nr_final(db_ctx *ctx, const nr_lazy *z, const db_cc *c, uint32_t i0)
             }
         }
         if (wait != UINT32_MAX) {
-            if (sp == *z->cap_stack) {
-                size_t cap = *z->cap_stack * 2;
-                uint32_t *st = db_realloc(ctx, *z->stack, cap * sizeof *st);
-                if (!st)
-                    return -1;
-                *z->stack = st;
-                *z->cap_stack = cap;
-            }
+            if (db_room_for_one(ctx, z->stack, z->cap_stack, sp, sizeof **z->stack, 4096))
+                return -1;
             (*z->stack)[sp++] = wait;
             continue;
         }
@@ -808,8 +804,6 @@ static int gen_alloc(db_ctx *ctx, gen *g)
     DB_TRY(layer_size(ctx, &g->sc.L, g->w, g->h, &g->cap_rows, &g->cap_cols));
     g->Lc.bits = g->sc.L.bits;
     DB_TRY(layer_size(ctx, &g->Lc, g->w, g->h, &g->cap_rows_c, &g->cap_cols_c));
-    if (!(g->stack = regrow(ctx, g->stack, &g->cap_stack, 4096, sizeof *g->stack)))
-        return DB_ENOMEM;
     return 0;
 }
 

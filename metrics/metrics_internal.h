@@ -139,7 +139,7 @@ typedef struct db_thin_work {
     uint8_t *plane;     /* MATLAB thinning: the layer with a zero frame, (w + 2) * (h + 2) */
     uint32_t *list[3];  /* work lists */
     uint64_t *words[3]; /* Zhang-Suen + Lee-Chen: packed plane, its copy, deletion masks */
-    uint8_t *pend;      /* and its per-word "test me" flags */
+    uint8_t *pend;      /* and its per-word "test me" bits, one bitmap per rule */
     size_t cap_plane, cap[3], cap_words[3], cap_pend;
 } db_thin_work;
 void db_thin_work_free(db_thin_work *work);

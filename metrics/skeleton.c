@@ -494,8 +494,6 @@ static int thin_parallel(db_ctx *ctx, tplane *t, const uint8_t del1[256], const 
  * algorithm. The Lee-Chen pass then walks the remaining pixels in raster
  * order, deleting in place, on the packed plane. Only deleted pixels are
  * written back to the byte layer. */
-enum { PEND_ZS1 = 1, PEND_ZS2 = 2 };
-
 typedef struct pplane {
     size_t RW;        /* words per row: (w + 63) / 64 + 2 */
     int w, h;         /* image size; plane rows 0..h+1 */
@@ -544,63 +542,58 @@ static inline unsigned pcode(const pplane *P, size_t r, int x)
 #undef PBIT
 }
 
-/* Appends word index v; the lists are sized for every word up front. */
-static inline void wpush(uint32_t *list, size_t *n, uint32_t v)
-{
-    list[(*n)++] = v;
-}
-
 static int thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when,
                          db_thin_work *work)
 {
     pplane P = {.RW = ((size_t)w + 63) / 64 + 2, .w = w, .h = h};
-    size_t nw = P.RW * ((size_t)h + 2);
+    size_t nw = P.RW * ((size_t)h + 2), nb = (nw + 63) / 64;
     DB_TRY(grow(ctx, &work->words[0], &work->cap_words[0], nw, sizeof(uint64_t), false));
     DB_TRY(grow(ctx, &work->words[1], &work->cap_words[1], nw, sizeof(uint64_t), false));
     DB_TRY(grow(ctx, &work->words[2], &work->cap_words[2], nw, sizeof(uint64_t), false));
-    DB_TRY(grow(ctx, &work->pend, &work->cap_pend, nw, 1, false));
-    for (int k = 0; k < 3; k++)
-        DB_TRY(grow(ctx, &work->list[k], &work->cap[k], nw, sizeof(uint32_t), false));
+    DB_TRY(grow(ctx, &work->pend, &work->cap_pend, 2 * nb * sizeof(uint64_t), 1, false));
+    DB_TRY(grow(ctx, &work->list[1], &work->cap[1], nw, sizeof(uint32_t), false));
     P.p = work->words[0];
     uint64_t *orig = work->words[1], *dels = work->words[2];
-    uint8_t *pend = work->pend;
-    uint32_t *front = work->list[0], *dead = work->list[1], *next = work->list[2];
+    /* the "test me" flags: bit wi of pend[0 .. nb) for the first rule, of
+     * pend[nb .. 2nb) for the second; scanned in raster order, so the
+     * words a sub-iteration visits are read in memory order */
+    uint64_t *pend = (uint64_t *)(void *)work->pend;
+    uint32_t *dead = work->list[1];
     memset(P.p, 0, nw * sizeof *P.p);
-    memset(pend, 0, nw);
+    memset(pend, 0, 2 * nb * sizeof *pend);
     if (when)
         memset(when, 0, (size_t)w * h * sizeof *when);
-    size_t nfront = 0;
     for (int y = 0; y < h; y++) {
         const uint8_t *src = m + (size_t)y * w;
-        uint64_t *dst = P.p + (size_t)(y + 1) * P.RW + 1;
-        for (int x0 = 0; x0 < w; x0 += 64)
-            dst[x0 >> 6] = db_pack_bits64(src + x0, w - x0 < 64 ? w - x0 : 64, bit);
-        for (size_t c = 0; c + 2 < P.RW; c++)
-            if (dst[c]) {
-                size_t wi = (size_t)(y + 1) * P.RW + 1 + c;
-                pend[wi] = PEND_ZS1 | PEND_ZS2;
-                wpush(front, &nfront, (uint32_t)wi);
+        size_t w0 = (size_t)(y + 1) * P.RW + 1;
+        for (int x0 = 0; x0 < w; x0 += 64) {
+            size_t wi = w0 + (size_t)(x0 >> 6);
+            P.p[wi] = db_pack_bits64(src + x0, w - x0 < 64 ? w - x0 : 64, bit);
+            if (P.p[wi]) {
+                pend[wi >> 6] |= 1ull << (wi & 63);
+                pend[nb + (wi >> 6)] |= 1ull << (wi & 63);
             }
+        }
     }
     memcpy(orig, P.p, nw * sizeof *orig);
     uint16_t step = 0;
     for (bool changed = true; changed;) {
         changed = false;
         for (int sub = 1; sub <= 2; sub++) {
-            uint8_t rb = sub == 1 ? PEND_ZS1 : PEND_ZS2;
+            uint64_t *pb = pend + (sub == 1 ? 0 : nb);
             size_t ndead = 0;
-            for (size_t k = 0; k < nfront; k++) {
-                uint32_t wi = front[k];
-                if (!(pend[wi] & rb))
-                    continue;
-                uint64_t del = zs_word(&P, wi, sub);
-                if (del) {
-                    dels[ndead] = del;
-                    dead[ndead++] = wi;
-                } else {
-                    pend[wi] &= (uint8_t)~rb;
+            for (size_t b = 0; b < nb; b++)
+                for (uint64_t v = pb[b]; v; v &= v - 1) {
+                    int k = __builtin_ctzll(v);
+                    uint32_t wi = (uint32_t)(b * 64 + (size_t)k);
+                    uint64_t del = zs_word(&P, wi, sub);
+                    if (del) {
+                        dels[ndead] = del;
+                        dead[ndead++] = wi;
+                    } else {
+                        pb[b] &= ~(1ull << k); /* survived this rule */
+                    }
                 }
-            }
             /* steps count every sub-iteration: odd = first, even = second */
             if (step < UINT16_MAX - 1)
                 step++;
@@ -613,39 +606,18 @@ static int thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uin
                         when[y * (size_t)w + x0 + (size_t)__builtin_ctzll(v)] = step;
                 }
             }
-            /* next front: listed words still pending, then the words around
-             * each deletion that hold pixels (a word is listed iff pending) */
-            size_t nnext = 0;
-            for (size_t k = 0; k < nfront; k++) {
-                uint32_t wi = front[k];
-                if (P.p[wi] && pend[wi])
-                    wpush(next, &nnext, wi);
-                else
-                    pend[wi] = 0;
-            }
-            /* (pad words and frame rows hold no pixel: never listed) */
+            /* the words around each deletion that hold pixels are tested
+             * again by both rules (pad words and frame rows hold none) */
             for (size_t k = 0; k < ndead; k++)
                 for (int dr = -1; dr <= 1; dr++)
                     for (int dc = -1; dc <= 1; dc++) {
                         size_t j = dead[k] + (size_t)((ptrdiff_t)dr * (ptrdiff_t)P.RW + dc);
-                        if (!P.p[j])
-                            continue;
-                        if (!pend[j])
-                            wpush(next, &nnext, (uint32_t)j);
-                        pend[j] = PEND_ZS1 | PEND_ZS2;
+                        if (P.p[j]) {
+                            pend[j >> 6] |= 1ull << (j & 63);
+                            pend[nb + (j >> 6)] |= 1ull << (j & 63);
+                        }
                     }
-            uint32_t *tmp = front;
-            front = next;
-            next = tmp;
-            nfront = nnext;
         }
-    }
-    if (front != work->list[0]) { /* the lists were swapped an odd number of times */
-        work->list[2] = work->list[0];
-        work->list[0] = front;
-        size_t cap = work->cap[0];
-        work->cap[0] = work->cap[2];
-        work->cap[2] = cap;
     }
     /* Table 1: sequential raster passes in place over the remaining pixels.
      * A word is read when the pass reaches it: its later bits are still as

@@ -488,7 +488,7 @@ static int thin_parallel(db_ctx *ctx, tplane *t, const uint8_t del1[256], const 
  * (2 <= B <= 6, exactly one 0->1 transition, the two corner products) is
  * a few dozen logic operations. As in thin_parallel, only words that may
  * change are visited: each word carries one "test me" flag per rule, set
- * at the start and on the 3x3 words around every deletion, cleared when the
+ * at the start and on the words holding a neighbour of a deleted pixel, cleared when the
  * word survives that rule; decisions are made for all listed words before
  * any deletion is applied, so the result is the full-image parallel
  * algorithm. The Lee-Chen pass then walks the remaining pixels in raster
@@ -606,17 +606,21 @@ static int thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uin
                         when[y * (size_t)w + x0 + (size_t)__builtin_ctzll(v)] = step;
                 }
             }
-            /* the words around each deletion that hold pixels are tested
-             * again by both rules (pad words and frame rows hold none) */
-            for (size_t k = 0; k < ndead; k++)
+            /* the words holding a neighbour of a deleted pixel are tested
+             * again by both rules: the word and those above and below it,
+             * and the words to its left (right) only when bit 0 (63) went
+             * (pad words and frame rows hold no pixel: never flagged) */
+            for (size_t k = 0; k < ndead; k++) {
+                int dc0 = (dels[k] & 1) ? -1 : 0, dc1 = (dels[k] >> 63) ? 1 : 0;
                 for (int dr = -1; dr <= 1; dr++)
-                    for (int dc = -1; dc <= 1; dc++) {
+                    for (int dc = dc0; dc <= dc1; dc++) {
                         size_t j = dead[k] + (size_t)((ptrdiff_t)dr * (ptrdiff_t)P.RW + dc);
                         if (P.p[j]) {
                             pend[j >> 6] |= 1ull << (j & 63);
                             pend[nb + (j >> 6)] |= 1ull << (j & 63);
                         }
                     }
+            }
         }
     }
     /* Table 1: sequential raster passes in place over the remaining pixels.

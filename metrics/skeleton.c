@@ -760,123 +760,138 @@ static inline uint16_t inc16(uint16_t d)
     return (uint16_t)(d + (d != 0xFFFF));
 }
 
-#if defined(__GNUC__)
-/* 8 lanes of the previous-row step (GCC/Clang vector extension: plain
- * SSE2 code on any x86-64, no intrinsics); measured 2x on that step. */
-typedef uint16_t u16x8 __attribute__((vector_size(16)));
+static inline uint8_t min8(uint8_t a, uint8_t b)
+{
+    return a < b ? a : b;
+}
+
+/* d + 1, saturating at 0xFF */
+static inline uint8_t inc8(uint8_t d)
+{
+    return (uint8_t)(d + (d != 0xFF));
+}
 
 #if defined(__SSE2__)
-/* SSE2 (every x86-64) has unsigned saturating 16-bit add and subtract:
- * min(a, b) = a - sat(a - b) and the saturating +k in one instruction each,
- * where the generic code below needs a compare and a blend (no unsigned
- * 16-bit min or compare before SSE4.1); same results. */
-static inline u16x8 vmin16(u16x8 a, u16x8 b)
-{
-    return (u16x8)_mm_sub_epi16((__m128i)a, _mm_subs_epu16((__m128i)a, (__m128i)b));
-}
+/* The chessboard passes on 16 bytes at a time: 8 cells of 16 bits or 16
+ * of 8 bits. SSE2 (every x86-64) has the unsigned saturating adds that make
+ * "+1 unless none" one instruction, the 8-bit unsigned min, and byte
+ * shifts of the whole register; the 16-bit min is a - sat(a - b). */
+#define VMIN16(a, b) _mm_sub_epi16((a), _mm_subs_epu16((a), (b)))
+#define VSAT16(a, k) _mm_adds_epu16((a), (k))
+#define VMIN8(a, b) _mm_min_epu8((a), (b))
+#define VSAT8(a, k) _mm_adds_epu8((a), (k))
+/* one step of the along-row scan: each cell takes min(itself, the cell
+ * `lanes` before it + lanes), cells before the vector being none (all ones) */
+#define STEP_UP(V, VMIN, VSAT, SET1, lanes, bytes)                                             \
+    V = VMIN(V, VSAT(_mm_or_si128(_mm_slli_si128(V, (lanes) * (bytes)),                       \
+                                  _mm_srli_si128(none, 16 - (lanes) * (bytes))),               \
+                     SET1(lanes)))
+#define STEP_DN(V, VMIN, VSAT, SET1, lanes, bytes)                                             \
+    V = VMIN(V, VSAT(_mm_or_si128(_mm_srli_si128(V, (lanes) * (bytes)),                       \
+                                  _mm_slli_si128(none, 16 - (lanes) * (bytes))),               \
+                     SET1(lanes)))
 
-static inline u16x8 vsat_add(u16x8 a, u16x8 k)
+/* Along-row min-plus scan of one vector: cell i becomes the min over the
+ * cells j on its near side (j <= i for dir > 0, j >= i else) of v[j] +
+ * |i - j|, and of carry + (its distance to the previous cell), saturating:
+ * the sequential d[x] = min(d[x], d[x -/+ 1] + 1) on a whole vector, in
+ * log2(cells) shift steps. */
+static inline __m128i scan16(__m128i v, uint16_t carry, int dir)
 {
-    return (u16x8)_mm_adds_epu16((__m128i)a, (__m128i)k);
-}
-#else
-static inline u16x8 vmin16(u16x8 a, u16x8 b)
-{
-    u16x8 lt = (u16x8)(a < b);
-    return (a & lt) | (b & ~lt);
-}
-
-/* a + k lane by lane, saturating at 0xFFFF (= "none" stays "none") */
-static inline u16x8 vsat_add(u16x8 a, u16x8 k)
-{
-    u16x8 r = a + k;
-    return r | (u16x8)(r < a);
-}
-#endif
-
-static inline u16x8 vload16(const uint16_t *p)
-{
-    u16x8 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-#if defined(__clang__)
-#define SHUF(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
-#else
-#define SHUF(a, b, ...) __builtin_shuffle(a, b, (u16x8){__VA_ARGS__})
-#endif
-
-/* Along-row min-plus scan of 8 lanes: lane i becomes the min over lanes j
- * on its near side (j <= i for dir > 0, j >= i else) of v[j] + |i - j|, and
- * of carry + (distance from the lane to the previous cell), saturating.
- * Three shift steps (1, 2, 4) give the in-vector prefix; this is the
- * sequential d[x] = min(d[x], d[x -/+ 1] + 1) on 8 cells at once. */
-static inline u16x8 vscan16(u16x8 v, uint16_t carry, int dir)
-{
-    const u16x8 none = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF};
-    const u16x8 one = none - none + 1;
+    const __m128i none = _mm_set1_epi8(-1), c = _mm_set1_epi16((short)carry);
     if (dir > 0) {
-        v = vmin16(v, vsat_add(SHUF(none, v, 7, 8, 9, 10, 11, 12, 13, 14), one));
-        v = vmin16(v, vsat_add(SHUF(none, v, 6, 7, 8, 9, 10, 11, 12, 13), one + one));
-        v = vmin16(v, vsat_add(SHUF(none, v, 4, 5, 6, 7, 8, 9, 10, 11), one * 4));
-        const u16x8 ramp = {1, 2, 3, 4, 5, 6, 7, 8};
-        return vmin16(v, vsat_add(none - none + carry, ramp));
+        STEP_UP(v, VMIN16, VSAT16, _mm_set1_epi16, 1, 2);
+        STEP_UP(v, VMIN16, VSAT16, _mm_set1_epi16, 2, 2);
+        STEP_UP(v, VMIN16, VSAT16, _mm_set1_epi16, 4, 2);
+        return VMIN16(v, VSAT16(c, _mm_setr_epi16(1, 2, 3, 4, 5, 6, 7, 8)));
     }
-    v = vmin16(v, vsat_add(SHUF(v, none, 1, 2, 3, 4, 5, 6, 7, 8), one));
-    v = vmin16(v, vsat_add(SHUF(v, none, 2, 3, 4, 5, 6, 7, 8, 9), one + one));
-    v = vmin16(v, vsat_add(SHUF(v, none, 4, 5, 6, 7, 8, 9, 10, 11), one * 4));
-    const u16x8 ramp = {8, 7, 6, 5, 4, 3, 2, 1};
-    return vmin16(v, vsat_add(none - none + carry, ramp));
+    STEP_DN(v, VMIN16, VSAT16, _mm_set1_epi16, 1, 2);
+    STEP_DN(v, VMIN16, VSAT16, _mm_set1_epi16, 2, 2);
+    STEP_DN(v, VMIN16, VSAT16, _mm_set1_epi16, 4, 2);
+    return VMIN16(v, VSAT16(c, _mm_setr_epi16(8, 7, 6, 5, 4, 3, 2, 1)));
 }
-#undef SHUF
+
+static inline __m128i scan8(__m128i v, uint8_t carry, int dir)
+{
+    const __m128i none = _mm_set1_epi8(-1), c = _mm_set1_epi8((char)carry);
+    if (dir > 0) {
+        STEP_UP(v, VMIN8, VSAT8, _mm_set1_epi8, 1, 1);
+        STEP_UP(v, VMIN8, VSAT8, _mm_set1_epi8, 2, 1);
+        STEP_UP(v, VMIN8, VSAT8, _mm_set1_epi8, 4, 1);
+        STEP_UP(v, VMIN8, VSAT8, _mm_set1_epi8, 8, 1);
+        return VMIN8(v, VSAT8(c, _mm_setr_epi8(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+                                                15, 16)));
+    }
+    STEP_DN(v, VMIN8, VSAT8, _mm_set1_epi8, 1, 1);
+    STEP_DN(v, VMIN8, VSAT8, _mm_set1_epi8, 2, 1);
+    STEP_DN(v, VMIN8, VSAT8, _mm_set1_epi8, 4, 1);
+    STEP_DN(v, VMIN8, VSAT8, _mm_set1_epi8, 8, 1);
+    return VMIN8(v, VSAT8(c, _mm_setr_epi8(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
+                                            1)));
+}
+#define HAVE_CHEB_VECTORS 1
+#else
+#define HAVE_CHEB_VECTORS 0
 #endif
 
-/* One row of a pass: first the three cells of the previous row (nb, already
- * final for this pass; NULL on the first row), then the sequential run
- * along the row in direction dir. This is the classic two-pass 8-neighbour
- * relaxation with its operations regrouped: each cell still ends as
- * min(own, three previous-row cells + 1, preceding cell + 1). */
-static void cheb_row(uint16_t *restrict d, const uint16_t *restrict nb, int w, int dir)
-{
-    if (nb) {
-        d[0] = min16(d[0], inc16(min16(nb[0], w > 1 ? nb[1] : 0xFFFF)));
-        int x = 1;
-#if defined(__GNUC__)
-        for (; x + 8 <= w - 1; x += 8) {
-            u16x8 m = vmin16(vmin16(vload16(nb + x - 1), vload16(nb + x)), vload16(nb + x + 1));
-            m = vsat_add(m, (u16x8){1, 1, 1, 1, 1, 1, 1, 1}); /* + 1 where not 0xFFFF */
-            u16x8 v = vmin16(vload16(d + x), m);
-            memcpy(d + x, &v, sizeof v);
-        }
-#endif
-        for (; x < w - 1; x++)
-            d[x] = min16(d[x], inc16(min16(min16(nb[x - 1], nb[x]), nb[x + 1])));
-        if (w > 1)
-            d[w - 1] = min16(d[w - 1], inc16(min16(nb[w - 2], nb[w - 1])));
+/* One row of a pass, for cells of type T (NONE = no feature, saturating):
+ * first the three cells of the previous row (nb, already final for this
+ * pass; NULL on the first row), then the sequential run along the row in
+ * direction dir. This is the classic two-pass 8-neighbour relaxation with
+ * its operations regrouped: each cell still ends as min(own, three
+ * previous-row cells + 1, preceding cell + 1). The vector loops do the same
+ * on 16 bytes at a time; the scalar loops finish the row (and are the whole
+ * row without SSE2). One template, instantiated for 16 and 8 bits. */
+#define CHEB_ROW(SUF, T, NONE, VMIN, VSAT, SET1, SCAN)                                         \
+    static void cheb_row##SUF(T *restrict d, const T *restrict nb, int w, int dir)             \
+    {                                                                                           \
+        enum { LANES = 16 / sizeof(T) };                                                        \
+        if (nb) {                                                                               \
+            d[0] = min##SUF(d[0], inc##SUF(min##SUF(nb[0], w > 1 ? nb[1] : NONE)));             \
+            int x = 1;                                                                          \
+            for (; HAVE_CHEB_VECTORS && x + LANES <= w - 1; x += LANES)                         \
+                CHEB_ROW_PREV(T, VMIN, VSAT, SET1);                                             \
+            for (; x < w - 1; x++)                                                              \
+                d[x] = min##SUF(d[x], inc##SUF(min##SUF(min##SUF(nb[x - 1], nb[x]), nb[x + 1]))); \
+            if (w > 1)                                                                          \
+                d[w - 1] = min##SUF(d[w - 1], inc##SUF(min##SUF(nb[w - 2], nb[w - 1])));       \
+        }                                                                                       \
+        if (dir > 0) {                                                                          \
+            int x = 1;                                                                          \
+            for (; HAVE_CHEB_VECTORS && x + LANES <= w; x += LANES)                             \
+                CHEB_ROW_SCAN(SCAN, x, d[x - 1], 1);                                            \
+            for (; x < w; x++)                                                                  \
+                d[x] = min##SUF(d[x], inc##SUF(d[x - 1]));                                      \
+        } else {                                                                                \
+            int x = w - 2;                                                                      \
+            for (; HAVE_CHEB_VECTORS && x - (LANES - 1) >= 0; x -= LANES)                       \
+                CHEB_ROW_SCAN(SCAN, x - (LANES - 1), d[x + 1], -1);                             \
+            for (; x >= 0; x--)                                                                 \
+                d[x] = min##SUF(d[x], inc##SUF(d[x + 1]));                                      \
+        }                                                                                       \
     }
-    if (dir > 0) {
-        int x = 1;
-#if defined(__GNUC__)
-        for (; x + 8 <= w; x += 8) {
-            u16x8 v = vscan16(vload16(d + x), d[x - 1], 1);
-            memcpy(d + x, &v, sizeof v);
-        }
+#if HAVE_CHEB_VECTORS
+/* d[x ..] = min(d[x ..], min of the three cells above + 1) */
+#define CHEB_ROW_PREV(T, VMIN, VSAT, SET1)                                                     \
+    do {                                                                                        \
+        __m128i a = _mm_loadu_si128((const __m128i *)(nb + x - 1));                             \
+        __m128i b = _mm_loadu_si128((const __m128i *)(nb + x));                                 \
+        __m128i c = _mm_loadu_si128((const __m128i *)(nb + x + 1));                             \
+        __m128i m = VSAT(VMIN(VMIN(a, b), c), SET1(1));                                         \
+        _mm_storeu_si128((__m128i *)(d + x),                                                    \
+                         VMIN(_mm_loadu_si128((const __m128i *)(d + x)), m));                   \
+    } while (0)
+#define CHEB_ROW_SCAN(SCAN, at, carry, dir)                                                    \
+    _mm_storeu_si128((__m128i *)(d + (at)),                                                     \
+                     SCAN(_mm_loadu_si128((const __m128i *)(d + (at))), (carry), (dir)))
+CHEB_ROW(16, uint16_t, 0xFFFF, VMIN16, VSAT16, _mm_set1_epi16, scan16)
+CHEB_ROW(8, uint8_t, 0xFF, VMIN8, VSAT8, _mm_set1_epi8, scan8)
+#else
+#define CHEB_ROW_PREV(T, VMIN, VSAT, SET1) (void)0
+#define CHEB_ROW_SCAN(SCAN, at, carry, dir) (void)0
+CHEB_ROW(16, uint16_t, 0xFFFF, _, _, _, _)
+CHEB_ROW(8, uint8_t, 0xFF, _, _, _, _)
 #endif
-        for (; x < w; x++)
-            d[x] = min16(d[x], inc16(d[x - 1]));
-    } else {
-        int x = w - 2;
-#if defined(__GNUC__)
-        for (; x - 7 >= 0; x -= 8) {
-            u16x8 v = vscan16(vload16(d + x - 7), d[x + 1], -1);
-            memcpy(d + x - 7, &v, sizeof v);
-        }
-#endif
-        for (; x >= 0; x--)
-            d[x] = min16(d[x], inc16(d[x + 1]));
-    }
-}
 
 void db_chebyshev_dt(const uint8_t *m, uint8_t bit, int w, int h, uint16_t *dist)
 {
@@ -885,10 +900,29 @@ void db_chebyshev_dt(const uint8_t *m, uint8_t bit, int w, int h, uint16_t *dist
         uint16_t *d = dist + (size_t)y * w;
         for (int x = 0; x < w; x++)
             d[x] = (mr[x] & bit) ? 0 : 0xFFFF;
-        cheb_row(d, y > 0 ? d - w : NULL, w, 1);
+        cheb_row16(d, y > 0 ? d - w : NULL, w, 1);
     }
     for (int y = h - 1; y >= 0; y--)
-        cheb_row(dist + (size_t)y * w, y < h - 1 ? dist + (size_t)(y + 1) * w : NULL, w, -1);
+        cheb_row16(dist + (size_t)y * w, y < h - 1 ? dist + (size_t)(y + 1) * w : NULL, w, -1);
+}
+
+bool db_chebyshev_dt8(const uint8_t *m, uint8_t bit, int w, int h, uint8_t *dist)
+{
+    for (int y = 0; y < h; y++) {
+        const uint8_t *mr = m + (size_t)y * w;
+        uint8_t *d = dist + (size_t)y * w;
+        for (int x = 0; x < w; x++)
+            d[x] = (mr[x] & bit) ? 0 : 0xFF;
+        cheb_row8(d, y > 0 ? d - w : NULL, w, 1);
+    }
+    uint8_t most = 0; /* the largest distance: 0xFF when any saturated */
+    for (int y = h - 1; y >= 0; y--) {
+        uint8_t *d = dist + (size_t)y * w;
+        cheb_row8(d, y < h - 1 ? d + w : NULL, w, -1);
+        for (int x = 0; x < w; x++) /* vectorises (max, no branch) */
+            most = d[x] > most ? d[x] : most;
+    }
+    return most < 0xFF;
 }
 
 bool db_column_dist(const uint8_t *m, int w, int h, uint16_t *vd)
@@ -898,16 +932,34 @@ bool db_column_dist(const uint8_t *m, int w, int h, uint16_t *vd)
     for (int y = 0; y < h; y++) {
         const uint8_t *mr = m + (size_t)y * w;
         uint16_t *d = vd + (size_t)y * w;
-        const uint16_t *up = d - w;
-        for (int x = 0; x < w; x++) {
-            any |= mr[x] != 0;
-            d[x] = mr[x] ? 0 : y > 0 ? inc16(up[x]) : 0xFFFF;
+        const uint16_t *up = y > 0 ? d - w : NULL;
+        uint8_t seen = 0;
+        for (int x = 0; x < w; x++) /* an OR reduction: vectorises */
+            seen |= mr[x];
+        any |= seen != 0;
+        int x = 0;
+#if HAVE_CHEB_VECTORS
+        for (const __m128i zero = _mm_setzero_si128(); up && x + 8 <= w; x += 8) {
+            __m128i text = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)(mr + x)), zero);
+            __m128i below = VSAT16(_mm_loadu_si128((const __m128i *)(up + x)), _mm_set1_epi16(1));
+            _mm_storeu_si128((__m128i *)(d + x), _mm_and_si128(_mm_cmpeq_epi16(text, zero), below));
         }
+#endif
+        for (; x < w; x++)
+            d[x] = mr[x] ? 0 : up ? inc16(up[x]) : 0xFFFF;
     }
     for (int y = h - 2; y >= 0; y--) {
         uint16_t *d = vd + (size_t)y * w;
         const uint16_t *dn = d + w;
-        for (int x = 0; x < w; x++)
+        int x = 0;
+#if HAVE_CHEB_VECTORS
+        for (; x + 8 <= w; x += 8) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(d + x));
+            __m128i b = VSAT16(_mm_loadu_si128((const __m128i *)(dn + x)), _mm_set1_epi16(1));
+            _mm_storeu_si128((__m128i *)(d + x), VMIN16(v, b));
+        }
+#endif
+        for (; x < w; x++)
             d[x] = min16(d[x], inc16(dn[x]));
     }
     return any;
@@ -916,9 +968,9 @@ bool db_column_dist(const uint8_t *m, int w, int h, uint16_t *vd)
 /* The row stage: the lower envelope of the parabolas (x - q)^2 + vd[q]^2
  * (Felzenszwalb-Huttenlocher), in exact integer arithmetic: the two
  * intersection tests of the algorithm are compared cross-multiplied
- * instead of divided, so no division and no rounding (the squared distances
- * are integers, exact in the doubles written). */
-void db_euclid_dt2_row(const uint16_t *vd, int w, double *dist2, int64_t *scratch, int *iscratch)
+ * instead of divided, so no division and no rounding. */
+void db_euclid_dt2_row(const uint16_t *vd, int w, uint64_t *dist2, int64_t *scratch,
+                       int *iscratch)
 {
     int64_t *F = scratch; /* f(v) + v^2 of the envelope's parabolas */
     int *v = iscratch, k = -1;
@@ -933,9 +985,9 @@ void db_euclid_dt2_row(const uint16_t *vd, int w, double *dist2, int64_t *scratc
         v[k] = q;
         F[k] = Fq;
     }
-    if (k < 0) { /* no feature in the column distances: +inf */
+    if (k < 0) { /* no feature in the column distances */
         for (int x = 0; x < w; x++)
-            dist2[x] = HUGE_VAL;
+            dist2[x] = DB_EDT_NONE;
         return;
     }
     int last = k;
@@ -945,12 +997,12 @@ void db_euclid_dt2_row(const uint16_t *vd, int w, double *dist2, int64_t *scratc
         while (k < last && F[k + 1] - F[k] < 2 * (int64_t)q * (v[k + 1] - v[k]))
             k++;
         int64_t dq = q - v[k];
-        dist2[q] = (double)(dq * dq + F[k] - (int64_t)v[k] * v[k]);
+        dist2[q] = (uint64_t)(dq * dq + F[k] - (int64_t)v[k] * v[k]);
     }
 }
 
-bool db_euclid_dt2(const uint8_t *m, int w, int h, uint16_t *vd, double *dist2, int64_t *scratch,
-                   int *iscratch)
+bool db_euclid_dt2(const uint8_t *m, int w, int h, uint16_t *vd, uint64_t *dist2,
+                   int64_t *scratch, int *iscratch)
 {
     if (!db_column_dist(m, w, h, vd))
         return false;

@@ -363,7 +363,8 @@ static bool propagates(const uint16_t *NR, int col, int row, int w, int h)
 }
 
 typedef struct medial_scratch {
-    uint16_t *sdist; /* chessboard distance to the skeleton */
+    uint16_t *sdist; /* chessboard distance to the skeleton (when it needs 16 bits) */
+    uint8_t *sdist8; /* the same in a byte, the fast path's when no distance saturates */
     uint16_t *ring;  /* first-ring radius per pixel */
     ring_run *runs;       /* the runs of one ring: 2 * (w + h) */
     layer L;         /* bit planes allocated once (when fast) */
@@ -446,7 +447,11 @@ static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s,
                           uint8_t *factor, medial_scratch *sc)
 {
     size_t n = (size_t)w * h, np = s->start[s->n];
-    db_chebyshev_dt(m, SKEL, w, h, sc->sdist);
+    /* the byte distances on the fast path (twice as fast), unless one of
+     * them saturates; the reference path always in 16 bits */
+    bool narrow = sc->L.bits && db_chebyshev_dt8(m, SKEL, w, h, sc->sdist8);
+    if (!narrow)
+        db_chebyshev_dt(m, SKEL, w, h, sc->sdist);
     const layer *L = layer_use(sc, m, SKEL);
     ring_run *runs = sc->runs;
     for (size_t i = 0; i < n; i++)
@@ -461,8 +466,9 @@ static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s,
             xy_next(&p, i);
             if (!has_dist(D[i]))
                 continue;
-            uint8_t reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sc->sdist[i];
-            int R0 = sc->sdist[i] == UNREACHED ? 0 : sc->sdist[i], R;
+            unsigned sd = narrow ? sc->sdist8[i] : sc->sdist[i];
+            uint8_t reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sd;
+            int R0 = sd == UNREACHED ? 0 : (int)sd, R;
             size_t cnt = 0;
             ring_win wv;
             int kind = ring_find(L, c, p.x, p.y, R0, &R, &wv, runs, &cnt);
@@ -669,9 +675,11 @@ static void gen_free_planes(gen *g)
     db_free(g->NR);
     db_free(g->bg);
     db_free(g->sc.sdist);
+    db_free(g->sc.sdist8);
     db_free(g->sc.ring);
     g->ov = g->D = g->factor = g->bg = NULL;
     g->cdist = g->NR = g->sc.sdist = g->sc.ring = NULL;
+    g->sc.sdist8 = NULL;
     g->cap_n = 0;
 }
 
@@ -789,9 +797,10 @@ static int gen_alloc(db_ctx *ctx, gen *g)
         g->NR = db_plane_malloc(ctx, n, sizeof *g->NR);
         g->bg = db_plane_malloc(ctx, n, 1);
         g->sc.sdist = db_plane_malloc(ctx, n, sizeof *g->sc.sdist);
+        g->sc.sdist8 = db_plane_malloc(ctx, n, 1);
         g->sc.ring = db_plane_malloc(ctx, n, sizeof *g->sc.ring);
         if (!g->ov || !g->cdist || !g->D || !g->factor || !g->NR || !g->bg || !g->sc.sdist ||
-            !g->sc.ring)
+            !g->sc.sdist8 || !g->sc.ring)
             return DB_ENOMEM;
         g->cap_n = n;
     }
@@ -998,10 +1007,10 @@ enum { MARK = 0x80 }; /* in ov, beside INK | CONTOUR | SKEL */
 
 /* Whether background pixel i (D = dp, ring reach `reach`, chessboard
  * distance mdist to the nearest mark) takes NP from a merge gap. */
-static inline bool merging(int dp, int reach, uint16_t mdist)
+static inline bool merging(int dp, int reach, unsigned mdist)
 {
     int r = reach - dp;
-    return r > 0 && mdist <= r;
+    return r > 0 && (int)mdist <= r;
 }
 
 /* Pseudo-precision weights PW - 1 = D / NP, NP = min(Gc_sw, Gsw_bg), capped at 2 (Eq. 10-11).
@@ -1068,9 +1077,11 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     }
     /* pass 2: NP = the merge gap where a mark lies within (reach - D), else
      * the reach; "a mark in the clamped square of radius r" is "the
-     * chessboard distance to the nearest mark is at most r" */
-    uint16_t *mdist = g->cdist;
-    db_chebyshev_dt(g->ov, MARK, w, h, mdist);
+     * chessboard distance to the nearest mark is at most r"; r < 255, so
+     * the byte distances (saturating at 255) answer exactly (sdist8 is
+     * free again) */
+    uint8_t *mdist = g->sc.sdist8;
+    db_chebyshev_dt8(g->ov, MARK, w, h, mdist);
     /* the fast path: the final NR where it is used, all before pw (which
      * holds the raw values) is written */
     for (int k = 0; lazy && k < g->bgcc.n; k++) {

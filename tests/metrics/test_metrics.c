@@ -440,19 +440,22 @@ static void test_distance_transforms_match_brute_force(void **state)
     (void)state;
     uint64_t rng = tu_seed();
     for (int round = 0; round < 60; round++) {
-        /* widths past 16 reach the 8-lane row scans of the chessboard pass */
+        /* widths past 16 (32) reach the 8-lane (16-lane) row scans of the
+         * chessboard passes */
         int w = tu_rand_range(&rng, 1, 41), h = tu_rand_range(&rng, 1, 19);
         size_t n = (size_t)w * h;
-        uint8_t *m = calloc(n, 1);
+        uint8_t *m = calloc(n, 1), *cd8 = malloc(n);
         uint16_t *cd = malloc(n * sizeof *cd), *vd = malloc(n * sizeof *vd);
-        double *ed = malloc(n * sizeof *ed);
+        uint64_t *ed = malloc(n * sizeof *ed);
         int64_t *scr = malloc(43 * sizeof *scr);
         int *iscr = malloc(43 * sizeof *iscr);
         int sparse = round % 3 == 0 ? 60 : 9; /* long empty runs too */
         for (size_t i = 0; i < n; i++)
             m[i] = tu_rand(&rng) % sparse == 0;
         db_chebyshev_dt(m, 1, w, h, cd);
+        bool exact8 = db_chebyshev_dt8(m, 1, w, h, cd8);
         bool any = db_euclid_dt2(m, w, h, vd, ed, scr, iscr);
+        assert_true(exact8 == any); /* distances < 41 never saturate */
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
                 int best = -1;
@@ -469,17 +472,42 @@ static void test_distance_transforms_match_brute_force(void **state)
                         }
                 size_t i = (size_t)y * w + x;
                 assert_int_equal(cd[i], best < 0 ? 0xFFFF : best);
+                assert_int_equal(cd8[i], best < 0 ? 0xFF : best);
                 assert_true(any == (best >= 0));
                 if (any)
-                    assert_true(fabs(ed[i] - be) < 1e-9);
+                    assert_true(ed[i] == (uint64_t)be);
             }
         free(m);
         free(cd);
+        free(cd8);
         free(vd);
         free(ed);
         free(scr);
         free(iscr);
     }
+}
+
+/* The byte chessboard distances saturate at 255 and say so; below, they
+ * equal the 16-bit ones. */
+static void test_chebyshev_bytes_saturate(void **state)
+{
+    (void)state;
+    enum { W = 300, H = 3 };
+    uint8_t m[W * H] = {0}, d8[W * H];
+    uint16_t d16[W * H];
+    m[W + 2] = 1; /* one feature: distances up to 297 along the rows */
+    assert_false(db_chebyshev_dt8(m, 1, W, H, d8));
+    db_chebyshev_dt(m, 1, W, H, d16);
+    for (int i = 0; i < W * H; i++)
+        assert_int_equal(d8[i], d16[i] < 255 ? d16[i] : 255);
+    assert_int_equal(d16[W - 1], 297);
+    m[W + 200] = 1; /* now every distance is below 255 */
+    assert_true(db_chebyshev_dt8(m, 1, W, H, d8));
+    assert_int_equal(d8[W - 1], 99);
+    assert_int_equal(d8[100], 98);
+    memset(m, 0, sizeof m); /* no feature: all saturated */
+    assert_false(db_chebyshev_dt8(m, 1, W, H, d8));
+    assert_int_equal(d8[0], 255);
 }
 
 /* Every field of two score sets is the same (bit for bit). */
@@ -660,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_mpm_by_hand),
         cmocka_unit_test(test_skeleton_pseudo_fmeasure),
         cmocka_unit_test(test_distance_transforms_match_brute_force),
+        cmocka_unit_test(test_chebyshev_bytes_saturate),
         cmocka_unit_test(test_labels_are_raster_ordered_8_connected),
         cmocka_unit_test(test_kept_workspace_scores_as_fresh),
         cmocka_unit_test(test_reports_have_rows_and_mean),

@@ -263,6 +263,18 @@ static inline void xy_next(xy_iter *t, uint32_t i)
     t->last = i;
 }
 
+/* The same walking the list backwards (i below the previous one). */
+static inline void xy_prev(xy_iter *t, uint32_t i)
+{
+    if (i + 1 == t->last && t->x > 0) {
+        t->x--;
+    } else {
+        t->y = (int)(i / t->w);
+        t->x = (int)(i - (uint32_t)t->y * t->w);
+    }
+    t->last = i;
+}
+
 /* Gives every component that thinning erased completely (Zhang-Suen deletes
  * a 2x2 block, and some round dots, in one sub-iteration) one skeleton pixel
  * back: its centroid rounded UP in both coordinates, ceil(mean x), ceil(mean
@@ -368,6 +380,7 @@ typedef struct medial_scratch {
     uint16_t *ring;  /* first-ring radius per pixel */
     ring_run *runs;       /* the runs of one ring: 2 * (w + h) */
     layer L;         /* bit planes allocated once (when fast) */
+    layer todo;      /* the fast cross-section's unwritten skeleton (planes only) */
 } medial_scratch;
 
 /* Points sc->L at the (m & bit) layer and packs its planes when fast. */
@@ -440,6 +453,126 @@ static uint16_t ring_max_area(const layer *L, const ring *r, const uint8_t *D,
     return (uint16_t)best;
 }
 
+/* The first ring of pixel i at (x, y) of component c, from the skeleton
+ * distance sd (a lower bound of its radius): radius into sc->ring
+ * (UNREACHED and RING_NONE where the box holds no skeleton), features in wv
+ * or runs as ring_find lists them, and in *reach the reach its
+ * cross-section writes carry (1 on a skeleton pixel off the contour, else
+ * the skeleton distance in a byte, as the reference keeps it). */
+static inline int first_ring(const uint8_t *m, medial_scratch *sc, const db_cc *c, uint32_t i,
+                             int x, int y, unsigned sd, uint8_t *reach, int *R, ring_win *wv,
+                             size_t *cnt)
+{
+    *reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sd;
+    int kind = ring_find(&sc->L, c, x, y, sd == UNREACHED ? 0 : (int)sd, R, wv, sc->runs, cnt);
+    sc->ring[i] = kind == RING_NONE ? UNREACHED : (uint16_t)*R;
+    return kind;
+}
+
+/* Cross-section, the reference: each pixel writes factor = D + (its reach
+ * covers D) on the skeleton pixels of its first ring; the component -> row
+ * -> column order decides the last writer. */
+static void cross_section_in_order(const uint8_t *D, const uint8_t *m, const db_ccset *s,
+                                   uint8_t *factor, medial_scratch *sc)
+{
+    xy_iter p = xy_start(sc->L.w);
+    for (int k = 0; k < s->n; k++) {
+        const db_cc *c = &s->cc[k];
+        for (size_t q = s->start[k]; q < s->start[k + 1]; q++) {
+            uint32_t i = s->order[q];
+            xy_next(&p, i);
+            if (!has_dist(D[i]))
+                continue;
+            size_t cnt = 0;
+            ring_win wv;
+            uint8_t reach;
+            int R, kind = first_ring(m, sc, c, i, p.x, p.y, sc->sdist[i], &reach, &R, &wv, &cnt);
+            if (kind == RING_WIN) {
+                for (int t = 0; t < 4; t++)
+                    for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
+                        uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
+                        factor[j] = (uint8_t)(D[j] + (reach >= D[j]));
+                    }
+            } else if (kind == RING_RUNS) {
+                for (size_t t = 0; t < cnt; t++)
+                    factor_run(factor, D, &sc->runs[t], reach);
+            }
+        }
+    }
+}
+
+/* Clears cell (x, y) in both bit planes of U. */
+static inline void plane_clear(const layer *U, int x, int y)
+{
+    U->rows[(size_t)y * U->rw + ((unsigned)x >> 6)] &= ~(1ull << (x & 63));
+    U->cols[(size_t)((unsigned)y >> 6) * U->w + x] &= ~(1ull << (y & 63));
+}
+
+/* The same writes, fast: the pixels visited last first, so the final
+ * writer of a skeleton pixel is the FIRST to reach it; the skeleton pixels
+ * not yet written are kept as bit planes (sc->todo, a copy of the feature
+ * planes) and each is written once and cleared, not written once per pixel
+ * whose ring crosses it (up to 2R + 1 times along a skeleton line). The
+ * factor writes read nothing the pass writes, so the order changes nothing
+ * else. Where the square of radius sd (the exact distance to the nearest
+ * skeleton pixel) lies inside the box, that is the first ring and needs no
+ * search: only its unwritten cells are read. */
+static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const db_ccset *s,
+                                     bool narrow, uint8_t *factor, medial_scratch *sc)
+{
+    const layer *L = &sc->L, *U = &sc->todo;
+    int w = L->w;
+    memcpy(U->rows, L->rows, (size_t)L->h * L->rw * sizeof *L->rows);
+    memcpy(U->cols, L->cols, (size_t)w * L->cw * sizeof *L->cols);
+    xy_iter p = xy_start(w);
+    for (int k = s->n - 1; k >= 0; k--) {
+        const db_cc *c = &s->cc[k];
+        for (size_t q = s->start[k + 1]; q > s->start[k]; q--) {
+            uint32_t i = s->order[q - 1];
+            xy_prev(&p, i);
+            if (!has_dist(D[i]))
+                continue;
+            size_t cnt = 0;
+            ring_win wv;
+            uint8_t reach;
+            unsigned sd = narrow ? sc->sdist8[i] : sc->sdist[i];
+            int R = (int)sd, x = p.x, y = p.y;
+            if (sd != UNREACHED && x - R >= c->x0 && x + R <= c->x1 && y - R >= c->y0 &&
+                y + R <= c->y1) {
+                reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sd;
+                sc->ring[i] = (uint16_t)R;
+            } else if (first_ring(m, sc, c, i, x, y, sd, &reach, &R, &wv, &cnt) == RING_NONE) {
+                continue;
+            }
+            ring r = ring_at(c, x, y, R);
+            if (ring_is_small(U, &r)) {
+                ring_windows(U, &r, &wv);
+                for (int t = 0; t < 4; t++)
+                    for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
+                        int b = __builtin_ctzll(v);
+                        uint32_t j = wv.base[t] + (uint32_t)b * wv.step[t];
+                        factor[j] = (uint8_t)(D[j] + (reach >= D[j]));
+                        /* segments: top and bottom rows from xlo, then the
+                         * left and right columns from ylo + 1 */
+                        if (t < 2)
+                            plane_clear(U, r.xlo + b, t ? r.yhi : r.ylo);
+                        else
+                            plane_clear(U, t == 2 ? r.xlo : r.xhi, r.ylo + 1 + b);
+                    }
+                continue;
+            }
+            cnt = ring_list(U, &r, sc->runs);
+            for (size_t t = 0; t < cnt; t++) {
+                const ring_run *rn = &sc->runs[t];
+                factor_run(factor, D, rn, reach);
+                int cy = (int)(rn->at / (uint32_t)w), cx = (int)(rn->at - (uint32_t)cy * (uint32_t)w);
+                for (uint32_t u = 0; u < rn->len; u++)
+                    plane_clear(U, rn->step == 1 ? cx + (int)u : cx, rn->step == 1 ? cy : cy + (int)u);
+            }
+        }
+    }
+}
+
 /* Normalisation type I (Eq. 3), first half: from D and the skeleton (SKEL
  * bit of m), the per-skeleton medial factor, and each pixel's first-ring
  * radius (sc->ring; UNREACHED where its box holds no skeleton). */
@@ -453,44 +586,14 @@ static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s,
     if (!narrow)
         db_chebyshev_dt(m, SKEL, w, h, sc->sdist);
     const layer *L = layer_use(sc, m, SKEL);
-    ring_run *runs = sc->runs;
     for (size_t i = 0; i < n; i++)
         factor[i] = (m[i] & SKEL) ? 1 : 0;
-    /* cross-section: each pixel writes the skeleton pixels on its first ring;
-     * the component -> row -> column order decides the last writer */
-    xy_iter p = xy_start(w);
-    for (int k = 0; k < s->n; k++) {
-        const db_cc *c = &s->cc[k];
-        for (size_t q = s->start[k]; q < s->start[k + 1]; q++) {
-            uint32_t i = s->order[q];
-            xy_next(&p, i);
-            if (!has_dist(D[i]))
-                continue;
-            unsigned sd = narrow ? sc->sdist8[i] : sc->sdist[i];
-            uint8_t reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sd;
-            int R0 = sd == UNREACHED ? 0 : (int)sd, R;
-            size_t cnt = 0;
-            ring_win wv;
-            int kind = ring_find(L, c, p.x, p.y, R0, &R, &wv, runs, &cnt);
-            if (kind == RING_NONE) {
-                sc->ring[i] = UNREACHED;
-                continue;
-            }
-            sc->ring[i] = (uint16_t)R;
-            if (kind == RING_WIN) {
-                for (int t = 0; t < 4; t++)
-                    for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
-                        uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
-                        factor[j] = (uint8_t)(D[j] + (reach >= D[j]));
-                    }
-                continue;
-            }
-            for (size_t t = 0; t < cnt; t++)
-                factor_run(factor, D, &runs[t], reach);
-        }
-    }
+    if (L->bits)
+        cross_section_last_first(D, m, s, narrow, factor, sc);
+    else
+        cross_section_in_order(D, m, s, factor, sc);
     /* end points inherit their neighbour's factor + 1 */
-    p = xy_start(w);
+    xy_iter p = xy_start(w);
     for (size_t q = 0; q < np; q++) {
         uint32_t i = s->order[q];
         if (!(m[i] & SKEL))
@@ -654,7 +757,8 @@ typedef struct db_weights_work {
     layer Lc;          /* the text contour layer (CONTOUR of ov) the background's
                         * stroke-reach rings search, beside sc.L (its skeleton) */
     uint32_t *stack;   /* nr_final's */
-    size_t cap_n, cap_runs, cap_rows, cap_cols, cap_rows_c, cap_cols_c, cap_stack;
+    size_t cap_n, cap_runs, cap_rows, cap_cols, cap_rows_c, cap_cols_c, cap_rows_d, cap_cols_d;
+    size_t cap_stack;
     /* the ground-truth mask; the scoring scratch (db_weights_score_bufs):
      * result mask, and planes of its own when the generator's are absent */
     uint8_t *gmask, *rmask, *s8;
@@ -691,6 +795,8 @@ void db_weights_work_free(gen *g)
     db_free(g->sc.runs);
     db_free(g->sc.L.rows);
     db_free(g->sc.L.cols);
+    db_free(g->sc.todo.rows);
+    db_free(g->sc.todo.cols);
     db_free(g->Lc.rows);
     db_free(g->Lc.cols);
     db_free(g->stack);
@@ -811,8 +917,9 @@ static int gen_alloc(db_ctx *ctx, gen *g)
     memset(g->D, 0, n);
     memset(g->bg, 0, n);
     DB_TRY(layer_size(ctx, &g->sc.L, g->w, g->h, &g->cap_rows, &g->cap_cols));
-    g->Lc.bits = g->sc.L.bits;
+    g->Lc.bits = g->sc.todo.bits = g->sc.L.bits;
     DB_TRY(layer_size(ctx, &g->Lc, g->w, g->h, &g->cap_rows_c, &g->cap_cols_c));
+    DB_TRY(layer_size(ctx, &g->sc.todo, g->w, g->h, &g->cap_rows_d, &g->cap_cols_d));
     return 0;
 }
 

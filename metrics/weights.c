@@ -1135,10 +1135,12 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     /* background components (no label plane needed) and skeleton (the
      * frame is never skeleton seed) */
     DB_TRY(db_cc_label(ctx, g->ov, 0, w, h, false, &g->bgcc));
-    for (int y = 1; y < h - 1; y++)
-        for (int x = 1; x < w - 1; x++)
-            if (!g->ov[(size_t)y * w + x])
-                g->bg[(size_t)y * w + x] = SKEL;
+    for (int y = 1; y < h - 1; y++) {
+        const uint8_t *ov = g->ov + (size_t)y * w;
+        uint8_t *bg = g->bg + (size_t)y * w;
+        for (int x = 1; x < w - 1; x++) /* bg is clear: a select, vectorises */
+            bg[x] = ov[x] ? 0 : SKEL;
+    }
     DB_TRY(thin(ctx, g, g->bg));
     ensure_seeds(g->bg, &g->bgcc, w);
     ridge_adjust(g->D, g->bg, &g->bgcc, w, h);

@@ -757,8 +757,9 @@ typedef struct db_weights_work {
     layer Lc;          /* the text contour layer (CONTOUR of ov) the background's
                         * stroke-reach rings search, beside sc.L (its skeleton) */
     uint32_t *stack;   /* nr_final's */
+    uint8_t *stroke8;  /* STROKE8 of each text label (index 0 unused) */
     size_t cap_n, cap_runs, cap_rows, cap_cols, cap_rows_c, cap_cols_c, cap_rows_d, cap_cols_d;
-    size_t cap_stack;
+    size_t cap_stack, cap_stroke8;
     /* the ground-truth mask; the scoring scratch (db_weights_score_bufs):
      * result mask, and planes of its own when the generator's are absent */
     uint8_t *gmask, *rmask, *s8;
@@ -800,6 +801,7 @@ void db_weights_work_free(gen *g)
     db_free(g->Lc.rows);
     db_free(g->Lc.cols);
     db_free(g->stack);
+    db_free(g->stroke8);
     db_ccset_free(&g->fg);
     db_ccset_free(&g->bgcc);
     db_thin_work_free(&g->thin);
@@ -1029,7 +1031,7 @@ static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int x
         for (int t = 0; t < 4; t++)
             for (uint64_t v = wv.bits[t] & ~(wv.bits[t] << 1); v; v &= v - 1) {
                 uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
-                int lab = g->fg.labels[j], sw = STROKE8(g, lab);
+                int lab = g->fg.labels[j], sw = g->stroke8[lab];
                 best = sw > best ? sw : best;
                 if (first < 0)
                     first = lab;
@@ -1041,7 +1043,7 @@ static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int x
     }
     int first = g->fg.labels[runs[0].at];
     for (size_t t = 0; t < cnt; t++) {
-        int lab = g->fg.labels[runs[t].at], sw = STROKE8(g, lab);
+        int lab = g->fg.labels[runs[t].at], sw = g->stroke8[lab];
         best = sw > best ? sw : best;
         if (lab != first)
             *adjacent = true;
@@ -1150,9 +1152,16 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     /* the fast path's NR: raw values kept in pw, free until the end */
     nr_lazy z = {g->D, g->factor, g->bg, g->sc.ring, (uint16_t *)pw, g->NR, &g->sc.L,
                  g->sc.runs, w, h, &g->stack, &g->cap_stack};
-    int smax = 0; /* the widest stroke: no reach is larger */
-    for (int k = 0; k < g->fg.n; k++)
-        smax = STROKE8(g, k + 1) > smax ? STROKE8(g, k + 1) : smax;
+    /* the stroke widths by label, packed (the merge rings read them per
+     * feature run), and the widest: no reach is larger */
+    if (!(g->stroke8 = regrow(ctx, g->stroke8, &g->cap_stroke8, (size_t)g->fg.n + 1, 1)))
+        return DB_ENOMEM;
+    int smax = 0;
+    g->stroke8[0] = 0;
+    for (int k = 0; k < g->fg.n; k++) {
+        g->stroke8[k + 1] = (uint8_t)STROKE8(g, k + 1);
+        smax = g->stroke8[k + 1] > smax ? g->stroke8[k + 1] : smax;
+    }
     /* pass 1: the reach of each pixel's ring over the text contour, and the
      * merge marks (where it meets two text components) */
     uint16_t *reach_of = g->sc.sdist;

@@ -40,7 +40,9 @@ int db_metrics_compute_kept(db_ctx *ctx, const db_image *gt, const db_image *res
     db_mask g = {0}, r = {0};
     if (!rc)
         rc = db_weights_score_bufs(ctx, k, gt->width, gt->height, &b);
-    if (!rc)
+    if (!rc && m.weights_generated) /* the generator has just read gt into b.gt */
+        g = (db_mask){gt->width, gt->height, b.gt};
+    else if (!rc)
         rc = db_mask_fill(ctx, gt, true, "metrics: ground truth", b.gt, &g);
     if (!rc)
         rc = db_mask_fill(ctx, result, false, "metrics: result", b.res, &r);

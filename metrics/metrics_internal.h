@@ -45,9 +45,11 @@ void db_weights_work_free(struct db_weights_work *work);
 
 struct db_thin_work;
 /* The scratch of one scoring (eval.c), w*h elements each, kept in a
- * db_weights' work from pair to pair: the two text masks, a byte plane and
- * a 16-bit plane (borrowed from the generator's planes when it has run at
- * this size: they are free once the maps are written), thinning buffers. */
+ * db_weights' work from pair to pair: the two text masks (gt still holds
+ * the mask of the ground truth that db_weights_generate last read into
+ * keep), a byte plane and a 16-bit plane (borrowed from the generator's
+ * planes when it has run at this size: they are free once the maps are
+ * written), thinning buffers. */
 typedef struct db_score_bufs {
     uint8_t *gt, *res;
     uint8_t *plane8;

@@ -138,11 +138,10 @@ void db_ccset_free(db_ccset *s);
 /* Buffers of the thinnings, kept between calls (work may also be NULL: then
  * temporary ones are used). Zero-initialise; free with db_thin_work_free. */
 typedef struct db_thin_work {
-    uint8_t *plane;     /* MATLAB thinning: the layer with a zero frame, (w + 2) * (h + 2) */
-    uint32_t *list[3];  /* work lists */
-    uint64_t *words[3]; /* Zhang-Suen + Lee-Chen: packed plane, its copy, deletion masks */
-    uint8_t *pend;      /* and its per-word "test me" bits, one bitmap per rule */
-    size_t cap_plane, cap[3], cap_words[3], cap_pend;
+    uint64_t *words[3]; /* packed plane, its copy, deletion masks */
+    uint32_t *dead;     /* the words of one sub-iteration's deletions */
+    uint8_t *pend;      /* per-word "test me" bits, one bitmap per rule */
+    size_t cap_words[3], cap_dead, cap_pend;
 } db_thin_work;
 void db_thin_work_free(db_thin_work *work);
 
@@ -155,7 +154,8 @@ void db_thin_work_free(db_thin_work *work);
  * ...; saturating) that deleted it, 0 for the others. */
 int db_thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when,
                      db_thin_work *work);
-/* MATLAB bwmorph(BW, 'thin', Inf) (Lam, Lee, Suen 1992): m is 0/1, in place. */
+/* MATLAB bwmorph(BW, 'thin', Inf) (Lam, Lee, Suen 1992): m is 0/1, in place;
+ * the same packed-row machinery, 64 decisions at a time. */
 int db_thin_matlab(db_ctx *ctx, uint8_t *m, int w, int h, db_thin_work *work);
 /* The specification both thinnings are tested against: every sub-iteration
  * decides on the whole image, then deletes (slow). lee_chen: Zhang-Suen then

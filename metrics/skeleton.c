@@ -327,192 +327,69 @@ static bool lam_lee_suen_deletes(unsigned a, int sub)
 static const uint64_t lee_chen_delete[4] = {0x20f0000020d06020ull, 0x0a5aa0aa5b59a0aaull,
                                             0xa0a0000020a02020ull, 0x4850a0215b5b2020ull};
 
-typedef struct u32vec {
-    uint32_t *v;
-    size_t n, cap;
-} u32vec;
-
-static int vec_push(db_ctx *ctx, u32vec *a, uint32_t x)
-{
-    DB_TRY(db_room_for_one(ctx, &a->v, &a->cap, a->n, sizeof *a->v, 1024));
-    a->v[a->n++] = x;
-    return 0;
-}
-
-/* The thinning work plane: the layer copied into a (w + 2) x (h + 2) byte
- * plane with a zero frame, so every pixel has 8 readable neighbours (no
- * border tests, no index division in the hot loops). Byte bits: ON = the
- * layer, PEND1 / PEND2 = "test me" for the two sub-iteration rules. */
-enum { ON = 1, PEND1 = 2, PEND2 = 4 };
-
-typedef struct tplane {
-    int W, H; /* padded size */
-    uint8_t *p;
-} tplane;
-
 void db_thin_work_free(db_thin_work *work)
 {
     if (!work)
         return;
-    db_free(work->plane);
-    for (int k = 0; k < 3; k++)
-        db_free(work->list[k]);
+    db_free(work->dead);
     for (int k = 0; k < 3; k++)
         db_free(work->words[k]);
     db_free(work->pend);
     memset(work, 0, sizeof *work);
 }
 
-static int tplane_load(db_ctx *ctx, const uint8_t *m, uint8_t bit, int w, int h,
-                       db_thin_work *work, tplane *t)
-{
-    t->W = w + 2;
-    t->H = h + 2;
-    size_t np = (size_t)t->W * t->H;
-    DB_TRY(grow(ctx, &work->plane, &work->cap_plane, np, 1, true));
-    t->p = work->plane;
-    memset(t->p, 0, (size_t)t->W);
-    memset(t->p + (size_t)(t->H - 1) * t->W, 0, (size_t)t->W);
-    for (int y = 0; y < h; y++) {
-        const uint8_t *src = m + (size_t)y * w;
-        uint8_t *dst = t->p + (size_t)(y + 1) * t->W + 1;
-        dst[-1] = dst[w] = 0;
-        for (int x = 0; x < w; x++)
-            dst[x] = (src[x] & bit) ? ON : 0;
-    }
-    return 0;
-}
-
-/* Writes the result back into the `bit` layer of m. */
-static void tplane_store(const tplane *t, uint8_t *m, uint8_t bit, int w, int h)
-{
-    for (int y = 0; y < h; y++) {
-        const uint8_t *src = t->p + (size_t)(y + 1) * t->W + 1;
-        uint8_t *dst = m + (size_t)y * w;
-        for (int x = 0; x < w; x++)
-            dst[x] = (src[x] & ON) ? (uint8_t)(dst[x] | bit) : (uint8_t)(dst[x] & ~bit);
-    }
-}
-
-/* 8-neighbour code (bit 0 = N, 1 = NE, 2 = E, 3 = SE, 4 = S, 5 = SW,
- * 6 = W, 7 = NW) of padded index i. */
-static inline unsigned tcode(const uint8_t *p, size_t W, size_t i)
-{
-    const uint8_t *d = p + i;
-    return (unsigned)(d[-W] & ON) | (unsigned)(d[-W + 1] & ON) << 1 | (unsigned)(d[1] & ON) << 2 |
-           (unsigned)(d[W + 1] & ON) << 3 | (unsigned)(d[W] & ON) << 4 |
-           (unsigned)(d[W - 1] & ON) << 5 | (unsigned)(d[-1] & ON) << 6 |
-           (unsigned)(d[-W - 1] & ON) << 7;
-}
-
-/* Parallel two-sub-iteration thinning to a fixed point. Only boundary pixels
- * can ever be deleted (an interior pixel has 8 set neighbours), and a pixel
- * that survived a rule keeps surviving it until a neighbour changes. So each
- * pixel carries two "test me" bits (one per sub-iteration rule), set on the
- * initial boundary and on the neighbours of every deletion, cleared when it
- * survives that rule; a sub-iteration tests only the listed pixels with its
- * bit. Deletions of a sub-iteration are applied together, so the result equals
- * the full-image parallel algorithm, in time linear in the deletions (the
- * background of a page needs hundreds of sub-iterations). */
-static int thin_parallel(db_ctx *ctx, tplane *t, const uint8_t del1[256], const uint8_t del2[256],
-                         db_thin_work *work)
-{
-    uint8_t *p = t->p;
-    size_t W = (size_t)t->W;
-    u32vec front = {work->list[0], 0, work->cap[0]}, dead = {work->list[1], 0, work->cap[1]},
-           next = {work->list[2], 0, work->cap[2]};
-    int rc = 0;
-    for (int y = 1; y < t->H - 1 && !rc; y++)
-        for (size_t i = (size_t)y * W + 1, e = i + W - 2; i < e && !rc; i++)
-            if ((p[i] & ON) && tcode(p, W, i) != 0xFF) {
-                p[i] |= PEND1 | PEND2;
-                rc = vec_push(ctx, &front, (uint32_t)i);
-            }
-    bool changed = true;
-    while (changed && !rc) {
-        changed = false;
-        for (int sub = 1; sub <= 2 && !rc; sub++) {
-            const uint8_t *del = sub == 1 ? del1 : del2;
-            uint8_t rb = sub == 1 ? PEND1 : PEND2;
-            dead.n = 0;
-            for (size_t k = 0; k < front.n && !rc; k++) {
-                uint32_t i = front.v[k];
-                if ((p[i] & (ON | rb)) != (ON | rb))
-                    continue;
-                if (del[tcode(p, W, i)])
-                    rc = vec_push(ctx, &dead, i);
-                else
-                    p[i] &= (uint8_t)~rb;
-            }
-            if (rc)
-                break;
-            changed |= dead.n > 0;
-            for (size_t k = 0; k < dead.n; k++)
-                p[dead.v[k]] = 0;
-            next.n = 0;
-            for (size_t k = 0; k < front.n && !rc; k++)
-                if ((p[front.v[k]] & ON) && (p[front.v[k]] & (PEND1 | PEND2)))
-                    rc = vec_push(ctx, &next, front.v[k]);
-            static const int off[8][2] = {{-1, -1}, {-1, 0}, {-1, 1}, {0, -1},
-                                          {0, 1},   {1, -1}, {1, 0},  {1, 1}};
-            for (size_t k = 0; k < dead.n && !rc; k++)
-                for (int d = 0; d < 8; d++) {
-                    size_t j = dead.v[k] + (ptrdiff_t)off[d][0] * (ptrdiff_t)W + off[d][1];
-                    if (!(p[j] & ON))
-                        continue; /* also the zero frame */
-                    if (!(p[j] & (PEND1 | PEND2)) && !rc)
-                        rc = vec_push(ctx, &next, (uint32_t)j);
-                    p[j] |= PEND1 | PEND2;
-                }
-            u32vec tmp = front;
-            front = next;
-            next = tmp;
-        }
-    }
-    work->list[0] = front.v;
-    work->cap[0] = front.cap;
-    work->list[1] = dead.v;
-    work->cap[1] = dead.cap;
-    work->list[2] = next.v;
-    work->cap[2] = next.cap;
-    return rc;
-}
-
-/* ---- Zhang-Suen + Lee-Chen on packed rows ----
+/* ---- both thinnings on packed rows ----
  * The layer is packed 64 pixels to a word (bit k of word 1 + c of a row
  * is column 64c + k), with a zero word left and right of each row and a
  * zero row above and below, so every word has 8 readable neighbour words
  * (no border tests, no index division); bits past the width stay 0. A
- * Zhang-Suen sub-iteration decides 64 pixels at once: the eight
- * neighbour masks come from shifts of the three rows' words, and the rule
- * (2 <= B <= 6, exactly one 0->1 transition, the two corner products) is
- * a few dozen logic operations. As in thin_parallel, only words that may
- * change are visited: each word carries one "test me" flag per rule, set
- * at the start and on the words holding a neighbour of a deleted pixel, cleared when the
- * word survives that rule; decisions are made for all listed words before
- * any deletion is applied, so the result is the full-image parallel
- * algorithm. The Lee-Chen pass then walks the remaining pixels in raster
- * order, deleting in place, on the packed plane. Only deleted pixels are
- * written back to the byte layer. */
+ * sub-iteration decides 64 pixels at once: the eight neighbour masks come
+ * from shifts of the three rows' words, and the rule (Zhang-Suen: 2 <= B
+ * <= 6, exactly one 0->1 transition, two corner products; Lam-Lee-Suen:
+ * crossing number 1, 2 <= min(n1, n2) <= 3, one corner condition) is a few
+ * dozen logic operations. Only words that may change are visited: a pixel
+ * that survived a rule keeps surviving it until a neighbour changes, so
+ * each word carries one "test me" flag per rule, set at the start and on
+ * the words holding a neighbour of a deleted pixel, cleared when the word
+ * survives that rule; decisions are made for all listed words before any
+ * deletion is applied, so the result is the full-image parallel algorithm,
+ * in time linear in the words that change. For Zhang-Suen, the Lee-Chen
+ * pass then walks the remaining pixels in raster order, deleting in place,
+ * on the packed plane. Only deleted pixels are written back to the byte
+ * layer. */
 typedef struct pplane {
     size_t RW;        /* words per row: (w + 63) / 64 + 2 */
     int w, h;         /* image size; plane rows 0..h+1 */
     uint64_t *p;      /* (h + 2) * RW words */
 } pplane;
 
-/* The 64 deletion decisions of plane word wi for sub-iteration sub. */
-static inline uint64_t zs_word(const pplane *P, size_t wi, int sub)
+/* The eight neighbour masks of plane word wi, clockwise from north: n[0]
+ * = N, n[1] = NE, n[2] = E, n[3] = SE, n[4] = S, n[5] = SW, n[6] = W,
+ * n[7] = NW (bit k of n[d] = the neighbour d of the word's pixel k). */
+static inline void word_neighbours(const pplane *P, size_t wi, uint64_t n[8])
 {
     const uint64_t *mid = P->p + wi, *up = mid - P->RW, *dn = mid + P->RW;
-    uint64_t cur = mid[0];
+    uint64_t cur = mid[0], ul = up[-1], u = up[0], ur = up[1], ml = mid[-1], mr = mid[1];
+    uint64_t dl = dn[-1], d = dn[0], dr = dn[1];
+    n[0] = u;
+    n[1] = (u >> 1) | (ur << 63);
+    n[2] = (cur >> 1) | (mr << 63);
+    n[3] = (d >> 1) | (dr << 63);
+    n[4] = d;
+    n[5] = (d << 1) | (dl >> 63);
+    n[6] = (cur << 1) | (ml >> 63);
+    n[7] = (u << 1) | (ul >> 63);
+}
+
+/* Zhang-Suen: the 64 deletion decisions of word wi for sub-iteration sub. */
+static inline uint64_t zs_word(const pplane *P, size_t wi, int sub)
+{
+    uint64_t cur = P->p[wi];
     if (!cur)
         return 0;
-    uint64_t ul = up[-1], u = up[0], ur = up[1], ml = mid[-1], mr = mid[1];
-    uint64_t dl = dn[-1], d = dn[0], dr = dn[1];
-    uint64_t p2 = u, p3 = (u >> 1) | (ur << 63), p4 = (cur >> 1) | (mr << 63);
-    uint64_t p5 = (d >> 1) | (dr << 63), p6 = d, p7 = (d << 1) | (dl >> 63);
-    uint64_t p8 = (cur << 1) | (ml >> 63), p9 = (u << 1) | (ul >> 63);
-    const uint64_t nb[9] = {p2, p3, p4, p5, p6, p7, p8, p9, p2};
+    uint64_t nb[9];
+    word_neighbours(P, wi, nb);
+    nb[8] = nb[0];
     /* ones >= 2 and zeros >= 2 (B in 2..6); transitions: exactly one */
     uint64_t o1 = 0, o2 = 0, z1 = 0, z2 = 0, t1 = 0, t2 = 0;
     for (int k = 0; k < 8; k++) {
@@ -524,12 +401,48 @@ static inline uint64_t zs_word(const pplane *P, size_t wi, int sub)
         t2 |= t1 & t;
         t1 |= t;
     }
+    uint64_t p2 = nb[0], p4 = nb[2], p6 = nb[4], p8 = nb[6];
     uint64_t keep_corner = sub == 1 ? (p2 & p4 & p6) | (p4 & p6 & p8)
                                     : (p2 & p4 & p8) | (p2 & p6 & p8);
     return cur & o2 & z2 & t1 & ~t2 & ~keep_corner;
 }
 
-/* 8-neighbour code (bit 0 = N ... 7 = NW, as tcode) of column x in plane row r. */
+/* Lam-Lee-Suen (MATLAB's 'thin'): the same for its rules. Their x1..x8 run
+ * counter-clockwise from east: x1 = E, x2 = NE, x3 = N, x4 = NW, x5 = W,
+ * x6 = SW, x7 = S, x8 = SE (x9 = x1). */
+static inline uint64_t lls_word(const pplane *P, size_t wi, int sub)
+{
+    uint64_t cur = P->p[wi];
+    if (!cur)
+        return 0;
+    uint64_t nb[8], x[10];
+    word_neighbours(P, wi, nb);
+    static const int from[8] = {2, 1, 0, 7, 6, 5, 4, 3}; /* x(k+1) = nb[from[k]] */
+    for (int k = 0; k < 8; k++)
+        x[k + 1] = nb[from[k]];
+    x[9] = x[1];
+    /* crossing number X_H: exactly one of b_i = !x(2i-1) & (x(2i) | x(2i+1));
+     * n1, n2: how many of x(2k-1) | x(2k), of x(2k) | x(2k+1), k = 1..4:
+     * min(n1, n2) in 2..3 = both at least 2, not both 4 */
+    uint64_t b1 = 0, b2 = 0, c1 = 0, c2 = 0, c4 = ~0ull, d1 = 0, d2 = 0, d4 = ~0ull;
+    for (int i = 1; i <= 4; i++) {
+        uint64_t b = ~x[2 * i - 1] & (x[2 * i] | x[2 * i + 1]);
+        uint64_t c = x[2 * i - 1] | x[2 * i], d = x[2 * i] | x[2 * i + 1];
+        b2 |= b1 & b;
+        b1 |= b;
+        c2 |= c1 & c;
+        c1 |= c;
+        c4 &= c;
+        d2 |= d1 & d;
+        d1 |= d;
+        d4 &= d;
+    }
+    uint64_t corner = sub == 1 ? (x[2] | x[3] | ~x[8]) & x[1] : (x[6] | x[7] | ~x[4]) & x[5];
+    return cur & b1 & ~b2 & c2 & d2 & ~(c4 & d4) & ~corner;
+}
+
+/* 8-neighbour code (bit 0 = N, 1 = NE, 2 = E, 3 = SE, 4 = S, 5 = SW, 6 = W,
+ * 7 = NW) of column x in plane row r. */
 static inline unsigned pcode(const pplane *P, size_t r, int x)
 {
     const uint64_t *row = P->p + r * P->RW + 1;
@@ -542,8 +455,9 @@ static inline unsigned pcode(const pplane *P, size_t r, int x)
 #undef PBIT
 }
 
-static int thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when,
-                         db_thin_work *work)
+/* Thins the bit layer of m: Zhang-Suen then Lee-Chen (zs), or Lam-Lee-Suen. */
+static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when,
+                       db_thin_work *work, bool zs)
 {
     pplane P = {.RW = ((size_t)w + 63) / 64 + 2, .w = w, .h = h};
     size_t nw = P.RW * ((size_t)h + 2), nb = (nw + 63) / 64;
@@ -551,14 +465,14 @@ static int thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uin
     DB_TRY(grow(ctx, &work->words[1], &work->cap_words[1], nw, sizeof(uint64_t), false));
     DB_TRY(grow(ctx, &work->words[2], &work->cap_words[2], nw, sizeof(uint64_t), false));
     DB_TRY(grow(ctx, &work->pend, &work->cap_pend, 2 * nb * sizeof(uint64_t), 1, false));
-    DB_TRY(grow(ctx, &work->list[1], &work->cap[1], nw, sizeof(uint32_t), false));
+    DB_TRY(grow(ctx, &work->dead, &work->cap_dead, nw, sizeof(uint32_t), false));
     P.p = work->words[0];
     uint64_t *orig = work->words[1], *dels = work->words[2];
     /* the "test me" flags: bit wi of pend[0 .. nb) for the first rule, of
      * pend[nb .. 2nb) for the second; scanned in raster order, so the
      * words a sub-iteration visits are read in memory order */
     uint64_t *pend = (uint64_t *)(void *)work->pend;
-    uint32_t *dead = work->list[1];
+    uint32_t *dead = work->dead;
     memset(P.p, 0, nw * sizeof *P.p);
     memset(pend, 0, 2 * nb * sizeof *pend);
     if (when)
@@ -586,7 +500,7 @@ static int thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uin
                 for (uint64_t v = pb[b]; v; v &= v - 1) {
                     int k = __builtin_ctzll(v);
                     uint32_t wi = (uint32_t)(b * 64 + (size_t)k);
-                    uint64_t del = zs_word(&P, wi, sub);
+                    uint64_t del = zs ? zs_word(&P, wi, sub) : lls_word(&P, wi, sub);
                     if (del) {
                         dels[ndead] = del;
                         dead[ndead++] = wi;
@@ -627,7 +541,7 @@ static int thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uin
      * A word is read when the pass reaches it: its later bits are still as
      * they were (only visited pixels are deleted), so its bits are the
      * pixels the pass visits there, in raster order. */
-    for (bool removed = true; removed;) {
+    for (bool removed = zs; removed;) {
         removed = false;
         for (int y = 0; y < h; y++) {
             uint64_t *row = P.p + (size_t)(y + 1) * P.RW + 1;
@@ -658,26 +572,15 @@ int db_thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_
                      db_thin_work *work)
 {
     db_thin_work own = {0};
-    int rc = thin_lee_chen(ctx, m, bit, w, h, when, work ? work : &own);
+    int rc = thin_packed(ctx, m, bit, w, h, when, work ? work : &own, true);
     db_thin_work_free(&own);
     return rc;
 }
 
 int db_thin_matlab(db_ctx *ctx, uint8_t *m, int w, int h, db_thin_work *work)
 {
-    uint8_t del1[256], del2[256];
-    for (unsigned a = 0; a < 256; a++) {
-        del1[a] = lam_lee_suen_deletes(a, 1);
-        del2[a] = lam_lee_suen_deletes(a, 2);
-    }
     db_thin_work own = {0};
-    db_thin_work *wk = work ? work : &own;
-    tplane t;
-    int rc = tplane_load(ctx, m, 1, w, h, wk, &t);
-    if (!rc)
-        rc = thin_parallel(ctx, &t, del1, del2, wk);
-    if (!rc)
-        tplane_store(&t, m, 1, w, h);
+    int rc = thin_packed(ctx, m, 1, w, h, NULL, work ? work : &own, false);
     db_thin_work_free(&own);
     return rc;
 }
@@ -685,7 +588,7 @@ int db_thin_matlab(db_ctx *ctx, uint8_t *m, int w, int h, db_thin_work *work)
 /* ---- reference thinning: the definitions, one full-image pass per step ---- */
 
 /* 8-neighbour code of (x, y) in the `bit` layer (bit 0 = N ... 7 = NW, as
- * tcode); out-of-image neighbours read 0. */
+ * pcode); out-of-image neighbours read 0. */
 static unsigned ref_code(const uint8_t *m, uint8_t bit, int w, int h, int x, int y)
 {
     static const int dx[8] = {0, 1, 1, 1, 0, -1, -1, -1};

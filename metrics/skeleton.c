@@ -698,40 +698,33 @@ static inline uint8_t inc8(uint8_t d)
  * cells j on its near side (j <= i for dir > 0, j >= i else) of v[j] +
  * |i - j|, and of carry + (its distance to the previous cell), saturating:
  * the sequential d[x] = min(d[x], d[x -/+ 1] + 1) on a whole vector, in
- * log2(cells) shift steps. */
-static inline __m128i scan16(__m128i v, uint16_t carry, int dir)
-{
-    const __m128i none = _mm_set1_epi8(-1), c = _mm_set1_epi16((short)carry);
-    if (dir > 0) {
-        STEP_UP(v, VMIN16, VSAT16, _mm_set1_epi16, 1, 2);
-        STEP_UP(v, VMIN16, VSAT16, _mm_set1_epi16, 2, 2);
-        STEP_UP(v, VMIN16, VSAT16, _mm_set1_epi16, 4, 2);
-        return VMIN16(v, VSAT16(c, _mm_setr_epi16(1, 2, 3, 4, 5, 6, 7, 8)));
+ * shift steps of 1, 2, 4 and 8 cells (for 8 cells of 16 bits the last step
+ * shifts everything out: none + 8 changes nothing). UP and DN: the carry's
+ * distances to the cells, left to right. */
+#define CHEB_SCAN(SUF, T, VMIN, VSAT, SET1, BYTES, UP, DN)                                     \
+    static inline __m128i scan##SUF(__m128i v, T carry, int dir)                                \
+    {                                                                                           \
+        const __m128i none = _mm_set1_epi8(-1), c = SET1((T)carry);                             \
+        if (dir > 0) {                                                                          \
+            STEP_UP(v, VMIN, VSAT, SET1, 1, BYTES);                                             \
+            STEP_UP(v, VMIN, VSAT, SET1, 2, BYTES);                                             \
+            STEP_UP(v, VMIN, VSAT, SET1, 4, BYTES);                                             \
+            STEP_UP(v, VMIN, VSAT, SET1, 8, BYTES);                                             \
+            return VMIN(v, VSAT(c, UP));                                                        \
+        }                                                                                       \
+        STEP_DN(v, VMIN, VSAT, SET1, 1, BYTES);                                                 \
+        STEP_DN(v, VMIN, VSAT, SET1, 2, BYTES);                                                 \
+        STEP_DN(v, VMIN, VSAT, SET1, 4, BYTES);                                                 \
+        STEP_DN(v, VMIN, VSAT, SET1, 8, BYTES);                                                 \
+        return VMIN(v, VSAT(c, DN));                                                            \
     }
-    STEP_DN(v, VMIN16, VSAT16, _mm_set1_epi16, 1, 2);
-    STEP_DN(v, VMIN16, VSAT16, _mm_set1_epi16, 2, 2);
-    STEP_DN(v, VMIN16, VSAT16, _mm_set1_epi16, 4, 2);
-    return VMIN16(v, VSAT16(c, _mm_setr_epi16(8, 7, 6, 5, 4, 3, 2, 1)));
-}
-
-static inline __m128i scan8(__m128i v, uint8_t carry, int dir)
-{
-    const __m128i none = _mm_set1_epi8(-1), c = _mm_set1_epi8((char)carry);
-    if (dir > 0) {
-        STEP_UP(v, VMIN8, VSAT8, _mm_set1_epi8, 1, 1);
-        STEP_UP(v, VMIN8, VSAT8, _mm_set1_epi8, 2, 1);
-        STEP_UP(v, VMIN8, VSAT8, _mm_set1_epi8, 4, 1);
-        STEP_UP(v, VMIN8, VSAT8, _mm_set1_epi8, 8, 1);
-        return VMIN8(v, VSAT8(c, _mm_setr_epi8(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-                                                15, 16)));
-    }
-    STEP_DN(v, VMIN8, VSAT8, _mm_set1_epi8, 1, 1);
-    STEP_DN(v, VMIN8, VSAT8, _mm_set1_epi8, 2, 1);
-    STEP_DN(v, VMIN8, VSAT8, _mm_set1_epi8, 4, 1);
-    STEP_DN(v, VMIN8, VSAT8, _mm_set1_epi8, 8, 1);
-    return VMIN8(v, VSAT8(c, _mm_setr_epi8(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
-                                            1)));
-}
+#define SET1_16(v) _mm_set1_epi16((short)(v))
+#define SET1_8(v) _mm_set1_epi8((char)(v))
+CHEB_SCAN(16, uint16_t, VMIN16, VSAT16, SET1_16, 2, _mm_setr_epi16(1, 2, 3, 4, 5, 6, 7, 8),
+          _mm_setr_epi16(8, 7, 6, 5, 4, 3, 2, 1))
+CHEB_SCAN(8, uint8_t, VMIN8, VSAT8, SET1_8, 1,
+          _mm_setr_epi8(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16),
+          _mm_setr_epi8(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1))
 #define HAVE_CHEB_VECTORS 1
 #else
 #define HAVE_CHEB_VECTORS 0
@@ -787,8 +780,8 @@ static inline __m128i scan8(__m128i v, uint8_t carry, int dir)
 #define CHEB_ROW_SCAN(SCAN, at, carry, dir)                                                    \
     _mm_storeu_si128((__m128i *)(d + (at)),                                                     \
                      SCAN(_mm_loadu_si128((const __m128i *)(d + (at))), (carry), (dir)))
-CHEB_ROW(16, uint16_t, 0xFFFF, VMIN16, VSAT16, _mm_set1_epi16, scan16)
-CHEB_ROW(8, uint8_t, 0xFF, VMIN8, VSAT8, _mm_set1_epi8, scan8)
+CHEB_ROW(16, uint16_t, 0xFFFF, VMIN16, VSAT16, SET1_16, scan16)
+CHEB_ROW(8, uint8_t, 0xFF, VMIN8, VSAT8, SET1_8, scan8)
 #else
 #define CHEB_ROW_PREV(T, VMIN, VSAT, SET1) (void)0
 #define CHEB_ROW_SCAN(SCAN, at, carry, dir) (void)0
@@ -796,35 +789,35 @@ CHEB_ROW(16, uint16_t, 0xFFFF, _, _, _, _)
 CHEB_ROW(8, uint8_t, 0xFF, _, _, _, _)
 #endif
 
+/* The two raster passes over the whole image, for cells of type T. */
+#define CHEB_DT(SUF, T, NONE)                                                                  \
+    static void cheb_dt##SUF(const uint8_t *m, uint8_t bit, int w, int h, T *dist)              \
+    {                                                                                           \
+        for (int y = 0; y < h; y++) {                                                           \
+            const uint8_t *mr = m + (size_t)y * w;                                              \
+            T *d = dist + (size_t)y * w;                                                        \
+            for (int x = 0; x < w; x++)                                                         \
+                d[x] = (mr[x] & bit) ? 0 : NONE;                                                \
+            cheb_row##SUF(d, y > 0 ? d - w : NULL, w, 1);                                       \
+        }                                                                                       \
+        for (int y = h - 1; y >= 0; y--)                                                        \
+            cheb_row##SUF(dist + (size_t)y * w, y < h - 1 ? dist + (size_t)(y + 1) * w : NULL, \
+                          w, -1);                                                               \
+    }
+CHEB_DT(16, uint16_t, 0xFFFF)
+CHEB_DT(8, uint8_t, 0xFF)
+
 void db_chebyshev_dt(const uint8_t *m, uint8_t bit, int w, int h, uint16_t *dist)
 {
-    for (int y = 0; y < h; y++) {
-        const uint8_t *mr = m + (size_t)y * w;
-        uint16_t *d = dist + (size_t)y * w;
-        for (int x = 0; x < w; x++)
-            d[x] = (mr[x] & bit) ? 0 : 0xFFFF;
-        cheb_row16(d, y > 0 ? d - w : NULL, w, 1);
-    }
-    for (int y = h - 1; y >= 0; y--)
-        cheb_row16(dist + (size_t)y * w, y < h - 1 ? dist + (size_t)(y + 1) * w : NULL, w, -1);
+    cheb_dt16(m, bit, w, h, dist);
 }
 
 bool db_chebyshev_dt8(const uint8_t *m, uint8_t bit, int w, int h, uint8_t *dist)
 {
-    for (int y = 0; y < h; y++) {
-        const uint8_t *mr = m + (size_t)y * w;
-        uint8_t *d = dist + (size_t)y * w;
-        for (int x = 0; x < w; x++)
-            d[x] = (mr[x] & bit) ? 0 : 0xFF;
-        cheb_row8(d, y > 0 ? d - w : NULL, w, 1);
-    }
+    cheb_dt8(m, bit, w, h, dist);
     uint8_t most = 0; /* the largest distance: 0xFF when any saturated */
-    for (int y = h - 1; y >= 0; y--) {
-        uint8_t *d = dist + (size_t)y * w;
-        cheb_row8(d, y < h - 1 ? d + w : NULL, w, -1);
-        for (int x = 0; x < w; x++) /* vectorises (max, no branch) */
-            most = d[x] > most ? d[x] : most;
-    }
+    for (size_t i = 0, n = (size_t)w * h; i < n; i++) /* vectorises (max, no branch) */
+        most = dist[i] > most ? dist[i] : most;
     return most < 0xFF;
 }
 

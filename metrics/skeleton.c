@@ -886,14 +886,25 @@ void db_euclid_dt2_row(const uint16_t *vd, int w, uint64_t *dist2, int64_t *scra
             dist2[x] = DB_EDT_NONE;
         return;
     }
-    int last = k;
-    k = 0;
-    for (int q = 0; q < w; q++) {
-        /* next parabola once its meeting point with this one lies before q */
-        while (k < last && F[k + 1] - F[k] < 2 * (int64_t)q * (v[k + 1] - v[k]))
-            k++;
-        int64_t dq = q - v[k];
-        dist2[q] = (uint64_t)(dq * dq + F[k] - (int64_t)v[k] * v[k]);
+    /* Parabola k is the lowest from where it beats k - 1 to where k + 1
+     * beats it: k + 1 is below k from the first q with F[k + 1] - F[k] <
+     * 2q (v[k + 1] - v[k]), i.e. floor((F[k + 1] - F[k]) / (2 (v[k + 1] -
+     * v[k]))) + 1; one division per parabola, then a plain fill per
+     * segment instead of a data-dependent branch per pixel. A segment that
+     * starts before q is empty (its parabola is never the lowest). */
+    int q = 0;
+    for (int j = 0; j <= k && q < w; j++) {
+        int end = w;
+        if (j < k) {
+            int64_t num = F[j + 1] - F[j], den = 2 * (int64_t)(v[j + 1] - v[j]);
+            int64_t fl = num >= 0 ? num / den : -((-num + den - 1) / den); /* floor */
+            end = fl + 1 < q ? q : fl + 1 > w ? w : (int)(fl + 1);
+        }
+        int64_t base = F[j] - (int64_t)v[j] * v[j];
+        for (; q < end; q++) {
+            int64_t dq = q - v[j];
+            dist2[q] = (uint64_t)(dq * dq + base);
+        }
     }
 }
 

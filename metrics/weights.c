@@ -565,9 +565,10 @@ static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const d
             for (size_t t = 0; t < cnt; t++) {
                 const ring_run *rn = &sc->runs[t];
                 factor_run(factor, D, rn, reach);
-                int cy = (int)(rn->at / (uint32_t)w), cx = (int)(rn->at - (uint32_t)cy * (uint32_t)w);
-                for (uint32_t u = 0; u < rn->len; u++)
-                    plane_clear(U, rn->step == 1 ? cx + (int)u : cx, rn->step == 1 ? cy : cy + (int)u);
+                int cy = (int)(rn->at / (uint32_t)w), cx = (int)(rn->at % (uint32_t)w);
+                bool along_row = rn->step == 1;
+                for (int u = 0; u < (int)rn->len; u++)
+                    plane_clear(U, along_row ? cx + u : cx, along_row ? cy : cy + u);
             }
         }
     }

@@ -380,7 +380,7 @@ typedef struct medial_scratch {
     uint16_t *ring;  /* first-ring radius per pixel */
     ring_run *runs;       /* the runs of one ring: 2 * (w + h) */
     layer L;         /* bit planes allocated once (when fast) */
-    layer todo;      /* the fast cross-section's unwritten skeleton (planes only) */
+    layer unwritten; /* the fast cross-section's skeleton not yet written (planes only) */
 } medial_scratch;
 
 /* Points sc->L at the (m & bit) layer and packs its planes when fast. */
@@ -510,7 +510,7 @@ static inline void plane_clear(const layer *U, int x, int y)
 
 /* The same writes, fast: the pixels visited last first, so the final
  * writer of a skeleton pixel is the FIRST to reach it; the skeleton pixels
- * not yet written are kept as bit planes (sc->todo, a copy of the feature
+ * not yet written are kept as bit planes (sc->unwritten, a copy of the feature
  * planes) and each is written once and cleared, not written once per pixel
  * whose ring crosses it (up to 2R + 1 times along a skeleton line). The
  * factor writes read nothing the pass writes, so the order changes nothing
@@ -520,7 +520,7 @@ static inline void plane_clear(const layer *U, int x, int y)
 static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const db_ccset *s,
                                      bool narrow, uint8_t *factor, medial_scratch *sc)
 {
-    const layer *L = &sc->L, *U = &sc->todo;
+    const layer *L = &sc->L, *U = &sc->unwritten;
     int w = L->w;
     memcpy(U->rows, L->rows, (size_t)L->h * L->rw * sizeof *L->rows);
     memcpy(U->cols, L->cols, (size_t)w * L->cw * sizeof *L->cols);
@@ -797,8 +797,8 @@ void db_weights_work_free(gen *g)
     db_free(g->sc.runs);
     db_free(g->sc.L.rows);
     db_free(g->sc.L.cols);
-    db_free(g->sc.todo.rows);
-    db_free(g->sc.todo.cols);
+    db_free(g->sc.unwritten.rows);
+    db_free(g->sc.unwritten.cols);
     db_free(g->Lc.rows);
     db_free(g->Lc.cols);
     db_free(g->stack);
@@ -920,9 +920,9 @@ static int gen_alloc(db_ctx *ctx, gen *g)
     memset(g->D, 0, n);
     memset(g->bg, 0, n);
     DB_TRY(layer_size(ctx, &g->sc.L, g->w, g->h, &g->cap_rows, &g->cap_cols));
-    g->Lc.bits = g->sc.todo.bits = g->sc.L.bits;
+    g->Lc.bits = g->sc.unwritten.bits = g->sc.L.bits;
     DB_TRY(layer_size(ctx, &g->Lc, g->w, g->h, &g->cap_rows_c, &g->cap_cols_c));
-    DB_TRY(layer_size(ctx, &g->sc.todo, g->w, g->h, &g->cap_rows_d, &g->cap_cols_d));
+    DB_TRY(layer_size(ctx, &g->sc.unwritten, g->w, g->h, &g->cap_rows_d, &g->cap_cols_d));
     return 0;
 }
 

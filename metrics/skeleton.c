@@ -746,7 +746,7 @@ CHEB_SCAN(8, uint8_t, VMIN8, VSAT8, SET1_8, 1,
             d[0] = min##SUF(d[0], inc##SUF(min##SUF(nb[0], w > 1 ? nb[1] : NONE)));             \
             int x = 1;                                                                          \
             for (; HAVE_CHEB_VECTORS && x + LANES <= w - 1; x += LANES)                         \
-                CHEB_ROW_PREV(T, VMIN, VSAT, SET1);                                             \
+                CHEB_ROW_PREV(VMIN, VSAT, SET1);                                             \
             for (; x < w - 1; x++)                                                              \
                 d[x] = min##SUF(d[x], inc##SUF(min##SUF(min##SUF(nb[x - 1], nb[x]), nb[x + 1]))); \
             if (w > 1)                                                                          \
@@ -768,7 +768,7 @@ CHEB_SCAN(8, uint8_t, VMIN8, VSAT8, SET1_8, 1,
     }
 #if HAVE_CHEB_VECTORS
 /* d[x ..] = min(d[x ..], min of the three cells above + 1) */
-#define CHEB_ROW_PREV(T, VMIN, VSAT, SET1)                                                     \
+#define CHEB_ROW_PREV(VMIN, VSAT, SET1)                                                     \
     do {                                                                                        \
         __m128i a = _mm_loadu_si128((const __m128i *)(nb + x - 1));                             \
         __m128i b = _mm_loadu_si128((const __m128i *)(nb + x));                                 \
@@ -783,7 +783,7 @@ CHEB_SCAN(8, uint8_t, VMIN8, VSAT8, SET1_8, 1,
 CHEB_ROW(16, uint16_t, 0xFFFF, VMIN16, VSAT16, SET1_16, scan16)
 CHEB_ROW(8, uint8_t, 0xFF, VMIN8, VSAT8, SET1_8, scan8)
 #else
-#define CHEB_ROW_PREV(T, VMIN, VSAT, SET1) (void)0
+#define CHEB_ROW_PREV(VMIN, VSAT, SET1) (void)0
 #define CHEB_ROW_SCAN(SCAN, at, carry, dir) (void)0
 CHEB_ROW(16, uint16_t, 0xFFFF, _, _, _, _)
 CHEB_ROW(8, uint8_t, 0xFF, _, _, _, _)

@@ -758,7 +758,8 @@ typedef struct db_weights_work {
     layer Lc;          /* the text contour layer (CONTOUR of ov) the background's
                         * stroke-reach rings search, beside sc.L (its skeleton) */
     uint32_t *stack;   /* nr_final's */
-    uint8_t *stroke8;  /* STROKE8 of each text label (index 0 unused) */
+    uint8_t *stroke8;  /* stroke width of each text label in a byte, as the
+                        * reference keeps it along the contour (index 0 unused) */
     size_t cap_n, cap_runs, cap_rows, cap_cols, cap_rows_c, cap_cols_c, cap_rows_d, cap_cols_d;
     size_t cap_stack, cap_stroke8;
     /* the ground-truth mask; the scoring scratch (db_weights_score_bufs):
@@ -1008,9 +1009,6 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
     return 0;
 }
 
-/* The stroke width of text component lab as the reference keeps it along
- * the contour (a byte) */
-#define STROKE8(g, lab) ((g)->fg.cc[(lab) - 1].stroke & 0xFF)
 
 /* Stroke-reach ring of a background pixel over the text contour (layer L):
  * the max stroke width there (*reach) and whether two text components meet. */
@@ -1160,7 +1158,7 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     int smax = 0;
     g->stroke8[0] = 0;
     for (int k = 0; k < g->fg.n; k++) {
-        g->stroke8[k + 1] = (uint8_t)STROKE8(g, k + 1);
+        g->stroke8[k + 1] = (uint8_t)(g->fg.cc[k].stroke & 0xFF);
         smax = g->stroke8[k + 1] > smax ? g->stroke8[k + 1] : smax;
     }
     /* pass 1: the reach of each pixel's ring over the text contour, and the

@@ -338,57 +338,77 @@ void db_thin_work_free(db_thin_work *work)
     memset(work, 0, sizeof *work);
 }
 
-/* ---- both thinnings on packed rows ----
- * The layer is packed 64 pixels to a word (bit k of word 1 + c of a row
- * is column 64c + k), with a zero word left and right of each row and a
- * zero row above and below, so every word has 8 readable neighbour words
- * (no border tests, no index division); bits past the width stay 0. A
- * sub-iteration decides 64 pixels at once: the eight neighbour masks come
- * from shifts of the three rows' words, and the rule (Zhang-Suen: 2 <= B
- * <= 6, exactly one 0->1 transition, two corner products; Lam-Lee-Suen:
- * crossing number 1, 2 <= min(n1, n2) <= 3, one corner condition) is a few
- * dozen logic operations. Only words that may change are visited: a pixel
- * that survived a rule keeps surviving it until a neighbour changes, so
- * each word carries one "test me" flag per rule, set at the start and on
- * the words holding a neighbour of a deleted pixel, cleared when the word
- * survives that rule; decisions are made for all listed words before any
- * deletion is applied, so the result is the full-image parallel algorithm,
- * in time linear in the words that change. For Zhang-Suen, the Lee-Chen
- * pass then walks the remaining pixels in raster order, deleting in place,
- * on the packed plane. Only deleted pixels are written back to the byte
- * layer. */
-typedef struct pplane {
-    size_t RW;        /* words per row: (w + 63) / 64 + 2 */
-    int w, h;         /* image size; plane rows 0..h+1 */
-    uint64_t *p;      /* (h + 2) * RW words */
-} pplane;
+/* ---- both thinnings on 8x8 tiles ----
+ * The layer is packed as 8x8 tiles, one 64-bit word each (bit 8r + c =
+ * row r, column c of the tile), with a ring of zero tiles around the image,
+ * so every tile has 8 readable neighbour tiles (no border tests); bits past
+ * the width or height stay 0. A sub-iteration decides 64 pixels at once:
+ * the eight neighbour masks come from shifts of the 3x3 tiles, and the rule
+ * (Zhang-Suen: 2 <= B <= 6, exactly one 0->1 transition, two corner
+ * products; Lam-Lee-Suen: crossing number 1, 2 <= min(n1, n2) <= 3, one
+ * corner condition) is a few dozen logic operations. Only tiles that may
+ * change are visited: a pixel that survived a rule keeps surviving it until
+ * a neighbour changes, so each tile carries one "test me" flag per rule, set
+ * at the start and on the tiles holding a neighbour of a deleted pixel,
+ * cleared when the tile survives that rule; decisions are made for all
+ * listed tiles before any deletion is applied, so the result is the
+ * full-image parallel algorithm, in time linear in the tiles that change.
+ * Square tiles, not 64-pixel rows: a front of deletions moving sideways
+ * (the gaps between glyphs) costs a row word per pixel deleted, a tile per
+ * eight. For Zhang-Suen, the Lee-Chen pass then walks the remaining pixels
+ * in raster order, deleting in place, on the tiles. Only deleted pixels are
+ * written back to the byte layer. */
+typedef struct tplane {
+    size_t TW;   /* tiles per tile row: (w + 7) / 8 + 2 */
+    int w, h;    /* image size; tile rows 0 .. (h + 7) / 8 + 1 */
+    uint64_t *t; /* TW * tile rows words */
+} tplane;
 
-/* The eight neighbour masks of plane word wi, clockwise from north: n[0]
- * = N, n[1] = NE, n[2] = E, n[3] = SE, n[4] = S, n[5] = SW, n[6] = W,
- * n[7] = NW (bit k of n[d] = the neighbour d of the word's pixel k). */
-static inline void word_neighbours(const pplane *P, size_t wi, uint64_t n[8])
+#define TILE_COL0 0x0101010101010101ull
+#define TILE_COL7 0x8080808080808080ull
+
+/* a's pixels moved one column left (each gets its east neighbour's bit),
+ * column 7 from right's column 0; and one column right */
+static inline uint64_t from_east(uint64_t a, uint64_t right)
 {
-    const uint64_t *mid = P->p + wi, *up = mid - P->RW, *dn = mid + P->RW;
-    uint64_t cur = mid[0], ul = up[-1], u = up[0], ur = up[1], ml = mid[-1], mr = mid[1];
-    uint64_t dl = dn[-1], d = dn[0], dr = dn[1];
-    n[0] = u;
-    n[1] = (u >> 1) | (ur << 63);
-    n[2] = (cur >> 1) | (mr << 63);
-    n[3] = (d >> 1) | (dr << 63);
-    n[4] = d;
-    n[5] = (d << 1) | (dl >> 63);
-    n[6] = (cur << 1) | (ml >> 63);
-    n[7] = (u << 1) | (ul >> 63);
+    return ((a >> 1) & ~TILE_COL7) | ((right & TILE_COL0) << 7);
 }
 
-/* Zhang-Suen: the 64 deletion decisions of word wi for sub-iteration sub. */
-static inline uint64_t zs_word(const pplane *P, size_t wi, int sub)
+static inline uint64_t from_west(uint64_t a, uint64_t left)
 {
-    uint64_t cur = P->p[wi];
+    return ((a << 1) & ~TILE_COL0) | ((left & TILE_COL7) >> 7);
+}
+
+/* The eight neighbour masks of tile ti, clockwise from north: n[0] = N,
+ * n[1] = NE, n[2] = E, n[3] = SE, n[4] = S, n[5] = SW, n[6] = W, n[7] = NW
+ * (bit k of n[d] = the neighbour d of the tile's pixel k). */
+static inline void tile_neighbours(const tplane *P, size_t ti, uint64_t n[8])
+{
+    const uint64_t *mid = P->t + ti, *up = mid - P->TW, *dn = mid + P->TW;
+    uint64_t cur = mid[0], l = mid[-1], r = mid[1];
+    /* the north (south) neighbours of the tile and of those left and right */
+    uint64_t nc = (cur << 8) | (up[0] >> 56), nl = (l << 8) | (up[-1] >> 56),
+             nr = (r << 8) | (up[1] >> 56);
+    uint64_t sc = (cur >> 8) | (dn[0] << 56), sl = (l >> 8) | (dn[-1] << 56),
+             sr = (r >> 8) | (dn[1] << 56);
+    n[0] = nc;
+    n[1] = from_east(nc, nr);
+    n[2] = from_east(cur, r);
+    n[3] = from_east(sc, sr);
+    n[4] = sc;
+    n[5] = from_west(sc, sl);
+    n[6] = from_west(cur, l);
+    n[7] = from_west(nc, nl);
+}
+
+/* Zhang-Suen: the 64 deletion decisions of tile ti for sub-iteration sub. */
+static inline uint64_t zs_word(const tplane *P, size_t ti, int sub)
+{
+    uint64_t cur = P->t[ti];
     if (!cur)
         return 0;
     uint64_t nb[9];
-    word_neighbours(P, wi, nb);
+    tile_neighbours(P, ti, nb);
     nb[8] = nb[0];
     /* ones >= 2 and zeros >= 2 (B in 2..6); transitions: exactly one */
     uint64_t o1 = 0, o2 = 0, z1 = 0, z2 = 0, t1 = 0, t2 = 0;
@@ -410,13 +430,13 @@ static inline uint64_t zs_word(const pplane *P, size_t wi, int sub)
 /* Lam-Lee-Suen (MATLAB's 'thin'): the same for its rules. Their x1..x8 run
  * counter-clockwise from east: x1 = E, x2 = NE, x3 = N, x4 = NW, x5 = W,
  * x6 = SW, x7 = S, x8 = SE (x9 = x1). */
-static inline uint64_t lls_word(const pplane *P, size_t wi, int sub)
+static inline uint64_t lls_word(const tplane *P, size_t ti, int sub)
 {
-    uint64_t cur = P->p[wi];
+    uint64_t cur = P->t[ti];
     if (!cur)
         return 0;
     uint64_t nb[8], x[10];
-    word_neighbours(P, wi, nb);
+    tile_neighbours(P, ti, nb);
     static const int from[8] = {2, 1, 0, 7, 6, 5, 4, 3}; /* x(k+1) = nb[from[k]] */
     for (int k = 0; k < 8; k++)
         x[k + 1] = nb[from[k]];
@@ -442,54 +462,143 @@ static inline uint64_t lls_word(const pplane *P, size_t wi, int sub)
 }
 
 /* 8-neighbour code (bit 0 = N, 1 = NE, 2 = E, 3 = SE, 4 = S, 5 = SW, 6 = W,
- * 7 = NW) of column x in plane row r. */
-static inline unsigned pcode(const pplane *P, size_t r, int x)
+ * 7 = NW) of pixel (x, y); neighbours outside the image read the zero ring. */
+static inline unsigned pcode(const tplane *P, int x, int y)
 {
-    const uint64_t *row = P->p + r * P->RW + 1;
-    ptrdiff_t RW = (ptrdiff_t)P->RW;
-    /* x + dx = -1 reads bit 63 of the left pad word: 0 */
-#define PBIT(dr, dx)                                                                               \
-    ((unsigned)(row[(dr) * RW + ((x + (dx) + 64) >> 6) - 1] >> ((x + (dx)) & 63)) & 1u)
+#define PBIT(dy, dx)                                                                               \
+    ((unsigned)(P->t[(size_t)((y + (dy) + 8) >> 3) * P->TW + (size_t)((x + (dx) + 8) >> 3)] >>   \
+                (((y + (dy) + 8) & 7) * 8 + ((x + (dx) + 8) & 7))) &                              \
+     1u)
     return PBIT(-1, 0) | PBIT(-1, 1) << 1 | PBIT(0, 1) << 2 | PBIT(1, 1) << 3 | PBIT(1, 0) << 4 |
            PBIT(1, -1) << 5 | PBIT(0, -1) << 6 | PBIT(-1, -1) << 7;
 #undef PBIT
+}
+
+/* Runs body with (x, y) set to the pixel of each set bit of word v of tile ti. */
+#define FOR_TILE_BITS(P, ti, v, x, y, body)                                                        \
+    do {                                                                                           \
+        int ty_ = (int)((ti) / (P)->TW) - 1, tx_ = (int)((ti) % (P)->TW) - 1;                      \
+        for (uint64_t b_ = (v); b_; b_ &= b_ - 1) {                                                \
+            int k_ = __builtin_ctzll(b_), x = tx_ * 8 + (k_ & 7), y = ty_ * 8 + (k_ >> 3);          \
+            body;                                                                                  \
+        }                                                                                          \
+    } while (0)
+
+/* Table 1: sequential raster passes in place over the pixels left, to a
+ * fixed point. Only the tiles holding pixels are listed (in live: room
+ * for every tile). A tile row's byte is read when the pass reaches it: its
+ * later bits are still as they were (only visited pixels are deleted), so
+ * its bits are the pixels the pass visits there, in raster order. */
+static void lee_chen_passes(tplane *P, uint32_t *live)
+{
+    size_t nlive = 0, nw = P->TW * (((size_t)P->h + 7) / 8 + 2);
+    for (size_t ti = 0; ti < nw; ti++)
+        if (P->t[ti])
+            live[nlive++] = (uint32_t)ti;
+    for (bool removed = true; removed;) {
+        removed = false;
+        for (size_t a = 0, e; a < nlive; a = e) { /* the tiles of one tile row */
+            size_t trow = live[a] / P->TW;
+            for (e = a; e < nlive && live[e] / P->TW == trow; e++)
+                ;
+            int y0 = (int)(trow - 1) * 8, y1 = y0 + 8 < P->h ? y0 + 8 : P->h;
+            for (int y = y0; y < y1; y++) {
+                int sh = (y & 7) * 8;
+                for (size_t q = a; q < e; q++) {
+                    uint64_t *t = P->t + live[q];
+                    int x0 = (int)(live[q] - trow * P->TW - 1) * 8;
+                    for (unsigned v = (unsigned)(*t >> sh) & 0xFF; v; v &= v - 1) {
+                        int k = __builtin_ctz(v);
+                        unsigned c = pcode(P, x0 + k, y);
+                        if ((lee_chen_delete[c >> 6] >> (c & 63)) & 1) {
+                            *t &= ~(1ull << (sh + k));
+                            removed = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The eight bits of g as eight bytes, 0xFF where set (no carries: the
+ * nibble's copies are 7 bits apart, each 4 bits wide). */
+static inline uint64_t byte_mask8(unsigned g)
+{
+    uint64_t lo = ((g & 15u) * 0x00204081ull) & 0x01010101ull;
+    uint64_t hi = ((g >> 4) * 0x00204081ull) & 0x01010101ull;
+    return (lo | hi << 32) * 0xFF;
+}
+
+/* Clears `bit` in m where a pixel of orig is gone from P: a tile row at
+ * a time (eight image rows in cache), eight bytes per tile row byte. */
+static void write_back(const tplane *P, const uint64_t *orig, uint8_t *m, uint8_t bit)
+{
+    int w = P->w;
+    uint64_t clear = (uint64_t)bit * 0x0101010101010101ull;
+    for (int ty = 0; ty * 8 < P->h; ty++) {
+        size_t t0 = (size_t)(ty + 1) * P->TW + 1;
+        for (int tx = 0; tx * 8 < w; tx++) {
+            uint64_t gone = orig[t0 + tx] & ~P->t[t0 + tx];
+            for (int r = 0; gone; r++, gone >>= 8) {
+                unsigned g = (unsigned)gone & 0xFF;
+                if (!g)
+                    continue;
+                uint8_t *px = m + (size_t)(ty * 8 + r) * w + tx * 8;
+                if (tx * 8 + 8 <= w) {
+                    uint64_t v;
+                    memcpy(&v, px, 8);
+                    v &= ~(byte_mask8(g) & clear);
+                    memcpy(px, &v, 8);
+                } else {
+                    for (; g; g &= g - 1)
+                        px[__builtin_ctz(g)] &= (uint8_t)~bit;
+                }
+            }
+        }
+    }
 }
 
 /* Thins the bit layer of m: Zhang-Suen then Lee-Chen (zs), or Lam-Lee-Suen. */
 static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when,
                        db_thin_work *work, bool zs)
 {
-    pplane P = {.RW = ((size_t)w + 63) / 64 + 2, .w = w, .h = h};
-    size_t nw = P.RW * ((size_t)h + 2), nb = (nw + 63) / 64;
+    size_t TH = ((size_t)h + 7) / 8 + 2;
+    tplane P = {.TW = ((size_t)w + 7) / 8 + 2, .w = w, .h = h};
+    size_t nw = P.TW * TH, nb = (nw + 63) / 64;
     DB_TRY(grow(ctx, &work->words[0], &work->cap_words[0], nw, sizeof(uint64_t), false));
     DB_TRY(grow(ctx, &work->words[1], &work->cap_words[1], nw, sizeof(uint64_t), false));
     DB_TRY(grow(ctx, &work->words[2], &work->cap_words[2], nw, sizeof(uint64_t), false));
     DB_TRY(grow(ctx, &work->pend, &work->cap_pend, 2 * nb * sizeof(uint64_t), 1, false));
     DB_TRY(grow(ctx, &work->dead, &work->cap_dead, nw, sizeof(uint32_t), false));
-    P.p = work->words[0];
+    P.t = work->words[0];
     uint64_t *orig = work->words[1], *dels = work->words[2];
-    /* the "test me" flags: bit wi of pend[0 .. nb) for the first rule, of
+    /* the "test me" flags: bit ti of pend[0 .. nb) for the first rule, of
      * pend[nb .. 2nb) for the second; scanned in raster order, so the
-     * words a sub-iteration visits are read in memory order */
+     * tiles a sub-iteration visits are read in memory order */
     uint64_t *pend = (uint64_t *)(void *)work->pend;
     uint32_t *dead = work->dead;
-    memset(P.p, 0, nw * sizeof *P.p);
+    memset(P.t, 0, nw * sizeof *P.t);
     memset(pend, 0, 2 * nb * sizeof *pend);
     if (when)
         memset(when, 0, (size_t)w * h * sizeof *when);
+    /* a row packs 64 pixels to a word: its bytes are row y & 7 of 8 tiles */
     for (int y = 0; y < h; y++) {
         const uint8_t *src = m + (size_t)y * w;
-        size_t w0 = (size_t)(y + 1) * P.RW + 1;
+        uint64_t *trow = P.t + (size_t)((y >> 3) + 1) * P.TW + 1;
+        int sh = (y & 7) * 8;
         for (int x0 = 0; x0 < w; x0 += 64) {
-            size_t wi = w0 + (size_t)(x0 >> 6);
-            P.p[wi] = db_pack_bits64(src + x0, w - x0 < 64 ? w - x0 : 64, bit);
-            if (P.p[wi]) {
-                pend[wi >> 6] |= 1ull << (wi & 63);
-                pend[nb + (wi >> 6)] |= 1ull << (wi & 63);
-            }
+            uint64_t v = db_pack_bits64(src + x0, w - x0 < 64 ? w - x0 : 64, bit);
+            for (int k = 0; v; k++, v >>= 8)
+                trow[(x0 >> 3) + k] |= (v & 0xFF) << sh;
         }
     }
-    memcpy(orig, P.p, nw * sizeof *orig);
+    for (size_t ti = 0; ti < nw; ti++)
+        if (P.t[ti]) {
+            pend[ti >> 6] |= 1ull << (ti & 63);
+            pend[nb + (ti >> 6)] |= 1ull << (ti & 63);
+        }
+    memcpy(orig, P.t, nw * sizeof *orig);
     uint16_t step = 0;
     for (bool changed = true; changed;) {
         changed = false;
@@ -499,11 +608,11 @@ static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint1
             for (size_t b = 0; b < nb; b++)
                 for (uint64_t v = pb[b]; v; v &= v - 1) {
                     int k = __builtin_ctzll(v);
-                    uint32_t wi = (uint32_t)(b * 64 + (size_t)k);
-                    uint64_t del = zs ? zs_word(&P, wi, sub) : lls_word(&P, wi, sub);
+                    uint32_t ti = (uint32_t)(b * 64 + (size_t)k);
+                    uint64_t del = zs ? zs_word(&P, ti, sub) : lls_word(&P, ti, sub);
                     if (del) {
                         dels[ndead] = del;
-                        dead[ndead++] = wi;
+                        dead[ndead++] = ti;
                     } else {
                         pb[b] &= ~(1ull << k); /* survived this rule */
                     }
@@ -513,23 +622,22 @@ static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint1
                 step++;
             changed |= ndead > 0;
             for (size_t k = 0; k < ndead; k++) {
-                P.p[dead[k]] &= ~dels[k];
-                if (when) {
-                    size_t y = dead[k] / P.RW - 1, x0 = (dead[k] % P.RW - 1) * 64;
-                    for (uint64_t v = dels[k]; v; v &= v - 1)
-                        when[y * (size_t)w + x0 + (size_t)__builtin_ctzll(v)] = step;
-                }
+                P.t[dead[k]] &= ~dels[k];
+                if (when)
+                    FOR_TILE_BITS(&P, dead[k], dels[k], x, y, when[(size_t)y * w + x] = step);
             }
-            /* the words holding a neighbour of a deleted pixel are tested
-             * again by both rules: the word and those above and below it,
-             * and the words to its left (right) only when bit 0 (63) went
-             * (pad words and frame rows hold no pixel: never flagged) */
+            /* the tiles holding a neighbour of a deleted pixel are tested
+             * again by both rules: the tile, and each tile beside it that
+             * borders a deleted pixel (zero-ring tiles hold no pixel: never
+             * flagged) */
             for (size_t k = 0; k < ndead; k++) {
-                int dc0 = (dels[k] & 1) ? -1 : 0, dc1 = (dels[k] >> 63) ? 1 : 0;
-                for (int dr = -1; dr <= 1; dr++)
-                    for (int dc = dc0; dc <= dc1; dc++) {
-                        size_t j = dead[k] + (size_t)((ptrdiff_t)dr * (ptrdiff_t)P.RW + dc);
-                        if (P.p[j]) {
+                uint64_t d = dels[k];
+                int r0 = (d & 0xFFull) ? -1 : 0, r1 = (d >> 56) ? 1 : 0;
+                int c0 = (d & TILE_COL0) ? -1 : 0, c1 = (d & TILE_COL7) ? 1 : 0;
+                for (int dr = r0; dr <= r1; dr++)
+                    for (int dc = c0; dc <= c1; dc++) {
+                        size_t j = dead[k] + (size_t)((ptrdiff_t)dr * (ptrdiff_t)P.TW + dc);
+                        if (P.t[j]) {
                             pend[j >> 6] |= 1ull << (j & 63);
                             pend[nb + (j >> 6)] |= 1ull << (j & 63);
                         }
@@ -537,34 +645,9 @@ static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint1
             }
         }
     }
-    /* Table 1: sequential raster passes in place over the remaining pixels.
-     * A word is read when the pass reaches it: its later bits are still as
-     * they were (only visited pixels are deleted), so its bits are the
-     * pixels the pass visits there, in raster order. */
-    for (bool removed = zs; removed;) {
-        removed = false;
-        for (int y = 0; y < h; y++) {
-            uint64_t *row = P.p + (size_t)(y + 1) * P.RW + 1;
-            for (size_t c = 0; c + 2 < P.RW; c++)
-                for (uint64_t v = row[c]; v; v &= v - 1) {
-                    int k = __builtin_ctzll(v), x = (int)(c * 64) + k;
-                    unsigned a = pcode(&P, (size_t)y + 1, x);
-                    if ((lee_chen_delete[a >> 6] >> (a & 63)) & 1) {
-                        row[c] &= ~(1ull << k);
-                        removed = true;
-                    }
-                }
-        }
-    }
-    /* write back: clear the layer bit where a pixel was deleted */
-    for (size_t wi = P.RW; wi < nw - P.RW; wi++) {
-        uint64_t gone = orig[wi] & ~P.p[wi];
-        if (!gone)
-            continue;
-        uint8_t *row = m + (wi / P.RW - 1) * (size_t)w + (wi % P.RW - 1) * 64;
-        for (; gone; gone &= gone - 1)
-            row[__builtin_ctzll(gone)] &= (uint8_t)~bit;
-    }
+    if (zs)
+        lee_chen_passes(&P, dead);
+    write_back(&P, orig, m, bit);
     return 0;
 }
 

@@ -361,6 +361,23 @@ static int end_point_factor(const uint8_t *factor, const uint8_t *m, int col, in
     return count == 1 ? last : -1;
 }
 
+/* An end point's factor: its one skeleton neighbour's + 1. */
+static inline void end_point_update(uint8_t *factor, const uint8_t *m, int x, int y, int w, int h)
+{
+    int v = end_point_factor(factor, m, x, y, w, h);
+    if (v > 0)
+        factor[(size_t)y * w + x] = (uint8_t)(v + 1);
+}
+
+/* Whether the (bit-plane) layer L has a feature in column 0 or 1. */
+static bool skeleton_in_first_columns(const layer *L)
+{
+    for (int y = 0; y < L->h; y++)
+        if (L->rows[(size_t)y * L->rw] & 3)
+            return true;
+    return false;
+}
+
 /* NR propagation test: all four clamped 4-neighbours have NR set and the
  * centre differs from every one of them. */
 static bool propagates(const uint16_t *NR, int col, int row, int w, int h)
@@ -546,7 +563,8 @@ static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const d
             }
             ring r = ring_at(c, x, y, R);
             if (ring_is_small(U, &r)) {
-                ring_windows(U, &r, &wv);
+                if (!ring_windows(U, &r, &wv))
+                    continue; /* most pixels: every cell already written */
                 for (int t = 0; t < 4; t++)
                     for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
                         int b = __builtin_ctzll(v);
@@ -593,16 +611,25 @@ static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s,
         cross_section_last_first(D, m, s, narrow, factor, sc);
     else
         cross_section_in_order(D, m, s, factor, sc);
-    /* end points inherit their neighbour's factor + 1 */
+    /* end points inherit their neighbour's factor + 1, in place, so one end
+     * point may read another: a neighbour, which lies in its component, where
+     * component order is raster order, or the quirk's cell in column 0 or 1
+     * (end_point_factor), of any component. Without skeleton there the fast
+     * path walks the skeleton's bit rows in raster order. */
+    if (L->bits && !skeleton_in_first_columns(L)) {
+        for (int y = 0; y < h; y++)
+            for (size_t c = 0; c < L->rw; c++)
+                for (uint64_t v = L->rows[(size_t)y * L->rw + c]; v; v &= v - 1)
+                    end_point_update(factor, m, (int)(c * 64) + __builtin_ctzll(v), y, w, h);
+        return;
+    }
     xy_iter p = xy_start(w);
     for (size_t q = 0; q < np; q++) {
         uint32_t i = s->order[q];
         if (!(m[i] & SKEL))
             continue;
         xy_next(&p, i);
-        int v = end_point_factor(factor, m, p.x, p.y, w, h);
-        if (v > 0)
-            factor[i] = (uint8_t)(v + 1);
+        end_point_update(factor, m, p.x, p.y, w, h);
     }
 }
 

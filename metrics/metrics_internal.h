@@ -106,22 +106,31 @@ typedef struct db_cc {
     int stroke;
 } db_cc;
 
+/* A run of the labelled class: columns x0..x1 of row y, and its component
+ * (label). */
+typedef struct db_ccrun {
+    int32_t y, x0, x1;
+    uint32_t lab;
+} db_ccrun;
+
 /* A labelling: labels[i] in 1..n (0 = not part of the labelled class;
  * only when asked for);
  * components are numbered in raster order of their first pixel (as the
  * reference two-pass union-find labelling does). order lists every labelled
  * pixel index, component by component, each in raster order: order[start[k]]
- * .. order[start[k+1]-1] are component k+1's pixels. */
+ * .. order[start[k+1]-1] are component k+1's pixels. runs lists the same
+ * pixels in raster order, as row runs with their label (for passes whose
+ * order does not matter). */
 typedef struct db_ccset {
     int n;
     db_cc *cc;        /* cc[k] is label k + 1 */
     int32_t *labels;  /* w*h */
     uint32_t *order;  /* number of labelled pixels */
     uint32_t *start;  /* n + 1 */
-    /* scratch (the runs of the class, row by row; union-find parents and
-     * final numbers per run), and every buffer's capacity (elements), kept
-     * for reuse */
-    struct db_ccrun *runs;
+    db_ccrun *runs;   /* nruns */
+    size_t nruns;
+    /* scratch (union-find parents and final numbers per run), and every
+     * buffer's capacity (elements), kept for reuse */
     uint32_t *parent, *aux;
     size_t cap_labels, cap_order, cap_start, cap_cc, cap_parent, cap_aux, cap_runs;
 } db_ccset;

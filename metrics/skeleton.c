@@ -146,13 +146,6 @@ static int grow(db_ctx *ctx, void *buf, size_t *cap, size_t need, size_t elem, b
     return 0;
 }
 
-/* A run of the labelled class: columns x0..x1 of row y, and (once
- * numbered) its component. */
-typedef struct db_ccrun {
-    int32_t y, x0, x1;
-    uint32_t lab;
-} db_ccrun;
-
 /* Appends the runs of (row[x] == value) of row y to s->runs[*nr...],
  * growing the buffer (doubling) as needed. */
 static int row_runs(db_ctx *ctx, const uint8_t *row, uint8_t value, int w, int y, db_ccset *s,
@@ -181,6 +174,7 @@ int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool
                 db_ccset *out)
 {
     out->n = 0;
+    out->nruns = 0;
     size_t n = (size_t)w * (size_t)h, nr = 0;
     if (with_labels)
         DB_TRY(grow(ctx, &out->labels, &out->cap_labels, n, sizeof *out->labels, true));
@@ -274,6 +268,7 @@ int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool
         pos[r->lab - 1] += (uint32_t)len;
     }
     out->n = ncc;
+    out->nruns = nr;
     return 0;
 }
 

@@ -1196,17 +1196,17 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     g->Lc.bit = CONTOUR;
     if (L->bits)
         layer_pack(&g->Lc);
-    xy_iter p = xy_start(w);
-    for (int k = 0; k < g->bgcc.n; k++) {
-        const db_cc *c = &g->bgcc.cc[k];
-        for (size_t q = g->bgcc.start[k]; q < g->bgcc.start[k + 1]; q++) {
-            uint32_t i = g->bgcc.order[q];
-            xy_next(&p, i);
+    /* (this pass and the next, in any order: by runs, in raster order) */
+    for (size_t r = 0; r < g->bgcc.nruns; r++) {
+        const db_ccrun *run = &g->bgcc.runs[r];
+        const db_cc *c = &g->bgcc.cc[run->lab - 1];
+        for (int x = run->x0; x <= run->x1; x++) {
+            uint32_t i = (uint32_t)run->y * (uint32_t)w + (uint32_t)x;
             if (!has_dist(g->D[i]))
                 continue;
             int reach, nr;
             bool adjacent;
-            if ((lazy && g->D[i] > smax) || !merge_ring(g, L, c, i, p.x, p.y, &reach, &adjacent)) {
+            if ((lazy && g->D[i] > smax) || !merge_ring(g, L, c, i, x, run->y, &reach, &adjacent)) {
                 reach_of[i] = UNREACHED;
                 continue;
             }
@@ -1228,26 +1228,24 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     db_chebyshev_dt8(g->ov, MARK, w, h, mdist);
     /* the fast path: the final NR where it is used, all before pw (which
      * holds the raw values) is written */
-    for (int k = 0; lazy && k < g->bgcc.n; k++) {
-        const db_cc *c = &g->bgcc.cc[k];
-        for (size_t q = g->bgcc.start[k]; q < g->bgcc.start[k + 1]; q++) {
-            uint32_t i = g->bgcc.order[q];
+    for (size_t r = 0; lazy && r < g->bgcc.nruns; r++) {
+        const db_ccrun *run = &g->bgcc.runs[r];
+        const db_cc *c = &g->bgcc.cc[run->lab - 1];
+        size_t i0 = (size_t)run->y * w;
+        for (size_t i = i0 + run->x0; i <= i0 + run->x1; i++)
             if (has_dist(g->D[i]) && reach_of[i] != UNREACHED && g->D[i] <= reach_of[i] &&
-                merging(g->D[i], reach_of[i], mdist[i]) && nr_final(ctx, &z, c, i) < 0)
+                merging(g->D[i], reach_of[i], mdist[i]) && nr_final(ctx, &z, c, (uint32_t)i) < 0)
                 return DB_ENOMEM;
-        }
     }
-    /* PW - 1 = D / NP where NP > 0, capped at 2; 0 elsewhere. NP is NR as a
-     * radius (NR accumulates an area), in a byte. */
-    memset(pw, 0, n * sizeof *pw);
-    size_t nb = g->bgcc.start[g->bgcc.n];
-    for (size_t q = 0; q < nb; q++) {
-        uint32_t i = g->bgcc.order[q];
-        if (!has_dist(g->D[i]) || reach_of[i] == UNREACHED)
+    /* PW - 1 = D / NP where NP > 0, capped at 2; 0 elsewhere (the text has
+     * no distance). NP is NR as a radius (NR accumulates an area), in a
+     * byte. */
+    for (size_t i = 0; i < n; i++) {
+        int dp = g->D[i], reach = has_dist(g->D[i]) ? reach_of[i] : UNREACHED;
+        if (reach == UNREACHED || dp > reach) {
+            pw[i] = 0.0f;
             continue;
-        int reach = reach_of[i], dp = g->D[i];
-        if (dp > reach)
-            continue;
+        }
         int np = merging(dp, reach, mdist[i]) ? g->isqrt[g->NR[i]] : reach;
         unsigned npf = (np < reach ? np : reach) & 0xFF;
         pw[i] = g->quot2[dp * 256 + npf];

@@ -554,14 +554,16 @@ static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const d
             uint8_t reach;
             unsigned sd = narrow ? sc->sdist8[i] : sc->sdist[i];
             int R = (int)sd, x = p.x, y = p.y;
-            if (sd != UNREACHED && x - R >= c->x0 && x + R <= c->x1 && y - R >= c->y0 &&
-                y + R <= c->y1) {
+            ring r = {x - R, x + R, y - R, y + R, false}; /* unclamped */
+            if (sd != UNREACHED && r.xlo >= c->x0 && r.xhi <= c->x1 && r.ylo >= c->y0 &&
+                r.yhi <= c->y1) {
                 reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sd;
                 sc->ring[i] = (uint16_t)R;
             } else if (first_ring(m, sc, c, i, x, y, sd, &reach, &R, &wv, &cnt) == RING_NONE) {
                 continue;
+            } else {
+                r = ring_at(c, x, y, R);
             }
-            ring r = ring_at(c, x, y, R);
             if (ring_is_small(U, &r)) {
                 if (!ring_windows(U, &r, &wv))
                     continue; /* most pixels: every cell already written */

@@ -116,19 +116,19 @@ typedef struct db_ccrun {
 /* A labelling: labels[i] in 1..n (0 = not part of the labelled class;
  * only when asked for);
  * components are numbered in raster order of their first pixel (as the
- * reference two-pass union-find labelling does). order lists every labelled
- * pixel index, component by component, each in raster order: order[start[k]]
- * .. order[start[k+1]-1] are component k+1's pixels. runs lists the same
- * pixels in raster order, as row runs with their label (for passes whose
- * order does not matter). */
+ * reference two-pass union-find labelling does). runs lists the labelled
+ * pixels as row runs in raster order, with their label; order lists the
+ * runs component by component, each in raster order: runs[order[start[k]]]
+ * .. runs[order[start[k+1]-1]] are component k+1's (its pixels in raster
+ * order). A few bytes per run instead of four per pixel. */
 typedef struct db_ccset {
     int n;
     db_cc *cc;        /* cc[k] is label k + 1 */
     int32_t *labels;  /* w*h */
-    uint32_t *order;  /* number of labelled pixels */
-    uint32_t *start;  /* n + 1 */
     db_ccrun *runs;   /* nruns */
     size_t nruns;
+    uint32_t *order;  /* nruns */
+    uint32_t *start;  /* n + 1 */
     /* scratch (union-find parents and final numbers per run), and every
      * buffer's capacity (elements), kept for reuse */
     uint32_t *parent, *aux;

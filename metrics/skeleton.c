@@ -245,28 +245,20 @@ int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool
             if (r->x1 > c->x1)
                 c->x1 = r->x1;
             c->y1 = y;
-            out->start[L] += (uint32_t)(r->x1 - r->x0 + 1);
+            out->start[L]++;
         }
         for (; lr && x < w; x++)
             lr[x] = 0;
     }
     for (int c = 1; c <= ncc; c++)
         out->start[c] += out->start[c - 1];
-    size_t nlab = out->start[ncc];
-    DB_TRY(grow(ctx, &out->order, &out->cap_order, nlab, sizeof *out->order, true));
-    /* counting sort by component, raster order kept: pos = next slot of
-     * each component (final is free again: nr >= ncc entries) */
+    DB_TRY(grow(ctx, &out->order, &out->cap_order, nr, sizeof *out->order, false));
+    /* counting sort of the runs by component, raster order kept: pos = next
+     * slot of each component (final is free again: nr >= ncc entries) */
     uint32_t *pos = final;
     memcpy(pos, out->start, (size_t)ncc * sizeof *pos);
-    for (k = 0; k < nr; k++) {
-        const db_ccrun *r = &runs[k];
-        uint32_t *o = out->order + pos[r->lab - 1];
-        uint32_t i = (uint32_t)((size_t)r->y * w + (size_t)r->x0);
-        int len = r->x1 - r->x0 + 1;
-        for (int t = 0; t < len; t++)
-            o[t] = i + (uint32_t)t;
-        pos[r->lab - 1] += (uint32_t)len;
-    }
+    for (k = 0; k < nr; k++)
+        out->order[pos[runs[k].lab - 1]++] = (uint32_t)k;
     out->n = ncc;
     out->nruns = nr;
     return 0;

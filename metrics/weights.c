@@ -239,40 +239,17 @@ static int ring_get(const layer *L, const ring *r, ring_win *wv, ring_run *out, 
 
 /* ---- shared steps (run on the text and on the background) ---- */
 
-/* Column and row of the pixel indices of a component's order list (raster
- * order, mostly consecutive): a step of one along the row costs no
- * division. Start with xy_start. */
-typedef struct xy_iter {
-    uint32_t last, w;
-    int x, y;
-} xy_iter;
-
-static inline xy_iter xy_start(int w)
+/* Components are walked by their row runs (db_ccset: runs[order[start[k]
+ * .. start[k + 1])] are component k + 1's, in raster order): the run gives
+ * each pixel's row and column without a division. */
+static inline const db_ccrun *cc_run(const db_ccset *s, uint32_t q)
 {
-    return (xy_iter){UINT32_MAX, (uint32_t)w, w, 0};
+    return &s->runs[s->order[q]];
 }
 
-static inline void xy_next(xy_iter *t, uint32_t i)
+static inline uint32_t run_first(const db_ccrun *rn, int w)
 {
-    if (i == t->last + 1 && (uint32_t)t->x + 1 < t->w) {
-        t->x++;
-    } else {
-        t->y = (int)(i / t->w);
-        t->x = (int)(i - (uint32_t)t->y * t->w);
-    }
-    t->last = i;
-}
-
-/* The same walking the list backwards (i below the previous one). */
-static inline void xy_prev(xy_iter *t, uint32_t i)
-{
-    if (i + 1 == t->last && t->x > 0) {
-        t->x--;
-    } else {
-        t->y = (int)(i / t->w);
-        t->x = (int)(i - (uint32_t)t->y * t->w);
-    }
-    t->last = i;
+    return (uint32_t)rn->y * (uint32_t)w + (uint32_t)rn->x0;
 }
 
 /* Gives every component that thinning erased completely (Zhang-Suen deletes
@@ -288,33 +265,39 @@ static inline void xy_prev(xy_iter *t, uint32_t i)
 static void ensure_seeds(uint8_t *m, const db_ccset *s, int w)
 {
     for (int k = 0; k < s->n; k++) {
-        const uint32_t *px = s->order + s->start[k];
-        size_t cnt = s->start[k + 1] - s->start[k];
+        uint32_t q0 = s->start[k], q1 = s->start[k + 1];
         bool has = false;
-        for (size_t q = 0; q < cnt && !has; q++)
-            has = (m[px[q]] & SKEL) != 0;
+        for (uint32_t q = q0; q < q1 && !has; q++) {
+            const db_ccrun *rn = cc_run(s, q);
+            const uint8_t *row = m + (size_t)rn->y * w;
+            for (int x = rn->x0; x <= rn->x1 && !has; x++)
+                has = (row[x] & SKEL) != 0;
+        }
         if (has)
             continue;
-        uint64_t sx = 0, sy = 0;
-        for (size_t q = 0; q < cnt; q++) {
-            sx += px[q] % (uint32_t)w;
-            sy += px[q] / (uint32_t)w;
+        uint64_t sx = 0, sy = 0, cnt = (uint64_t)s->cc[k].count;
+        for (uint32_t q = q0; q < q1; q++) {
+            const db_ccrun *rn = cc_run(s, q);
+            uint64_t len = (uint64_t)(rn->x1 - rn->x0 + 1);
+            sx += len * (uint64_t)(rn->x0 + rn->x1) / 2; /* len * (x0 + x1) is even */
+            sy += len * (uint64_t)rn->y;
         }
-        size_t cx = (size_t)((sx + cnt - 1) / cnt), cy = (size_t)((sy + cnt - 1) / cnt);
-        size_t ci = cy * (size_t)w + cx;
-        /* is ci one of the component's pixels? (px is sorted: raster order) */
-        size_t lo = 0, hi = cnt;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (px[mid] < ci)
+        int cx = (int)((sx + cnt - 1) / cnt), cy = (int)((sy + cnt - 1) / cnt);
+        /* is (cx, cy) one of the component's pixels? (runs in raster order) */
+        uint32_t lo = q0, hi = q1;
+        while (lo < hi) { /* the first run not before row cy, column cx */
+            uint32_t mid = lo + (hi - lo) / 2;
+            const db_ccrun *rn = cc_run(s, mid);
+            if (rn->y < cy || (rn->y == cy && rn->x1 < cx))
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        if (lo < cnt && px[lo] == ci)
-            m[ci] |= SKEL;
+        const db_ccrun *rn = lo < q1 ? cc_run(s, lo) : NULL;
+        if (rn && rn->y == cy && rn->x0 <= cx)
+            m[(size_t)cy * w + cx] |= SKEL;
         else
-            m[px[0]] |= SKEL;
+            m[run_first(cc_run(s, q0), w)] |= SKEL;
     }
 }
 
@@ -322,19 +305,19 @@ static void ensure_seeds(uint8_t *m, const db_ccset *s, int w)
  * (border-clamped) 4-neighbours' gets D + 1. In place, in component order. */
 static void ridge_adjust(uint8_t *D, const uint8_t *m, const db_ccset *s, int w, int h)
 {
-    size_t n = s->start[s->n];
-    xy_iter p = xy_start(w);
-    for (size_t q = 0; q < n; q++) {
-        uint32_t i = s->order[q];
-        uint8_t c = D[i];
-        if (!has_dist(c) || !(m[i] & SKEL))
-            continue;
-        xy_next(&p, i);
-        int x = p.x, y = p.y;
-        uint32_t up = y > 0 ? i - (uint32_t)w : i, dn = y < h - 1 ? i + (uint32_t)w : i;
-        uint32_t lf = x > 0 ? i - 1 : i, rt = x < w - 1 ? i + 1 : i;
-        if (D[up] == c && D[dn] == c && D[lf] == c && D[rt] == c)
-            D[i] = (uint8_t)(c + 1);
+    for (uint32_t q = 0; q < s->start[s->n]; q++) {
+        const db_ccrun *rn = cc_run(s, q);
+        int y = rn->y;
+        uint32_t i = run_first(rn, w);
+        for (int x = rn->x0; x <= rn->x1; x++, i++) {
+            uint8_t c = D[i];
+            if (!has_dist(c) || !(m[i] & SKEL))
+                continue;
+            uint32_t up = y > 0 ? i - (uint32_t)w : i, dn = y < h - 1 ? i + (uint32_t)w : i;
+            uint32_t lf = x > 0 ? i - 1 : i, rt = x < w - 1 ? i + 1 : i;
+            if (D[up] == c && D[dn] == c && D[lf] == c && D[rt] == c)
+                D[i] = (uint8_t)(c + 1);
+        }
     }
 }
 
@@ -492,27 +475,29 @@ static inline int first_ring(const uint8_t *m, medial_scratch *sc, const db_cc *
 static void cross_section_in_order(const uint8_t *D, const uint8_t *m, const db_ccset *s,
                                    uint8_t *factor, medial_scratch *sc)
 {
-    xy_iter p = xy_start(sc->L.w);
     for (int k = 0; k < s->n; k++) {
         const db_cc *c = &s->cc[k];
-        for (size_t q = s->start[k]; q < s->start[k + 1]; q++) {
-            uint32_t i = s->order[q];
-            xy_next(&p, i);
-            if (!has_dist(D[i]))
-                continue;
-            size_t cnt = 0;
-            ring_win wv;
-            uint8_t reach;
-            int R, kind = first_ring(m, sc, c, i, p.x, p.y, sc->sdist[i], &reach, &R, &wv, &cnt);
-            if (kind == RING_WIN) {
-                for (int t = 0; t < 4; t++)
-                    for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
-                        uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
-                        factor[j] = (uint8_t)(D[j] + (reach >= D[j]));
-                    }
-            } else if (kind == RING_RUNS) {
-                for (size_t t = 0; t < cnt; t++)
-                    factor_run(factor, D, &sc->runs[t], reach);
+        for (uint32_t q = s->start[k]; q < s->start[k + 1]; q++) {
+            const db_ccrun *rn = cc_run(s, q);
+            uint32_t i = run_first(rn, sc->L.w);
+            for (int x = rn->x0; x <= rn->x1; x++, i++) {
+                if (!has_dist(D[i]))
+                    continue;
+                size_t cnt = 0;
+                ring_win wv;
+                uint8_t reach;
+                int R, kind =
+                           first_ring(m, sc, c, i, x, rn->y, sc->sdist[i], &reach, &R, &wv, &cnt);
+                if (kind == RING_WIN) {
+                    for (int t = 0; t < 4; t++)
+                        for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
+                            uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
+                            factor[j] = (uint8_t)(D[j] + (reach >= D[j]));
+                        }
+                } else if (kind == RING_RUNS) {
+                    for (size_t t = 0; t < cnt; t++)
+                        factor_run(factor, D, &sc->runs[t], reach);
+                }
             }
         }
     }
@@ -523,6 +508,56 @@ static inline void plane_clear(const layer *U, int x, int y)
 {
     U->rows[(size_t)y * U->rw + ((unsigned)x >> 6)] &= ~(1ull << (x & 63));
     U->cols[(size_t)((unsigned)y >> 6) * U->w + x] &= ~(1ull << (y & 63));
+}
+
+/* The cross-section writes of pixel i at (x, y) of component c that no
+ * pixel visited before made: its first ring's unwritten cells. */
+static inline void last_first_pixel(const uint8_t *D, const uint8_t *m, const db_cc *c,
+                                    bool narrow, uint8_t *factor, medial_scratch *sc, uint32_t i,
+                                    int x, int y)
+{
+    const layer *U = &sc->unwritten;
+    size_t cnt = 0;
+    ring_win wv;
+    uint8_t reach;
+    unsigned sd = narrow ? sc->sdist8[i] : sc->sdist[i];
+    int R = (int)sd;
+    ring r = {x - R, x + R, y - R, y + R, false}; /* unclamped */
+    if (sd != UNREACHED && r.xlo >= c->x0 && r.xhi <= c->x1 && r.ylo >= c->y0 && r.yhi <= c->y1) {
+        reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sd;
+        sc->ring[i] = (uint16_t)R;
+    } else if (first_ring(m, sc, c, i, x, y, sd, &reach, &R, &wv, &cnt) == RING_NONE) {
+        return;
+    } else {
+        r = ring_at(c, x, y, R);
+    }
+    if (ring_is_small(U, &r)) {
+        if (!ring_windows(U, &r, &wv))
+            return; /* most pixels: every cell already written */
+        for (int t = 0; t < 4; t++)
+            for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
+                int b = __builtin_ctzll(v);
+                uint32_t j = wv.base[t] + (uint32_t)b * wv.step[t];
+                factor[j] = (uint8_t)(D[j] + (reach >= D[j]));
+                /* segments: top and bottom rows from xlo, then the left and
+                 * right columns from ylo + 1 */
+                if (t < 2)
+                    plane_clear(U, r.xlo + b, t ? r.yhi : r.ylo);
+                else
+                    plane_clear(U, t == 2 ? r.xlo : r.xhi, r.ylo + 1 + b);
+            }
+        return;
+    }
+    uint32_t uw = (uint32_t)U->w;
+    cnt = ring_list(U, &r, sc->runs);
+    for (size_t t = 0; t < cnt; t++) {
+        const ring_run *rn = &sc->runs[t];
+        factor_run(factor, D, rn, reach);
+        int cy = (int)(rn->at / uw), cx = (int)(rn->at % uw);
+        bool along_row = rn->step == 1;
+        for (int u = 0; u < (int)rn->len; u++)
+            plane_clear(U, along_row ? cx + u : cx, along_row ? cy : cy + u);
+    }
 }
 
 /* The same writes, fast: the pixels visited last first, so the final
@@ -537,59 +572,18 @@ static inline void plane_clear(const layer *U, int x, int y)
 static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const db_ccset *s,
                                      bool narrow, uint8_t *factor, medial_scratch *sc)
 {
-    const layer *L = &sc->L, *U = &sc->unwritten;
+    const layer *L = &sc->L;
     int w = L->w;
-    memcpy(U->rows, L->rows, (size_t)L->h * L->rw * sizeof *L->rows);
-    memcpy(U->cols, L->cols, (size_t)w * L->cw * sizeof *L->cols);
-    xy_iter p = xy_start(w);
+    memcpy(sc->unwritten.rows, L->rows, (size_t)L->h * L->rw * sizeof *L->rows);
+    memcpy(sc->unwritten.cols, L->cols, (size_t)w * L->cw * sizeof *L->cols);
     for (int k = s->n - 1; k >= 0; k--) {
         const db_cc *c = &s->cc[k];
-        for (size_t q = s->start[k + 1]; q > s->start[k]; q--) {
-            uint32_t i = s->order[q - 1];
-            xy_prev(&p, i);
-            if (!has_dist(D[i]))
-                continue;
-            size_t cnt = 0;
-            ring_win wv;
-            uint8_t reach;
-            unsigned sd = narrow ? sc->sdist8[i] : sc->sdist[i];
-            int R = (int)sd, x = p.x, y = p.y;
-            ring r = {x - R, x + R, y - R, y + R, false}; /* unclamped */
-            if (sd != UNREACHED && r.xlo >= c->x0 && r.xhi <= c->x1 && r.ylo >= c->y0 &&
-                r.yhi <= c->y1) {
-                reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sd;
-                sc->ring[i] = (uint16_t)R;
-            } else if (first_ring(m, sc, c, i, x, y, sd, &reach, &R, &wv, &cnt) == RING_NONE) {
-                continue;
-            } else {
-                r = ring_at(c, x, y, R);
-            }
-            if (ring_is_small(U, &r)) {
-                if (!ring_windows(U, &r, &wv))
-                    continue; /* most pixels: every cell already written */
-                for (int t = 0; t < 4; t++)
-                    for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
-                        int b = __builtin_ctzll(v);
-                        uint32_t j = wv.base[t] + (uint32_t)b * wv.step[t];
-                        factor[j] = (uint8_t)(D[j] + (reach >= D[j]));
-                        /* segments: top and bottom rows from xlo, then the
-                         * left and right columns from ylo + 1 */
-                        if (t < 2)
-                            plane_clear(U, r.xlo + b, t ? r.yhi : r.ylo);
-                        else
-                            plane_clear(U, t == 2 ? r.xlo : r.xhi, r.ylo + 1 + b);
-                    }
-                continue;
-            }
-            cnt = ring_list(U, &r, sc->runs);
-            for (size_t t = 0; t < cnt; t++) {
-                const ring_run *rn = &sc->runs[t];
-                factor_run(factor, D, rn, reach);
-                int cy = (int)(rn->at / (uint32_t)w), cx = (int)(rn->at % (uint32_t)w);
-                bool along_row = rn->step == 1;
-                for (int u = 0; u < (int)rn->len; u++)
-                    plane_clear(U, along_row ? cx + u : cx, along_row ? cy : cy + u);
-            }
+        for (uint32_t q = s->start[k + 1]; q > s->start[k]; q--) {
+            const db_ccrun *rn = cc_run(s, q - 1);
+            uint32_t i = (uint32_t)rn->y * (uint32_t)w + (uint32_t)rn->x1;
+            for (int x = rn->x1; x >= rn->x0; x--, i--)
+                if (has_dist(D[i]))
+                    last_first_pixel(D, m, c, narrow, factor, sc, i, x, rn->y);
         }
     }
 }
@@ -600,7 +594,7 @@ static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const d
 static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s, int w, int h,
                           uint8_t *factor, medial_scratch *sc)
 {
-    size_t n = (size_t)w * h, np = s->start[s->n];
+    size_t n = (size_t)w * h;
     /* the byte distances on the fast path (twice as fast), unless one of
      * them saturates; the reference path always in 16 bits */
     bool narrow = sc->L.bits && db_chebyshev_dt8(m, SKEL, w, h, sc->sdist8);
@@ -625,13 +619,12 @@ static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s,
                     end_point_update(factor, m, (int)(c * 64) + __builtin_ctzll(v), y, w, h);
         return;
     }
-    xy_iter p = xy_start(w);
-    for (size_t q = 0; q < np; q++) {
-        uint32_t i = s->order[q];
-        if (!(m[i] & SKEL))
-            continue;
-        xy_next(&p, i);
-        end_point_update(factor, m, p.x, p.y, w, h);
+    for (uint32_t q = 0; q < s->start[s->n]; q++) {
+        const db_ccrun *rn = cc_run(s, q);
+        const uint8_t *row = m + (size_t)rn->y * w;
+        for (int x = rn->x0; x <= rn->x1; x++)
+            if (row[x] & SKEL)
+                end_point_update(factor, m, x, rn->y, w, h);
     }
 }
 
@@ -643,27 +636,28 @@ static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s,
 static void medial_nr(const uint8_t *D, const db_ccset *s, int w, int h, const uint8_t *factor,
                       uint16_t *NR, medial_scratch *sc)
 {
-    size_t n = (size_t)w * h, np = s->start[s->n];
+    size_t n = (size_t)w * h;
     const layer *L = &sc->L;
     memset(NR, 0, n * sizeof *NR);
-    xy_iter p = xy_start(w);
     for (int k = 0; k < s->n; k++) {
         const db_cc *c = &s->cc[k];
-        for (size_t q = s->start[k]; q < s->start[k + 1]; q++) {
-            uint32_t i = s->order[q];
-            xy_next(&p, i);
-            if (!has_dist(D[i]) || sc->ring[i] == UNREACHED)
-                continue;
-            ring r = ring_at(c, p.x, p.y, sc->ring[i]);
-            NR[i] = ring_max_area(L, &r, D, factor, sc->runs);
+        for (uint32_t q = s->start[k]; q < s->start[k + 1]; q++) {
+            const db_ccrun *rn = cc_run(s, q);
+            uint32_t i = run_first(rn, w);
+            for (int x = rn->x0; x <= rn->x1; x++, i++) {
+                if (!has_dist(D[i]) || sc->ring[i] == UNREACHED)
+                    continue;
+                ring r = ring_at(c, x, rn->y, sc->ring[i]);
+                NR[i] = ring_max_area(L, &r, D, factor, sc->runs);
+            }
         }
     }
-    p = xy_start(w);
-    for (size_t q = 0; q < np; q++) {
-        uint32_t i = s->order[q];
-        xy_next(&p, i);
-        if (has_dist(D[i]) && propagates(NR, p.x, p.y, w, h))
-            NR[i] = NR[i - 1];
+    for (uint32_t q = 0; q < s->start[s->n]; q++) {
+        const db_ccrun *rn = cc_run(s, q);
+        uint32_t i = run_first(rn, w);
+        for (int x = rn->x0; x <= rn->x1; x++, i++)
+            if (has_dist(D[i]) && propagates(NR, x, rn->y, w, h))
+                NR[i] = NR[i - 1];
     }
 }
 
@@ -1017,23 +1011,22 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
     /* Gsw_fg: 2 * floor(mean factor over the component's skeleton) */
     for (int k = 0; k < g->fg.n; k++) {
         long long sum = 0, cnt = 0;
-        for (size_t q = g->fg.start[k]; q < g->fg.start[k + 1]; q++) {
-            uint32_t i = g->fg.order[q];
-            if (g->ov[i] & SKEL) {
-                sum += g->factor[i];
-                cnt++;
-            }
+        for (uint32_t q = g->fg.start[k]; q < g->fg.start[k + 1]; q++) {
+            const db_ccrun *rn = cc_run(&g->fg, q);
+            uint32_t i = run_first(rn, w);
+            for (int x = rn->x0; x <= rn->x1; x++, i++)
+                if (g->ov[i] & SKEL) {
+                    sum += g->factor[i];
+                    cnt++;
+                }
         }
         g->fg.cc[k].stroke = cnt ? (int)(sum / cnt) * 2 : 0;
     }
-    /* D and NR are non-zero only on text pixels */
+    /* GW = D / NR (0 where either is 0: off the text, D and NR are 0) */
     DB_TRY(quot_tables(ctx, g));
-    memset(gw, 0, g->n * sizeof *gw);
-    for (size_t q = 0, nf = g->fg.start[g->fg.n]; q < nf; q++) {
-        uint32_t i = g->fg.order[q];
+    for (size_t i = 0; i < g->n; i++) {
         unsigned d = g->D[i], nr = g->NR[i];
-        if (d && nr)
-            gw[i] = nr < 256 ? g->quot[d * 256 + nr] : round6((double)d / nr);
+        gw[i] = !d || !nr ? 0.0f : nr < 256 ? g->quot[d * 256 + nr] : round6((double)d / nr);
     }
     return 0;
 }

@@ -603,11 +603,17 @@ static void test_labels_are_raster_ordered_8_connected(void **state)
     assert_int_equal(s.labels[21], 3);
     assert_int_equal(s.labels[17], 3);
     assert_true(s.cc[1].x0 == 4 && s.cc[1].y0 == 0 && s.cc[1].y1 == 2 && s.cc[1].count == 3);
-    /* order lists each component's pixels in raster order */
+    /* order lists each component's row runs in raster order: component 3
+     * has (0, 3), (2, 3) and (1, 4), after 2 + 3 runs of the others */
+    assert_int_equal(s.nruns, 8);
+    assert_int_equal(s.start[2], 5);
     assert_int_equal(s.start[3], 8);
-    assert_int_equal(s.order[s.start[2]], 15);
-    assert_int_equal(s.order[s.start[2] + 1], 17);
-    assert_int_equal(s.order[s.start[2] + 2], 21);
+    static const int want[3][3] = {{3, 0, 0}, {3, 2, 2}, {4, 1, 1}};
+    for (int t = 0; t < 3; t++) {
+        const db_ccrun *r = &s.runs[s.order[s.start[2] + (uint32_t)t]];
+        assert_true(r->y == want[t][0] && r->x0 == want[t][1] && r->x1 == want[t][2]);
+        assert_int_equal(r->lab, 3);
+    }
     db_ccset_free(&s);
 }
 

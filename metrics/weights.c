@@ -374,8 +374,38 @@ static bool propagates(const uint16_t *NR, int col, int row, int w, int h)
     return c != up && c != dn && c != lf && c != rt;
 }
 
+/* Buffer p of *cap elements made to hold n > 0 elements of size bytes: p
+ * itself when large enough, else a new one (contents not kept, p freed).
+ * NULL when out of memory, then *cap is 0. */
+static void *regrow(db_ctx *ctx, void *p, size_t *cap, size_t n, size_t size)
+{
+    if (*cap >= n)
+        return p;
+    db_free(p);
+    *cap = 0;
+    if (!(p = db_malloc(ctx, n * size)))
+        return NULL;
+    *cap = n;
+    return p;
+}
+
+/* regrow for per-pixel planes (huge-page advice) */
+static void *plane_regrow(db_ctx *ctx, void *p, size_t *cap, size_t n, size_t size)
+{
+    if (*cap >= n)
+        return p;
+    db_free(p);
+    *cap = 0;
+    if (!(p = db_plane_malloc(ctx, n, size)))
+        return NULL;
+    *cap = n;
+    return p;
+}
+
 typedef struct medial_scratch {
-    uint16_t *sdist; /* chessboard distance to the skeleton (when it needs 16 bits) */
+    uint16_t *sdist; /* chessboard distance to the skeleton, when it needs 16 bits
+                      * (allocated then only: always on the reference path) */
+    size_t cap_sdist;
     uint8_t *sdist8; /* the same in a byte, the fast path's when no distance saturates */
     uint16_t *ring;  /* first-ring radius per pixel */
     ring_run *runs;       /* the runs of one ring: 2 * (w + h) */
@@ -591,15 +621,34 @@ static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const d
 /* Normalisation type I (Eq. 3), first half: from D and the skeleton (SKEL
  * bit of m), the per-skeleton medial factor, and each pixel's first-ring
  * radius (sc->ring; UNREACHED where its box holds no skeleton). */
-static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s, int w, int h,
-                          uint8_t *factor, medial_scratch *sc)
+/* Whether no byte distance of dist saturates (0xFF) where D has a distance. */
+static bool bytes_exact_where_read(const uint8_t *dist, const uint8_t *D, size_t n)
+{
+    uint8_t most = 0;
+    for (size_t i = 0; i < n; i++) { /* branch-free: vectorises */
+        uint8_t v = has_dist(D[i]) ? dist[i] : 0;
+        most = v > most ? v : most;
+    }
+    return most < 0xFF;
+}
+
+static int medial_factor(db_ctx *ctx, const uint8_t *D, const uint8_t *m, const db_ccset *s,
+                         int w, int h, uint8_t *factor, medial_scratch *sc)
 {
     size_t n = (size_t)w * h;
     /* the byte distances on the fast path (twice as fast), unless one of
-     * them saturates; the reference path always in 16 bits */
-    bool narrow = sc->L.bits && db_chebyshev_dt8(m, SKEL, w, h, sc->sdist8);
-    if (!narrow)
+     * them saturates where it is read (pixels with a distance D: far
+     * margins may saturate); the reference path always in 16 bits */
+    bool narrow = false;
+    if (sc->L.bits) {
+        db_chebyshev_dt8(m, SKEL, w, h, sc->sdist8);
+        narrow = bytes_exact_where_read(sc->sdist8, D, n);
+    }
+    if (!narrow) {
+        if (!(sc->sdist = plane_regrow(ctx, sc->sdist, &sc->cap_sdist, n, sizeof *sc->sdist)))
+            return DB_ENOMEM;
         db_chebyshev_dt(m, SKEL, w, h, sc->sdist);
+    }
     const layer *L = layer_use(sc, m, SKEL);
     for (size_t i = 0; i < n; i++)
         factor[i] = (m[i] & SKEL) ? 1 : 0;
@@ -617,7 +666,7 @@ static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s,
             for (size_t c = 0; c < L->rw; c++)
                 for (uint64_t v = L->rows[(size_t)y * L->rw + c]; v; v &= v - 1)
                     end_point_update(factor, m, (int)(c * 64) + __builtin_ctzll(v), y, w, h);
-        return;
+        return 0;
     }
     for (uint32_t q = 0; q < s->start[s->n]; q++) {
         const db_ccrun *rn = cc_run(s, q);
@@ -626,6 +675,7 @@ static void medial_factor(const uint8_t *D, const uint8_t *m, const db_ccset *s,
             if (row[x] & SKEL)
                 end_point_update(factor, m, x, rn->y, w, h);
     }
+    return 0;
 }
 
 /* Second half, every pixel: NR = the max of D * factor over the same
@@ -662,11 +712,13 @@ static void medial_nr(const uint8_t *D, const db_ccset *s, int w, int h, const u
 }
 
 /* Normalisation type I in full (the text side). */
-static void medial_normalization(const uint8_t *D, const uint8_t *m, const db_ccset *s, int w,
-                                 int h, uint8_t *factor, uint16_t *NR, medial_scratch *sc)
+static int medial_normalization(db_ctx *ctx, const uint8_t *D, const uint8_t *m,
+                                const db_ccset *s, int w, int h, uint8_t *factor, uint16_t *NR,
+                                medial_scratch *sc)
 {
-    medial_factor(D, m, s, w, h, factor, sc);
+    DB_TRY(medial_factor(ctx, D, m, s, w, h, factor, sc));
     medial_nr(D, s, w, h, factor, NR, sc);
+    return 0;
 }
 
 /* ---- NR on demand (the background's fast path) ----
@@ -805,6 +857,7 @@ static void gen_free_planes(gen *g)
     db_free(g->NR);
     db_free(g->bg);
     db_free(g->sc.sdist);
+    g->sc.cap_sdist = 0;
     db_free(g->sc.sdist8);
     db_free(g->sc.ring);
     g->ov = g->D = g->factor = g->bg = NULL;
@@ -837,34 +890,6 @@ void db_weights_work_free(gen *g)
     db_free(g->quot);
     db_free(g->isqrt);
     db_free(g);
-}
-
-/* Buffer p of *cap elements made to hold n > 0 elements of size bytes: p
- * itself when large enough, else a new one (contents not kept, p freed).
- * NULL when out of memory, then *cap is 0. */
-static void *regrow(db_ctx *ctx, void *p, size_t *cap, size_t n, size_t size)
-{
-    if (*cap >= n)
-        return p;
-    db_free(p);
-    *cap = 0;
-    if (!(p = db_malloc(ctx, n * size)))
-        return NULL;
-    *cap = n;
-    return p;
-}
-
-/* regrow for per-pixel planes (huge-page advice) */
-static void *plane_regrow(db_ctx *ctx, void *p, size_t *cap, size_t n, size_t size)
-{
-    if (*cap >= n)
-        return p;
-    db_free(p);
-    *cap = 0;
-    if (!(p = db_plane_malloc(ctx, n, size)))
-        return NULL;
-    *cap = n;
-    return p;
 }
 
 /* The generator state of out, created on first use. */
@@ -929,16 +954,16 @@ static int gen_alloc(db_ctx *ctx, gen *g)
         g->factor = db_plane_malloc(ctx, n, 1);
         g->NR = db_plane_malloc(ctx, n, sizeof *g->NR);
         g->bg = db_plane_malloc(ctx, n, 1);
-        g->sc.sdist = db_plane_malloc(ctx, n, sizeof *g->sc.sdist);
         g->sc.sdist8 = db_plane_malloc(ctx, n, 1);
         g->sc.ring = db_plane_malloc(ctx, n, sizeof *g->sc.ring);
-        if (!g->ov || !g->cdist || !g->D || !g->factor || !g->NR || !g->bg || !g->sc.sdist ||
+        if (!g->ov || !g->cdist || !g->D || !g->factor || !g->NR || !g->bg ||
             !g->sc.sdist8 || !g->sc.ring)
             return DB_ENOMEM;
         g->cap_n = n;
     }
     size_t nruns = 2 * ((size_t)g->w + g->h) + 4;
-    if (!(g->sc.runs = regrow(ctx, g->sc.runs, &g->cap_runs, nruns, sizeof *g->sc.runs)))
+    if (!(g->sc.runs = regrow(ctx, g->sc.runs, &g->cap_runs, nruns, sizeof *g->sc.runs)) ||
+        !(g->rmask = plane_regrow(ctx, g->rmask, &g->cap_rmask, n, 1)))
         return DB_ENOMEM;
     memset(g->ov, 0, n);
     memset(g->D, 0, n);
@@ -1007,7 +1032,7 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
         if (g->ov[i] & INK)
             g->D[i] = ((g->ov[i] & CONTOUR) && (g->ov[i] & SKEL)) ? 1 : (uint8_t)g->cdist[i];
     ridge_adjust(g->D, g->ov, &g->fg, w, h);
-    medial_normalization(g->D, g->ov, &g->fg, w, h, g->factor, g->NR, &g->sc);
+    DB_TRY(medial_normalization(ctx, g->D, g->ov, &g->fg, w, h, g->factor, g->NR, &g->sc));
     /* Gsw_fg: 2 * floor(mean factor over the component's skeleton) */
     for (int k = 0; k < g->fg.n; k++) {
         long long sum = 0, cnt = 0;
@@ -1130,6 +1155,11 @@ static int grown_boxes(db_ctx *ctx, gen *g)
     return 0;
 }
 
+/* A pixel's stroke reach, the widest stroke of its ring, is an even byte
+ * (stroke widths are 2 * floor(mean factor), kept in a byte), so an odd
+ * value marks "no ring". */
+enum { NO_REACH = 0xFF };
+
 /* Where a background pixel's stroke-reach ring meets two text components
  * and D <= reach, the pixel is a merge mark when its NP (NR as a radius)
  * holds a non-zero byte, as the reference keeps it. */
@@ -1167,7 +1197,7 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     DB_TRY(thin(ctx, g, g->bg));
     ensure_seeds(g->bg, &g->bgcc, w);
     ridge_adjust(g->D, g->bg, &g->bgcc, w, h);
-    medial_factor(g->D, g->bg, &g->bgcc, w, h, g->factor, &g->sc);
+    DB_TRY(medial_factor(ctx, g->D, g->bg, &g->bgcc, w, h, g->factor, &g->sc));
     if (!lazy)
         medial_nr(g->D, &g->bgcc, w, h, g->factor, g->NR, &g->sc);
     /* the fast path's NR: raw values kept in pw, free until the end */
@@ -1185,7 +1215,7 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     }
     /* pass 1: the reach of each pixel's ring over the text contour, and the
      * merge marks (where it meets two text components) */
-    uint16_t *reach_of = g->sc.sdist;
+    uint8_t *reach_of = g->rmask; /* the result mask's plane: free until scoring */
     const layer *L = &g->Lc;
     g->Lc.m = g->ov;
     g->Lc.bit = CONTOUR;
@@ -1202,10 +1232,10 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
             int reach, nr;
             bool adjacent;
             if ((lazy && g->D[i] > smax) || !merge_ring(g, L, c, i, x, run->y, &reach, &adjacent)) {
-                reach_of[i] = UNREACHED;
+                reach_of[i] = NO_REACH;
                 continue;
             }
-            reach_of[i] = (uint16_t)reach;
+            reach_of[i] = (uint8_t)reach;
             if (g->D[i] > reach || !adjacent)
                 continue;
             if ((nr = lazy ? nr_final(ctx, &z, c, i) : g->NR[i]) < 0)
@@ -1228,7 +1258,7 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
         const db_cc *c = &g->bgcc.cc[run->lab - 1];
         size_t i0 = (size_t)run->y * w;
         for (size_t i = i0 + run->x0; i <= i0 + run->x1; i++)
-            if (has_dist(g->D[i]) && reach_of[i] != UNREACHED && g->D[i] <= reach_of[i] &&
+            if (has_dist(g->D[i]) && reach_of[i] != NO_REACH && g->D[i] <= reach_of[i] &&
                 merging(g->D[i], reach_of[i], mdist[i]) && nr_final(ctx, &z, c, (uint32_t)i) < 0)
                 return DB_ENOMEM;
     }
@@ -1236,8 +1266,8 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
      * no distance). NP is NR as a radius (NR accumulates an area), in a
      * byte. */
     for (size_t i = 0; i < n; i++) {
-        int dp = g->D[i], reach = has_dist(g->D[i]) ? reach_of[i] : UNREACHED;
-        if (reach == UNREACHED || dp > reach) {
+        int dp = g->D[i], reach = has_dist(g->D[i]) ? reach_of[i] : NO_REACH;
+        if (reach == NO_REACH || dp > reach) {
             pw[i] = 0.0f;
             continue;
         }

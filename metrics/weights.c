@@ -308,15 +308,21 @@ static void ridge_adjust(uint8_t *D, const uint8_t *m, const db_ccset *s, int w,
     for (uint32_t q = 0; q < s->start[s->n]; q++) {
         const db_ccrun *rn = cc_run(s, q);
         int y = rn->y;
-        uint32_t i = run_first(rn, w);
-        for (int x = rn->x0; x <= rn->x1; x++, i++) {
-            uint8_t c = D[i];
-            if (!has_dist(c) || !(m[i] & SKEL))
-                continue;
-            uint32_t up = y > 0 ? i - (uint32_t)w : i, dn = y < h - 1 ? i + (uint32_t)w : i;
-            uint32_t lf = x > 0 ? i - 1 : i, rt = x < w - 1 ? i + 1 : i;
-            if (D[up] == c && D[dn] == c && D[lf] == c && D[rt] == c)
-                D[i] = (uint8_t)(c + 1);
+        size_t row = (size_t)y * w;
+        /* the run's skeleton pixels, 64 at a time (most are not) */
+        for (int x0 = rn->x0; x0 <= rn->x1; x0 += 64) {
+            int len = rn->x1 - x0 + 1 < 64 ? rn->x1 - x0 + 1 : 64;
+            for (uint64_t v = db_pack_bits64(m + row + x0, len, SKEL); v; v &= v - 1) {
+                int x = x0 + __builtin_ctzll(v);
+                size_t i = row + (size_t)x;
+                uint8_t c = D[i];
+                if (!has_dist(c))
+                    continue;
+                size_t up = y > 0 ? i - (size_t)w : i, dn = y < h - 1 ? i + (size_t)w : i;
+                size_t lf = x > 0 ? i - 1 : i, rt = x < w - 1 ? i + 1 : i;
+                if (D[up] == c && D[dn] == c && D[lf] == c && D[rt] == c)
+                    D[i] = (uint8_t)(c + 1);
+            }
         }
     }
 }

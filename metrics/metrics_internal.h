@@ -147,9 +147,9 @@ void db_ccset_free(db_ccset *s);
 /* Buffers of the thinnings, kept between calls (work may also be NULL: then
  * temporary ones are used). Zero-initialise; free with db_thin_work_free. */
 typedef struct db_thin_work {
-    uint64_t *words[3]; /* packed plane, its copy, deletion masks */
-    uint32_t *dead;     /* the words of one sub-iteration's deletions */
-    uint8_t *pend;      /* per-word "test me" bits, one bitmap per rule */
+    uint64_t *words[3]; /* 8x8-tile plane, its copy, deletion masks */
+    uint32_t *dead;     /* the tiles of one sub-iteration's deletions */
+    uint8_t *pend;      /* per-tile "test me" bits, one bitmap per rule */
     size_t cap_words[3], cap_dead, cap_pend;
 } db_thin_work;
 void db_thin_work_free(db_thin_work *work);
@@ -157,14 +157,14 @@ void db_thin_work_free(db_thin_work *work);
 /* Thins the `bit` layer of m in place to the skeleton BinEvalWeights uses:
  * Zhang-Suen (1984) sub-iterations to a fixed point, then the Lee-Chen (1992)
  * Table 1 simple-point table in sequential raster passes to a fixed point,
- * both on rows packed 64 pixels to a word (Zhang-Suen 64 decisions at a
+ * both on 8x8 tiles packed in 64-bit words (Zhang-Suen 64 decisions at a
  * time). Out-of-image neighbours are background. when (may be NULL; w*h) receives
  * for each pixel Zhang-Suen deleted the number of the sub-iteration (1, 2,
  * ...; saturating) that deleted it, 0 for the others. */
 int db_thin_lee_chen(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint16_t *when,
                      db_thin_work *work);
 /* MATLAB bwmorph(BW, 'thin', Inf) (Lam, Lee, Suen 1992): m is 0/1, in place;
- * the same packed-row machinery, 64 decisions at a time. */
+ * the same tile machinery, 64 decisions at a time. */
 int db_thin_matlab(db_ctx *ctx, uint8_t *m, int w, int h, db_thin_work *work);
 /* The specification both thinnings are tested against: every sub-iteration
  * decides on the whole image, then deletes (slow). lee_chen: Zhang-Suen then

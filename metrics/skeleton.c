@@ -569,7 +569,7 @@ static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint1
     memset(pend, 0, 2 * nb * sizeof *pend);
     if (when)
         memset(when, 0, (size_t)w * h * sizeof *when);
-    /* a row packs 64 pixels to a word: its bytes are row y & 7 of 8 tiles */
+    /* 64 pixels of a row pack to a word whose bytes are row y & 7 of 8 tiles */
     for (int y = 0; y < h; y++) {
         const uint8_t *src = m + (size_t)y * w;
         uint64_t *trow = P.t + (size_t)((y >> 3) + 1) * P.TW + 1;

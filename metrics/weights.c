@@ -522,8 +522,8 @@ static void cross_section_in_order(const uint8_t *D, const uint8_t *m, const db_
                 size_t cnt = 0;
                 ring_win wv;
                 uint8_t reach;
-                int R, kind =
-                           first_ring(m, sc, c, i, x, rn->y, sc->sdist[i], &reach, &R, &wv, &cnt);
+                int R;
+                int kind = first_ring(m, sc, c, i, x, rn->y, sc->sdist[i], &reach, &R, &wv, &cnt);
                 if (kind == RING_WIN) {
                     for (int t = 0; t < 4; t++)
                         for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
@@ -624,9 +624,6 @@ static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const d
     }
 }
 
-/* Normalisation type I (Eq. 3), first half: from D and the skeleton (SKEL
- * bit of m), the per-skeleton medial factor, and each pixel's first-ring
- * radius (sc->ring; UNREACHED where its box holds no skeleton). */
 /* Whether no byte distance of dist saturates (0xFF) where D has a distance. */
 static bool bytes_exact_where_read(const uint8_t *dist, const uint8_t *D, size_t n)
 {
@@ -638,6 +635,9 @@ static bool bytes_exact_where_read(const uint8_t *dist, const uint8_t *D, size_t
     return most < 0xFF;
 }
 
+/* Normalisation type I (Eq. 3), first half: from D and the skeleton (SKEL
+ * bit of m), the per-skeleton medial factor, and each pixel's first-ring
+ * radius (sc->ring; UNREACHED where its box holds no skeleton). */
 static int medial_factor(db_ctx *ctx, const uint8_t *D, const uint8_t *m, const db_ccset *s,
                          int w, int h, uint8_t *factor, medial_scratch *sc)
 {

@@ -971,9 +971,7 @@ static int gen_alloc(db_ctx *ctx, gen *g)
     if (!(g->sc.runs = regrow(ctx, g->sc.runs, &g->cap_runs, nruns, sizeof *g->sc.runs)) ||
         !(g->rmask = plane_regrow(ctx, g->rmask, &g->cap_rmask, n, 1)))
         return DB_ENOMEM;
-    memset(g->ov, 0, n);
-    memset(g->D, 0, n);
-    memset(g->bg, 0, n);
+    memset(g->bg, 0, n); /* (ov and D are written in full) */
     DB_TRY(layer_size(ctx, &g->sc.L, g->w, g->h, &g->cap_rows, &g->cap_cols));
     g->Lc.bits = g->sc.unwritten.bits = g->sc.L.bits;
     DB_TRY(layer_size(ctx, &g->Lc, g->w, g->h, &g->cap_rows_c, &g->cap_cols_c));
@@ -1018,25 +1016,29 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
 {
     int w = g->w, h = g->h;
     DB_TRY(db_cc_label(ctx, gt->m, 1, w, h, true, &g->fg));
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            if (!gt->m[i])
-                continue;
-            g->ov[i] = INK | SKEL;
-            /* contour: a 4-neighbour outside the text (the frame counts as outside) */
-            if (y == 0 || !gt->m[i - w] || y == h - 1 || !gt->m[i + w] || x == 0 ||
-                !gt->m[i - 1] || x == w - 1 || !gt->m[i + 1])
-                g->ov[i] |= CONTOUR;
+    /* INK | SKEL on the text, and CONTOUR where a 4-neighbour is outside it
+     * (the frame counts as outside); every pixel written */
+    for (int y = 0; y < h; y++) {
+        const uint8_t *mr = gt->m + (size_t)y * w;
+        uint8_t *ov = g->ov + (size_t)y * w;
+        bool inner_row = y > 0 && y < h - 1;
+        ov[0] = (uint8_t)(mr[0] * (INK | SKEL | CONTOUR));
+        for (int x = 1; inner_row && x < w - 1; x++) { /* masks are 0/1: vectorises */
+            uint8_t inside = mr[x - w] & mr[x + w] & mr[x - 1] & mr[x + 1] & mr[x];
+            ov[x] = (uint8_t)((mr[x] * (INK | SKEL | CONTOUR)) ^ (inside * CONTOUR));
         }
+        for (int x = inner_row ? w - 1 : 1; x < w; x++)
+            ov[x] = (uint8_t)(mr[x] * (INK | SKEL | CONTOUR));
+    }
     DB_TRY(thin(ctx, g, g->ov));
     ensure_seeds(g->ov, &g->fg, w);
     db_chebyshev_dt(g->ov, CONTOUR, w, h, g->cdist);
     /* D: the contour distance; 1 on skeleton pixels of the contour (0 on the
      * rest of the contour); stored in a byte like the reference */
-    for (size_t i = 0; i < g->n; i++)
-        if (g->ov[i] & INK)
-            g->D[i] = ((g->ov[i] & CONTOUR) && (g->ov[i] & SKEL)) ? 1 : (uint8_t)g->cdist[i];
+    for (size_t i = 0; i < g->n; i++) { /* branch-free: vectorises */
+        uint8_t o = g->ov[i], d = (o & CONTOUR) && (o & SKEL) ? 1 : (uint8_t)g->cdist[i];
+        g->D[i] = (o & INK) ? d : 0;
+    }
     ridge_adjust(g->D, g->ov, &g->fg, w, h);
     DB_TRY(medial_normalization(ctx, g->D, g->ov, &g->fg, w, h, g->factor, g->NR, &g->sc));
     /* Gsw_fg: 2 * floor(mean factor over the component's skeleton) */

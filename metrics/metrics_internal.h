@@ -150,9 +150,18 @@ typedef struct db_thin_work {
     uint64_t *words[3]; /* 8x8-tile plane, its copy, deletion masks */
     uint32_t *dead;     /* the tiles of one sub-iteration's deletions */
     uint8_t *pend;      /* per-tile "test me" bits, one bitmap per rule */
-    size_t cap_words[3], cap_dead, cap_pend;
+    void *wide[2];      /* AVX2 path: 16x16-tile plane, deletion masks (32 bytes a tile) */
+    size_t cap_words[3], cap_dead, cap_pend, cap_wide[2];
 } db_thin_work;
 void db_thin_work_free(db_thin_work *work);
+/* Makes work's wide buffers hold ntiles 16x16 tiles each. */
+int db_thin_work_wide(db_ctx *ctx, db_thin_work *work, size_t ntiles);
+/* The Zhang-Suen sub-iterations of db_thin_lee_chen on 16x16 tiles (AVX2,
+ * thin_avx2.c), from and back into the 8x8-tile plane t8 (TW8 tiles a row
+ * including its zero ring; work's dead list and flags sized for it); when
+ * as db_thin_lee_chen's, already cleared. */
+int db_zs_wide_avx2(db_ctx *ctx, uint64_t *t8, size_t TW8, int w, int h, uint16_t *when,
+                    db_thin_work *work);
 
 /* Thins the `bit` layer of m in place to the skeleton BinEvalWeights uses:
  * Zhang-Suen (1984) sub-iterations to a fixed point, then the Lee-Chen (1992)

@@ -322,7 +322,16 @@ void db_thin_work_free(db_thin_work *work)
     for (int k = 0; k < 3; k++)
         db_free(work->words[k]);
     db_free(work->pend);
+    for (int k = 0; k < 2; k++)
+        db_free(work->wide[k]);
     memset(work, 0, sizeof *work);
+}
+
+int db_thin_work_wide(db_ctx *ctx, db_thin_work *work, size_t ntiles)
+{
+    for (int k = 0; k < 2; k++)
+        DB_TRY(grow(ctx, &work->wide[k], &work->cap_wide[k], ntiles, 32, false));
+    return 0;
 }
 
 /* ---- both thinnings on 8x8 tiles ----
@@ -591,8 +600,12 @@ static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint1
         pend[nb + (ti >> 6)] |= 1ull << (ti & 63);
     }
     memcpy(orig, P.t, nw * sizeof *orig);
+    /* Zhang-Suen on 16x16 tiles where AVX2 runs (thin_avx2.c) */
+    bool wide = zs && db_ctx_resolved_isa(ctx) >= DB_ISA_AVX2;
+    if (wide)
+        DB_TRY(db_zs_wide_avx2(ctx, P.t, P.TW, w, h, when, work));
     uint16_t step = 0;
-    for (bool changed = true; changed;) {
+    for (bool changed = !wide; changed;) {
         changed = false;
         for (int sub = 1; sub <= 2; sub++) {
             uint64_t *pb = pend + (sub == 1 ? 0 : nb);

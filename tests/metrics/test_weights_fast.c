@@ -1,9 +1,11 @@
 /* test_weights_fast.c - the fast weight generator against its reference on
  * seeded random masks (DOCBIN_TEST_SEED replays a failure): bit-plane ring
  * searches vs cell-by-cell ring scans (db_weights_generate vs _ref, exact
- * equality of both maps), and work-list thinning on a padded plane vs
- * full-image sub-iterations (db_thin_lee_chen / db_thin_matlab vs db_thin_ref,
- * exact equality of the skeleton and of the deletion steps). Shapes include
+ * equality of both maps), and work-list thinning on tiles vs full-image
+ * sub-iterations (db_thin_lee_chen / db_thin_matlab vs db_thin_ref, exact
+ * equality of the skeleton and of the deletion steps; Zhang-Suen both on the
+ * portable 8x8 tiles, DB_ISA_REF, and on the AVX2 16x16 tiles where the CPU
+ * has AVX2; the weight maps alternate between the two). Shapes include
  * widths 1, 63, 64, 65, blobs touching the frame, speckle and inverted pages.
  * Equality with the official weight files is test_metrics_reference.c.
  */
@@ -68,10 +70,11 @@ static void gt_from_mask(const uint8_t *m, int w, int h, db_image *gt)
 
 /* fast may hold buffers of an earlier call (of any size): they must not
  * leak into this one. */
-static void assert_weights_equal_ref(const db_image *gt, db_weights *fast, const char *what)
+static void assert_weights_equal_ref(db_ctx *fast_ctx, const db_image *gt, db_weights *fast,
+                                     const char *what)
 {
     db_weights ref = {0};
-    assert_int_equal(db_weights_generate(ctx, gt, fast), 0);
+    assert_int_equal(db_weights_generate(fast_ctx, gt, fast), 0);
     assert_int_equal(db_weights_generate_ref(ctx, gt, &ref), 0);
     size_t n = (size_t)gt->width * gt->height;
     if (memcmp(fast->recall, ref.recall, n * sizeof(float)) != 0 ||
@@ -88,14 +91,19 @@ static void test_fast_weights_equal_reference_on_random_masks(void **state)
     uint8_t *m = malloc(90 * 90);
     db_image gt = {0};
     db_weights fast = {0}; /* reused: every call after the first runs on old buffers */
+    db_ctx *portable;
+    assert_int_equal(db_ctx_create(NULL, &portable), 0);
+    assert_int_equal(db_ctx_set_isa(portable, DB_ISA_REF), 0);
     for (int t = 0; t < 300; t++) {
         int w = random_side(&rng), h = random_side(&rng);
         random_mask(&rng, w, h, t % 5, m);
         gt_from_mask(m, w, h, &gt);
         char what[64];
-        snprintf(what, sizeof what, "random mask %d (kind %d)", t, t % 5);
-        assert_weights_equal_ref(&gt, &fast, what);
+        snprintf(what, sizeof what, "random mask %d (kind %d, %s)", t, t % 5,
+                 t % 2 ? "portable" : "best ISA");
+        assert_weights_equal_ref(t % 2 ? portable : ctx, &gt, &fast, what);
     }
+    db_ctx_free(portable);
     db_weights_free(&fast);
     db_image_free(&gt);
     free(m);
@@ -122,7 +130,7 @@ static void test_fast_weights_equal_reference_on_a_text_page(void **state)
     db_image gt = {0};
     gt_from_mask(m, w, h, &gt);
     db_weights fast = {0};
-    assert_weights_equal_ref(&gt, &fast, "text page");
+    assert_weights_equal_ref(ctx, &gt, &fast, "text page");
     db_weights_free(&fast);
     db_image_free(&gt);
     free(m);
@@ -138,6 +146,9 @@ static void test_fast_thinning_equals_full_image_passes(void **state)
     uint8_t *m = malloc(cap), *a = malloc(cap), *b = malloc(cap);
     uint16_t *wa = malloc(cap * sizeof *wa), *wb = malloc(cap * sizeof *wb);
     db_thin_work work = {0}; /* reused across sizes, as the generator does */
+    db_ctx *portable;
+    assert_int_equal(db_ctx_create(NULL, &portable), 0);
+    assert_int_equal(db_ctx_set_isa(portable, DB_ISA_REF), 0);
     for (int t = 0; t < 300; t++) {
         int w = random_side(&rng), h = random_side(&rng);
         size_t n = (size_t)w * h;
@@ -149,7 +160,10 @@ static void test_fast_thinning_equals_full_image_passes(void **state)
                                     (lee_chen ? (uint8_t)(tu_rand(&rng) & 0xF3) : 0));
         if (lee_chen) {
             memset(wa, 0xAB, n * sizeof *wa);
-            assert_int_equal(db_thin_lee_chen(ctx, a, bit, w, h, wa, &work), 0);
+            /* every other one on the portable tiles (where AVX2 runs, the
+             * others take the 16x16 tiles) */
+            db_ctx *tc = t % 4 == 0 ? portable : ctx;
+            assert_int_equal(db_thin_lee_chen(tc, a, bit, w, h, wa, &work), 0);
             assert_int_equal(db_thin_ref(ctx, b, bit, w, h, true, wb), 0);
         } else {
             assert_int_equal(db_thin_matlab(ctx, a, w, h, t % 4 == 1 ? NULL : &work), 0);
@@ -160,6 +174,7 @@ static void test_fast_thinning_equals_full_image_passes(void **state)
                      lee_chen ? "Zhang-Suen + Lee-Chen" : "Lam-Lee-Suen");
     }
     db_thin_work_free(&work);
+    db_ctx_free(portable);
     free(m);
     free(a);
     free(b);

@@ -589,21 +589,21 @@ static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint1
                 trow[(x0 >> 3) + k] |= (v & 0xFF) << sh;
         }
     }
+    memcpy(orig, P.t, nw * sizeof *orig);
+    /* Zhang-Suen on 16x16 tiles where AVX2 runs (thin_avx2.c) */
+    bool wide = zs && db_ctx_resolved_isa(ctx) >= DB_ISA_AVX2;
+    if (wide)
+        DB_TRY(db_zs_wide_avx2(ctx, P.t, P.TW, w, h, when, work));
     /* every tile with pixels is tested first, but a full tile amid full
      * tiles (most of a page's background): no pixel of it has a 0 neighbour,
      * which both rules need, until a neighbour tile changes */
-    for (size_t ti = P.TW; ti < nw - P.TW; ti++) {
+    for (size_t ti = P.TW; !wide && ti < nw - P.TW; ti++) {
         const uint64_t *t = P.t + ti, *u = t - P.TW, *d = t + P.TW;
         if (!t[0] || (~(t[-1] & t[0] & t[1] & u[-1] & u[0] & u[1] & d[-1] & d[0] & d[1])) == 0)
             continue;
         pend[ti >> 6] |= 1ull << (ti & 63);
         pend[nb + (ti >> 6)] |= 1ull << (ti & 63);
     }
-    memcpy(orig, P.t, nw * sizeof *orig);
-    /* Zhang-Suen on 16x16 tiles where AVX2 runs (thin_avx2.c) */
-    bool wide = zs && db_ctx_resolved_isa(ctx) >= DB_ISA_AVX2;
-    if (wide)
-        DB_TRY(db_zs_wide_avx2(ctx, P.t, P.TW, w, h, when, work));
     uint16_t step = 0;
     for (bool changed = !wide; changed;) {
         changed = false;

@@ -154,6 +154,13 @@ typedef struct db_thin_work {
     size_t cap_words[3], cap_dead, cap_pend, cap_wide[2];
 } db_thin_work;
 void db_thin_work_free(db_thin_work *work);
+/* Flags tile ti for both thinning rules: bit ti of the first nb words of
+ * pend and of the next nb. */
+static inline void db_thin_flag(uint64_t *pend, size_t nb, size_t ti)
+{
+    pend[ti >> 6] |= 1ull << (ti & 63);
+    pend[nb + (ti >> 6)] |= 1ull << (ti & 63);
+}
 /* Makes work's wide buffers hold ntiles 16x16 tiles each. */
 int db_thin_work_wide(db_ctx *ctx, db_thin_work *work, size_t ntiles);
 /* The Zhang-Suen sub-iterations of db_thin_lee_chen on 16x16 tiles (AVX2,

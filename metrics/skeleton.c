@@ -601,8 +601,7 @@ static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint1
         const uint64_t *t = P.t + ti, *u = t - P.TW, *d = t + P.TW;
         if (!t[0] || (~(t[-1] & t[0] & t[1] & u[-1] & u[0] & u[1] & d[-1] & d[0] & d[1])) == 0)
             continue;
-        pend[ti >> 6] |= 1ull << (ti & 63);
-        pend[nb + (ti >> 6)] |= 1ull << (ti & 63);
+        db_thin_flag(pend, nb, ti);
     }
     uint16_t step = 0;
     for (bool changed = !wide; changed;) {
@@ -643,8 +642,7 @@ static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint1
                     for (int dc = c0; dc <= c1; dc++) {
                         size_t j = dead[k] + (size_t)((ptrdiff_t)dr * (ptrdiff_t)P.TW + dc);
                         if (P.t[j]) {
-                            pend[j >> 6] |= 1ull << (j & 63);
-                            pend[nb + (j >> 6)] |= 1ull << (j & 63);
+                            db_thin_flag(pend, nb, j);
                         }
                     }
             }

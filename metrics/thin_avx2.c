@@ -154,8 +154,7 @@ int db_zs_wide_avx2(db_ctx *ctx, uint64_t *t8, size_t TW8, int w, int h, uint16_
                                                      _mm256_loadu_si256(t + 1)));
         if (all_set(all))
             continue;
-        pend[ti >> 6] |= 1ull << (ti & 63);
-        pend[nb + (ti >> 6)] |= 1ull << (ti & 63);
+        db_thin_flag(pend, nb, ti);
     }
     uint16_t step = 0;
     for (bool changed = true; changed;) {
@@ -201,8 +200,7 @@ int db_zs_wide_avx2(db_ctx *ctx, uint64_t *t8, size_t TW8, int w, int h, uint16_
                         size_t j = dead[k] + (size_t)((ptrdiff_t)dr * (ptrdiff_t)P.TW + dc);
                         __m256i tj = _mm256_loadu_si256(P.t + j);
                         if (!_mm256_testz_si256(tj, tj)) {
-                            pend[j >> 6] |= 1ull << (j & 63);
-                            pend[nb + (j >> 6)] |= 1ull << (j & 63);
+                            db_thin_flag(pend, nb, j);
                         }
                     }
             }

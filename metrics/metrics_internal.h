@@ -163,12 +163,13 @@ static inline void db_thin_flag(uint64_t *pend, size_t nb, size_t ti)
 }
 /* Makes work's wide buffers hold ntiles 16x16 tiles each. */
 int db_thin_work_wide(db_ctx *ctx, db_thin_work *work, size_t ntiles);
-/* The Zhang-Suen sub-iterations of db_thin_lee_chen on 16x16 tiles (AVX2,
- * thin_avx2.c), from and back into the 8x8-tile plane t8 (TW8 tiles a row
+/* The parallel sub-iterations of the thinnings on 16x16 tiles (AVX2,
+ * thin_avx2.c): Zhang-Suen of db_thin_lee_chen (zs) or Lam-Lee-Suen of
+ * db_thin_matlab, from and back into the 8x8-tile plane t8 (TW8 tiles a row
  * including its zero ring; work's dead list and flags sized for it); when
  * as db_thin_lee_chen's, already cleared. */
-int db_zs_wide_avx2(db_ctx *ctx, uint64_t *t8, size_t TW8, int w, int h, uint16_t *when,
-                    db_thin_work *work);
+int db_thin_wide_avx2(db_ctx *ctx, bool zs, uint64_t *t8, size_t TW8, int w, int h,
+                      uint16_t *when, db_thin_work *work);
 
 /* Thins the `bit` layer of m in place to the skeleton BinEvalWeights uses:
  * Zhang-Suen (1984) sub-iterations to a fixed point, then the Lee-Chen (1992)

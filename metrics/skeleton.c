@@ -590,10 +590,10 @@ static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint1
         }
     }
     memcpy(orig, P.t, nw * sizeof *orig);
-    /* Zhang-Suen on 16x16 tiles where AVX2 runs (thin_avx2.c) */
-    bool wide = zs && db_ctx_resolved_isa(ctx) >= DB_ISA_AVX2;
+    /* the parallel sub-iterations on 16x16 tiles where AVX2 runs (thin_avx2.c) */
+    bool wide = db_ctx_resolved_isa(ctx) >= DB_ISA_AVX2;
     if (wide)
-        DB_TRY(db_zs_wide_avx2(ctx, P.t, P.TW, w, h, when, work));
+        DB_TRY(db_thin_wide_avx2(ctx, zs, P.t, P.TW, w, h, when, work));
     /* every tile with pixels is tested first, but a full tile amid full
      * tiles (most of a page's background): no pixel of it has a 0 neighbour,
      * which both rules need, until a neighbour tile changes */

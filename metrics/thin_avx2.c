@@ -1,7 +1,8 @@
-/* thin_avx2.c - the Zhang-Suen sub-iterations of db_thin_lee_chen on 16x16
- * tiles, 256 decisions per AVX2 rule evaluation, beside the portable 8x8-tile
- * loop in skeleton.c (thin_packed), which test_weights_fast compares it with
- * through the reference thinning (DB_ISA_REF forces the portable path).
+/* thin_avx2.c - the parallel sub-iterations of both thinnings (Zhang-Suen of
+ * db_thin_lee_chen, Lam-Lee-Suen of db_thin_matlab) on 16x16 tiles, 256
+ * decisions per AVX2 rule evaluation, beside the portable 8x8-tile loop in
+ * skeleton.c (thin_packed); test_weights_fast compares both with the
+ * reference thinning (DB_ISA_REF forces the portable path).
  *
  * Why wider tiles: a front of deletions advances one pixel per iteration, so
  * a tile on a front is revisited until the front has crossed it; a 16x16 tile
@@ -48,9 +49,9 @@ static inline __m256i from_west(__m256i c, __m256i left)
     return _mm256_or_si256(_mm256_slli_epi16(c, 1), _mm256_srli_epi16(left, 15));
 }
 
-/* The Zhang-Suen deletions of tile ti for sub-iteration sub (skeleton.c's
- * zs_word, 256 pixels wide). */
-static inline __m256i zs_tile(const wide_plane *P, size_t ti, int sub)
+/* The eight neighbour masks of tile ti, clockwise from north (skeleton.c's
+ * tile_neighbours); nb[8] = nb[0]. Returns the tile. */
+static inline __m256i wide_neighbours(const wide_plane *P, size_t ti, __m256i nb[9])
 {
     const __m256i *mid = P->t + ti, *up = mid - P->TW, *dn = mid + P->TW;
     __m256i cur = _mm256_loadu_si256(mid), l = _mm256_loadu_si256(mid - 1),
@@ -61,8 +62,22 @@ static inline __m256i zs_tile(const wide_plane *P, size_t ti, int sub)
     __m256i sc = from_south(cur, _mm256_loadu_si256(dn)),
             sl = from_south(l, _mm256_loadu_si256(dn - 1)),
             sr = from_south(r, _mm256_loadu_si256(dn + 1));
-    __m256i nb[9] = {nc, from_east(nc, nr), from_east(cur, r), from_east(sc, sr), sc,
-                     from_west(sc, sl), from_west(cur, l), from_west(nc, nl), nc};
+    nb[0] = nb[8] = nc;
+    nb[1] = from_east(nc, nr);
+    nb[2] = from_east(cur, r);
+    nb[3] = from_east(sc, sr);
+    nb[4] = sc;
+    nb[5] = from_west(sc, sl);
+    nb[6] = from_west(cur, l);
+    nb[7] = from_west(nc, nl);
+    return cur;
+}
+
+/* The Zhang-Suen deletions of tile ti for sub-iteration sub (skeleton.c's
+ * zs_word, 256 pixels wide). */
+static inline __m256i zs_tile(const wide_plane *P, size_t ti, int sub)
+{
+    __m256i nb[9], cur = wide_neighbours(P, ti, nb);
     const __m256i ones = _mm256_set1_epi32(-1);
     __m256i o1 = _mm256_setzero_si256(), o2 = o1, z1 = o1, z2 = o1, t1 = o1, t2 = o1;
     for (int k = 0; k < 8; k++) {
@@ -82,6 +97,43 @@ static inline __m256i zs_tile(const wide_plane *P, size_t ti, int sub)
     __m256i del = _mm256_and_si256(_mm256_and_si256(cur, o2), z2);
     del = _mm256_and_si256(del, _mm256_andnot_si256(t2, t1));
     return _mm256_andnot_si256(keep, del);
+}
+
+/* The Lam-Lee-Suen deletions (skeleton.c's lls_word, x1 = E counter-
+ * clockwise to x8 = SE). */
+static inline __m256i lls_tile(const wide_plane *P, size_t ti, int sub)
+{
+    __m256i nb[9], x[10], cur = wide_neighbours(P, ti, nb);
+    static const int from[8] = {2, 1, 0, 7, 6, 5, 4, 3}; /* x(k+1) = nb[from[k]] */
+    for (int k = 0; k < 8; k++)
+        x[k + 1] = nb[from[k]];
+    x[9] = x[1];
+    const __m256i ones = _mm256_set1_epi32(-1);
+    __m256i b1 = _mm256_setzero_si256(), b2 = b1, c1 = b1, c2 = b1, d1 = b1, d2 = b1;
+    __m256i c4 = ones, d4 = ones;
+    for (int i = 1; i <= 4; i++) {
+        __m256i b = _mm256_andnot_si256(x[2 * i - 1], _mm256_or_si256(x[2 * i], x[2 * i + 1]));
+        __m256i c = _mm256_or_si256(x[2 * i - 1], x[2 * i]);
+        __m256i d = _mm256_or_si256(x[2 * i], x[2 * i + 1]);
+        b2 = _mm256_or_si256(b2, _mm256_and_si256(b1, b));
+        b1 = _mm256_or_si256(b1, b);
+        c2 = _mm256_or_si256(c2, _mm256_and_si256(c1, c));
+        c1 = _mm256_or_si256(c1, c);
+        c4 = _mm256_and_si256(c4, c);
+        d2 = _mm256_or_si256(d2, _mm256_and_si256(d1, d));
+        d1 = _mm256_or_si256(d1, d);
+        d4 = _mm256_and_si256(d4, d);
+    }
+    __m256i corner =
+        sub == 1 ? _mm256_and_si256(_mm256_or_si256(_mm256_or_si256(x[2], x[3]),
+                                                    _mm256_xor_si256(x[8], ones)),
+                                    x[1])
+                 : _mm256_and_si256(_mm256_or_si256(_mm256_or_si256(x[6], x[7]),
+                                                    _mm256_xor_si256(x[4], ones)),
+                                    x[5]);
+    __m256i del = _mm256_and_si256(_mm256_andnot_si256(b2, b1), _mm256_and_si256(c2, d2));
+    del = _mm256_andnot_si256(_mm256_and_si256(c4, d4), _mm256_and_si256(cur, del));
+    return _mm256_andnot_si256(corner, del);
 }
 
 /* The 8x8 tile plane (skeleton.c: TW8 tiles a row, bit 8r + c) and the
@@ -125,8 +177,8 @@ static inline bool all_set(__m256i v)
     return _mm256_testc_si256(v, _mm256_set1_epi32(-1)) != 0;
 }
 
-int db_zs_wide_avx2(db_ctx *ctx, uint64_t *t8, size_t TW8, int w, int h, uint16_t *when,
-                    db_thin_work *work)
+int db_thin_wide_avx2(db_ctx *ctx, bool zs, uint64_t *t8, size_t TW8, int w, int h,
+                      uint16_t *when, db_thin_work *work)
 {
     size_t TH = ((size_t)h + 15) / 16 + 2;
     wide_plane P = {.TW = ((size_t)w + 15) / 16 + 2};
@@ -166,7 +218,7 @@ int db_zs_wide_avx2(db_ctx *ctx, uint64_t *t8, size_t TW8, int w, int h, uint16_
                 for (uint64_t v = pb[b]; v; v &= v - 1) {
                     int k = __builtin_ctzll(v);
                     uint32_t ti = (uint32_t)(b * 64 + (size_t)k);
-                    __m256i del = zs_tile(&P, ti, sub);
+                    __m256i del = zs ? zs_tile(&P, ti, sub) : lls_tile(&P, ti, sub);
                     bool none = _mm256_testz_si256(del, del) != 0;
                     _mm256_storeu_si256(dels + ndead, del);
                     dead[ndead] = ti;
@@ -212,9 +264,10 @@ int db_zs_wide_avx2(db_ctx *ctx, uint64_t *t8, size_t TW8, int w, int h, uint16_
 
 #else /* not built with AVX2: never selected, kept linkable */
 
-int db_zs_wide_avx2(db_ctx *ctx, uint64_t *t8, size_t TW8, int w, int h, uint16_t *when,
-                    db_thin_work *work)
+int db_thin_wide_avx2(db_ctx *ctx, bool zs, uint64_t *t8, size_t TW8, int w, int h,
+                      uint16_t *when, db_thin_work *work)
 {
+    (void)zs;
     (void)t8;
     (void)TW8;
     (void)w;

@@ -475,7 +475,7 @@ static inline unsigned pcode(const tplane *P, int x, int y)
     do {                                                                                           \
         int ty_ = (int)((ti) / (P)->TW) - 1, tx_ = (int)((ti) % (P)->TW) - 1;                      \
         for (uint64_t b_ = (v); b_; b_ &= b_ - 1) {                                                \
-            int k_ = __builtin_ctzll(b_), x = tx_ * 8 + (k_ & 7), y = ty_ * 8 + (k_ >> 3);          \
+            int k_ = __builtin_ctzll(b_), x = tx_ * 8 + (k_ & 7), y = ty_ * 8 + (k_ >> 3);         \
             body;                                                                                  \
         }                                                                                          \
     } while (0)

@@ -137,15 +137,16 @@ static inline __m256i lls_tile(const wide_plane *P, size_t ti, int sub)
 }
 
 /* The 8x8 tile plane (skeleton.c: TW8 tiles a row, bit 8r + c) and the
- * 16x16 one, each with its zero ring: tile (X, Y) of the wide plane is
- * tiles (2X .. 2X + 1, 2Y .. 2Y + 1) of the narrow one. */
+ * 16x16 one, each with its zero ring: counting image tiles (ring excluded),
+ * wide tile (X, Y) is narrow tiles (2X .. 2X + 1, 2Y .. 2Y + 1). */
 static void narrow_to_wide(const uint64_t *t8, size_t TW8, wide_plane *P, size_t TH)
 {
     for (size_t Y = 1; Y + 1 < TH; Y++)
         for (size_t X = 1; X + 1 < P->TW; X++) {
             uint16_t rows[16];
             for (int r = 0; r < 16; r++) {
-                const uint64_t *a = t8 + (2 * (Y - 1) + (size_t)(r >> 3) + 1) * TW8 + 2 * (X - 1) + 1;
+                size_t row8 = 2 * (Y - 1) + (size_t)(r >> 3) + 1;
+                const uint64_t *a = t8 + row8 * TW8 + 2 * (X - 1) + 1;
                 int sh = (r & 7) * 8;
                 rows[r] = (uint16_t)(((a[0] >> sh) & 0xFF) | ((a[1] >> sh) & 0xFF) << 8);
             }

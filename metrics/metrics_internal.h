@@ -144,6 +144,11 @@ int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool
                 db_ccset *out);
 void db_ccset_free(db_ccset *s);
 
+/* Makes *buf (any T **) hold at least need elements of elem bytes: kept
+ * when *cap suffices, else freed and allocated anew (contents lost; *cap 0
+ * and DB_ENOMEM on failure). plane: a per-pixel plane (huge-page advice). */
+int db_buf_grow(db_ctx *ctx, void *buf, size_t *cap, size_t need, size_t elem, bool plane);
+
 /* Buffers of the thinnings, kept between calls (work may also be NULL: then
  * temporary ones are used). Zero-initialise; free with db_thin_work_free. */
 typedef struct db_thin_work {

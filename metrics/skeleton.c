@@ -129,9 +129,7 @@ int db_room_for_one(db_ctx *ctx, void *buf, size_t *cap, size_t n, size_t elem, 
     return 0;
 }
 
-/* Makes *buf hold at least need elements of elem bytes (contents lost when
- * it grows). Planes get the huge-page advice. */
-static int grow(db_ctx *ctx, void *buf, size_t *cap, size_t need, size_t elem, bool plane)
+int db_buf_grow(db_ctx *ctx, void *buf, size_t *cap, size_t need, size_t elem, bool plane)
 {
     void **b = (void **)buf;
     need = need ? need : 1;
@@ -177,11 +175,11 @@ int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool
     out->nruns = 0;
     size_t n = (size_t)w * (size_t)h, nr = 0;
     if (with_labels)
-        DB_TRY(grow(ctx, &out->labels, &out->cap_labels, n, sizeof *out->labels, true));
+        DB_TRY(db_buf_grow(ctx, &out->labels, &out->cap_labels, n, sizeof *out->labels, true));
     for (int y = 0; y < h; y++)
         DB_TRY(row_runs(ctx, m + (size_t)y * w, value, w, y, out, &nr));
-    DB_TRY(grow(ctx, &out->parent, &out->cap_parent, nr, sizeof *out->parent, false));
-    DB_TRY(grow(ctx, &out->aux, &out->cap_aux, nr, sizeof *out->aux, false));
+    DB_TRY(db_buf_grow(ctx, &out->parent, &out->cap_parent, nr, sizeof *out->parent, false));
+    DB_TRY(db_buf_grow(ctx, &out->aux, &out->cap_aux, nr, sizeof *out->aux, false));
     uint32_t *parent = out->parent, *final = out->aux;
     db_ccrun *runs = out->runs;
     for (size_t k = 0; k < nr; k++)
@@ -215,8 +213,8 @@ int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool
         final[k] = r == k ? (uint32_t)++ncc : final[r]; /* a root precedes its set */
         runs[k].lab = final[k];
     }
-    DB_TRY(grow(ctx, &out->cc, &out->cap_cc, (size_t)ncc + 1, sizeof *out->cc, false));
-    DB_TRY(grow(ctx, &out->start, &out->cap_start, (size_t)ncc + 2, sizeof *out->start, false));
+    DB_TRY(db_buf_grow(ctx, &out->cc, &out->cap_cc, (size_t)ncc + 1, sizeof *out->cc, false));
+    DB_TRY(db_buf_grow(ctx, &out->start, &out->cap_start, (size_t)ncc + 2, sizeof *out->start, false));
     memset(out->cc, 0, ((size_t)ncc + 1) * sizeof *out->cc);
     memset(out->start, 0, ((size_t)ncc + 2) * sizeof *out->start);
     /* labels, boxes, counts */
@@ -252,7 +250,7 @@ int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool
     }
     for (int c = 1; c <= ncc; c++)
         out->start[c] += out->start[c - 1];
-    DB_TRY(grow(ctx, &out->order, &out->cap_order, nr, sizeof *out->order, false));
+    DB_TRY(db_buf_grow(ctx, &out->order, &out->cap_order, nr, sizeof *out->order, false));
     /* counting sort of the runs by component, raster order kept: pos = next
      * slot of each component (final is free again: nr >= ncc entries) */
     uint32_t *pos = final;
@@ -330,7 +328,7 @@ void db_thin_work_free(db_thin_work *work)
 int db_thin_work_wide(db_ctx *ctx, db_thin_work *work, size_t ntiles)
 {
     for (int k = 0; k < 2; k++)
-        DB_TRY(grow(ctx, &work->wide[k], &work->cap_wide[k], ntiles, 32, false));
+        DB_TRY(db_buf_grow(ctx, &work->wide[k], &work->cap_wide[k], ntiles, 32, false));
     return 0;
 }
 
@@ -562,11 +560,11 @@ static int thin_packed(db_ctx *ctx, uint8_t *m, uint8_t bit, int w, int h, uint1
     size_t TH = ((size_t)h + 7) / 8 + 2;
     tplane P = {.TW = ((size_t)w + 7) / 8 + 2, .w = w, .h = h};
     size_t nw = P.TW * TH, nb = (nw + 63) / 64;
-    DB_TRY(grow(ctx, &work->words[0], &work->cap_words[0], nw, sizeof(uint64_t), false));
-    DB_TRY(grow(ctx, &work->words[1], &work->cap_words[1], nw, sizeof(uint64_t), false));
-    DB_TRY(grow(ctx, &work->words[2], &work->cap_words[2], nw, sizeof(uint64_t), false));
-    DB_TRY(grow(ctx, &work->pend, &work->cap_pend, 2 * nb * sizeof(uint64_t), 1, false));
-    DB_TRY(grow(ctx, &work->dead, &work->cap_dead, nw, sizeof(uint32_t), false));
+    DB_TRY(db_buf_grow(ctx, &work->words[0], &work->cap_words[0], nw, sizeof(uint64_t), false));
+    DB_TRY(db_buf_grow(ctx, &work->words[1], &work->cap_words[1], nw, sizeof(uint64_t), false));
+    DB_TRY(db_buf_grow(ctx, &work->words[2], &work->cap_words[2], nw, sizeof(uint64_t), false));
+    DB_TRY(db_buf_grow(ctx, &work->pend, &work->cap_pend, 2 * nb * sizeof(uint64_t), 1, false));
+    DB_TRY(db_buf_grow(ctx, &work->dead, &work->cap_dead, nw, sizeof(uint32_t), false));
     P.t = work->words[0];
     uint64_t *orig = work->words[1], *dels = work->words[2];
     /* the "test me" flags: bit ti of pend[0 .. nb) for the first rule, of

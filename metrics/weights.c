@@ -380,34 +380,6 @@ static bool propagates(const uint16_t *NR, int col, int row, int w, int h)
     return c != up && c != dn && c != lf && c != rt;
 }
 
-/* Buffer p of *cap elements made to hold n > 0 elements of size bytes: p
- * itself when large enough, else a new one (contents not kept, p freed).
- * NULL when out of memory, then *cap is 0. */
-static void *regrow(db_ctx *ctx, void *p, size_t *cap, size_t n, size_t size)
-{
-    if (*cap >= n)
-        return p;
-    db_free(p);
-    *cap = 0;
-    if (!(p = db_malloc(ctx, n * size)))
-        return NULL;
-    *cap = n;
-    return p;
-}
-
-/* regrow for per-pixel planes (huge-page advice) */
-static void *plane_regrow(db_ctx *ctx, void *p, size_t *cap, size_t n, size_t size)
-{
-    if (*cap >= n)
-        return p;
-    db_free(p);
-    *cap = 0;
-    if (!(p = db_plane_malloc(ctx, n, size)))
-        return NULL;
-    *cap = n;
-    return p;
-}
-
 typedef struct medial_scratch {
     uint16_t *sdist; /* chessboard distance to the skeleton, when it needs 16 bits
                       * (allocated then only: always on the reference path) */
@@ -651,8 +623,7 @@ static int medial_factor(db_ctx *ctx, const uint8_t *D, const uint8_t *m, const 
         narrow = bytes_exact_where_read(sc->sdist8, D, n);
     }
     if (!narrow) {
-        if (!(sc->sdist = plane_regrow(ctx, sc->sdist, &sc->cap_sdist, n, sizeof *sc->sdist)))
-            return DB_ENOMEM;
+        DB_TRY(db_buf_grow(ctx, &sc->sdist, &sc->cap_sdist, n, sizeof *sc->sdist, true));
         db_chebyshev_dt(m, SKEL, w, h, sc->sdist);
     }
     const layer *L = layer_use(sc, m, SKEL);
@@ -912,9 +883,8 @@ int db_weights_score_bufs(db_ctx *ctx, db_weights *keep, int w, int h, db_score_
     gen *g;
     size_t n = (size_t)w * h;
     DB_TRY(gen_get(ctx, keep, &g));
-    if (!(g->gmask = plane_regrow(ctx, g->gmask, &g->cap_gmask, n, 1)) ||
-        !(g->rmask = plane_regrow(ctx, g->rmask, &g->cap_rmask, n, 1)))
-        return DB_ENOMEM;
+    DB_TRY(db_buf_grow(ctx, &g->gmask, &g->cap_gmask, n, 1, true));
+    DB_TRY(db_buf_grow(ctx, &g->rmask, &g->cap_rmask, n, 1, true));
     out->gt = g->gmask;
     out->res = g->rmask;
     out->thin = &g->thin;
@@ -923,9 +893,8 @@ int db_weights_score_bufs(db_ctx *ctx, db_weights *keep, int w, int h, db_score_
         out->plane16 = g->cdist;
         return 0;
     }
-    if (!(g->s8 = plane_regrow(ctx, g->s8, &g->cap_s8, n, 1)) ||
-        !(g->s16 = plane_regrow(ctx, g->s16, &g->cap_s16, n, sizeof *g->s16)))
-        return DB_ENOMEM;
+    DB_TRY(db_buf_grow(ctx, &g->s8, &g->cap_s8, n, 1, true));
+    DB_TRY(db_buf_grow(ctx, &g->s16, &g->cap_s16, n, sizeof *g->s16, true));
     out->plane8 = g->s8;
     out->plane16 = g->s16;
     return 0;
@@ -941,9 +910,8 @@ static int layer_size(db_ctx *ctx, layer *L, int w, int h, size_t *cap_rows, siz
     L->rw = ((size_t)w + 63) / 64;
     L->cw = ((size_t)h + 63) / 64;
     size_t nr = (size_t)h * L->rw, nc = (size_t)w * L->cw;
-    if (!(L->rows = regrow(ctx, L->rows, cap_rows, nr, sizeof *L->rows)) ||
-        !(L->cols = regrow(ctx, L->cols, cap_cols, nc, sizeof *L->cols)))
-        return DB_ENOMEM;
+    DB_TRY(db_buf_grow(ctx, &L->rows, cap_rows, nr, sizeof *L->rows, false));
+    DB_TRY(db_buf_grow(ctx, &L->cols, cap_cols, nc, sizeof *L->cols, false));
     return 0;
 }
 
@@ -968,9 +936,8 @@ static int gen_alloc(db_ctx *ctx, gen *g)
         g->cap_n = n;
     }
     size_t nruns = 2 * ((size_t)g->w + g->h) + 4;
-    if (!(g->sc.runs = regrow(ctx, g->sc.runs, &g->cap_runs, nruns, sizeof *g->sc.runs)) ||
-        !(g->rmask = plane_regrow(ctx, g->rmask, &g->cap_rmask, n, 1)))
-        return DB_ENOMEM;
+    DB_TRY(db_buf_grow(ctx, &g->sc.runs, &g->cap_runs, nruns, sizeof *g->sc.runs, false));
+    DB_TRY(db_buf_grow(ctx, &g->rmask, &g->cap_rmask, n, 1, true));
     memset(g->bg, 0, n); /* (ov and D are written in full) */
     DB_TRY(layer_size(ctx, &g->sc.L, g->w, g->h, &g->cap_rows, &g->cap_cols));
     g->Lc.bits = g->sc.unwritten.bits = g->sc.L.bits;
@@ -1213,8 +1180,7 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
                  g->sc.runs, w, h, &g->stack, &g->cap_stack};
     /* the stroke widths by label, packed (the merge rings read them per
      * feature run), and the widest: no reach is larger */
-    if (!(g->stroke8 = regrow(ctx, g->stroke8, &g->cap_stroke8, (size_t)g->fg.n + 1, 1)))
-        return DB_ENOMEM;
+    DB_TRY(db_buf_grow(ctx, &g->stroke8, &g->cap_stroke8, (size_t)g->fg.n + 1, 1, false));
     int smax = 0;
     g->stroke8[0] = 0;
     for (int k = 0; k < g->fg.n; k++) {
@@ -1320,8 +1286,8 @@ static int weights_generate(db_ctx *ctx, const db_image *gt, bool ref, db_weight
     gen *g = NULL;
     size_t n = (size_t)gt->width * gt->height;
     int rc = gen_get(ctx, out, &g);
-    if (!rc && !(g->gmask = plane_regrow(ctx, g->gmask, &g->cap_gmask, n, 1)))
-        rc = DB_ENOMEM;
+    if (!rc)
+        rc = db_buf_grow(ctx, &g->gmask, &g->cap_gmask, n, 1, true);
     if (!rc)
         rc = db_mask_fill(ctx, gt, true, "weights", g->gmask, &mask);
     if (!rc)

@@ -799,7 +799,10 @@ typedef struct db_weights_work {
     int w, h;
     size_t n;
     uint8_t *ov;       /* INK | CONTOUR | SKEL of the ground truth */
-    uint16_t *cdist;   /* chessboard distance to the contour */
+    uint8_t *cdist8;   /* chessboard distance to the contour (fast path; saturates) */
+    uint16_t *cdist;   /* the same in 16 bits: the reference path's, and the fast
+                        * path's where a byte saturates where read (else unallocated) */
+    bool wide_cdist;   /* cdist (not cdist8) holds the distances */
     uint8_t *D;        /* distance map (text, then background) */
     uint8_t *factor;   /* medial factor */
     uint16_t *NR;      /* NR, then NP */
@@ -813,7 +816,7 @@ typedef struct db_weights_work {
     uint8_t *stroke8;  /* stroke width of each text label in a byte, as the
                         * reference keeps it along the contour (index 0 unused) */
     size_t cap_n, cap_runs, cap_rows, cap_cols, cap_rows_c, cap_cols_c, cap_rows_d, cap_cols_d;
-    size_t cap_stack, cap_stroke8;
+    size_t cap_stack, cap_stroke8, cap_cdist;
     /* the ground-truth mask; the scoring scratch (db_weights_score_bufs):
      * result mask, and planes of its own when the generator's are absent */
     uint8_t *gmask, *rmask, *s8;
@@ -828,7 +831,9 @@ typedef struct db_weights_work {
 static void gen_free_planes(gen *g)
 {
     db_free(g->ov);
+    db_free(g->cdist8);
     db_free(g->cdist);
+    g->cap_cdist = 0;
     db_free(g->D);
     db_free(g->factor);
     db_free(g->NR);
@@ -837,7 +842,7 @@ static void gen_free_planes(gen *g)
     g->sc.cap_sdist = 0;
     db_free(g->sc.sdist8);
     db_free(g->sc.ring);
-    g->ov = g->D = g->factor = g->bg = NULL;
+    g->ov = g->cdist8 = g->D = g->factor = g->bg = NULL;
     g->cdist = g->NR = g->sc.sdist = g->sc.ring = NULL;
     g->sc.sdist8 = NULL;
     g->cap_n = 0;
@@ -890,7 +895,7 @@ int db_weights_score_bufs(db_ctx *ctx, db_weights *keep, int w, int h, db_score_
     out->thin = &g->thin;
     if (g->cap_n >= n) { /* the generator's planes: free between generations */
         out->plane8 = g->bg;
-        out->plane16 = g->cdist;
+        out->plane16 = g->NR;
         return 0;
     }
     DB_TRY(db_buf_grow(ctx, &g->s8, &g->cap_s8, n, 1, true));
@@ -923,14 +928,14 @@ static int gen_alloc(db_ctx *ctx, gen *g)
     if (g->cap_n < n) {
         gen_free_planes(g);
         g->ov = db_plane_malloc(ctx, n, 1);
-        g->cdist = db_plane_malloc(ctx, n, sizeof *g->cdist);
+        g->cdist8 = db_plane_malloc(ctx, n, 1);
         g->D = db_plane_malloc(ctx, n, 1);
         g->factor = db_plane_malloc(ctx, n, 1);
         g->NR = db_plane_malloc(ctx, n, sizeof *g->NR);
         g->bg = db_plane_malloc(ctx, n, 1);
         g->sc.sdist8 = db_plane_malloc(ctx, n, 1);
         g->sc.ring = db_plane_malloc(ctx, n, sizeof *g->sc.ring);
-        if (!g->ov || !g->cdist || !g->D || !g->factor || !g->NR || !g->bg ||
+        if (!g->ov || !g->cdist8 || !g->D || !g->factor || !g->NR || !g->bg ||
             !g->sc.sdist8 || !g->sc.ring)
             return DB_ENOMEM;
         g->cap_n = n;
@@ -978,6 +983,22 @@ static int quot_tables(db_ctx *ctx, gen *g)
     return 0;
 }
 
+/* Switches g to the 16-bit contour distances (computed here). */
+static int contour_dist_wide(db_ctx *ctx, gen *g)
+{
+    DB_TRY(db_buf_grow(ctx, &g->cdist, &g->cap_cdist, g->n, sizeof *g->cdist, true));
+    db_chebyshev_dt(g->ov, CONTOUR, g->w, g->h, g->cdist);
+    g->wide_cdist = true;
+    return 0;
+}
+
+/* The contour distance of pixel i, a lower bound of its first ring's radius
+ * over the contour (exact where no byte saturates). */
+static inline unsigned contour_dist_at(const gen *g, size_t i)
+{
+    return g->wide_cdist ? g->cdist[i] : g->cdist8[i];
+}
+
 /* Pseudo-recall weights GW = D / NR (Eq. 2). */
 static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
 {
@@ -999,13 +1020,29 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
     }
     DB_TRY(thin(ctx, g, g->ov));
     ensure_seeds(g->ov, &g->fg, w);
-    db_chebyshev_dt(g->ov, CONTOUR, w, h, g->cdist);
     /* D: the contour distance; 1 on skeleton pixels of the contour (0 on the
-     * rest of the contour); stored in a byte like the reference */
-    for (size_t i = 0; i < g->n; i++) { /* branch-free: vectorises */
-        uint8_t o = g->ov[i], d = (o & CONTOUR) && (o & SKEL) ? 1 : (uint8_t)g->cdist[i];
-        g->D[i] = (o & INK) ? d : 0;
+     * rest of the contour); stored in a byte like the reference (which
+     * truncates: the fast path's byte distances serve unless one saturates
+     * on the text) */
+    g->wide_cdist = false;
+    if (!g->sc.L.bits) {
+        DB_TRY(contour_dist_wide(ctx, g));
+    } else {
+        db_chebyshev_dt8(g->ov, CONTOUR, w, h, g->cdist8);
+        uint8_t most = 0;
+        for (size_t i = 0; i < g->n; i++) { /* branch-free: vectorises */
+            uint8_t o = g->ov[i], cd = g->cdist8[i], d = (o & CONTOUR) && (o & SKEL) ? 1 : cd;
+            g->D[i] = (o & INK) ? d : 0;
+            most = (o & INK) && cd > most ? cd : most;
+        }
+        if (most == 0xFF)
+            DB_TRY(contour_dist_wide(ctx, g));
     }
+    if (g->wide_cdist)
+        for (size_t i = 0; i < g->n; i++) { /* branch-free: vectorises */
+            uint8_t o = g->ov[i], d = (o & CONTOUR) && (o & SKEL) ? 1 : (uint8_t)g->cdist[i];
+            g->D[i] = (o & INK) ? d : 0;
+        }
     ridge_adjust(g->D, g->ov, &g->fg, w, h);
     DB_TRY(medial_normalization(ctx, g->D, g->ov, &g->fg, w, h, g->factor, g->NR, &g->sc));
     /* Gsw_fg: 2 * floor(mean factor over the component's skeleton) */
@@ -1037,7 +1074,8 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
 static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int x, int y,
                        int *reach, bool *adjacent)
 {
-    int R, R0 = g->cdist[i] == UNREACHED ? 0 : g->cdist[i];
+    unsigned cd = contour_dist_at(g, i);
+    int R, R0 = cd == UNREACHED ? 0 : (int)cd;
     ring_run *runs = g->sc.runs;
     ring_win wv;
     size_t cnt = 0;
@@ -1075,7 +1113,7 @@ static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int x
 
 /* The Gsw_bg region: background covered by some text component's box
  * grown by 2 * its stroke width (clamped to the image); writes the
- * background D there (g->D, from g->cdist). A
+ * background D there (g->D, from the contour distances). A
  * sweep over rows keeps one row of +1/-1 column marks for the boxes that
  * span the row, so the cost is O(w * h + boxes) whatever their overlap. */
 static int grown_boxes(db_ctx *ctx, gen *g)
@@ -1094,6 +1132,7 @@ static int grown_boxes(db_ctx *ctx, gen *g)
     }
     for (int y = 0; y < 2 * h + 2; y++)
         head[y] = -1;
+    bool saturated = false;
     for (int k = 0; k < n; k++) {
         const db_cc *c = &g->fg.cc[k];
         int mg = 2 * c->stroke;
@@ -1103,7 +1142,7 @@ static int grown_boxes(db_ctx *ctx, gen *g)
         next[n + k] = head[h + 1 + y1 + 1];
         head[h + 1 + y1 + 1] = k;
     }
-    for (int y = 0; y < h; y++) {
+    for (int y = 0; y < h && !saturated; y++) {
         for (int pass = 0; pass < 2; pass++)
             for (int k = head[pass ? h + 1 + y : y]; k >= 0; k = next[pass ? n + k : k]) {
                 const db_cc *c = &g->fg.cc[k];
@@ -1114,19 +1153,34 @@ static int grown_boxes(db_ctx *ctx, gen *g)
                 cover[x1 + 1] -= d;
             }
         /* background D: the distance to the text contour inside the
-         * region, OUTSIDE beyond it, 0 on the text */
+         * region, OUTSIDE beyond it, 0 on the text (truncated to a byte
+         * like the reference: a saturated byte distance there needs the
+         * 16-bit ones) */
         const uint8_t *ov = g->ov + (size_t)y * w;
-        const uint16_t *cd = g->cdist + (size_t)y * w;
         uint8_t *D = g->D + (size_t)y * w;
         int32_t run = 0;
-        for (int x = 0; x < w; x++) {
+        if (g->wide_cdist) {
+            const uint16_t *cd = g->cdist + (size_t)y * w;
+            for (int x = 0; x < w; x++) {
+                run += cover[x];
+                D[x] = (ov[x] & INK) ? 0 : run > 0 ? (uint8_t)cd[x] : OUTSIDE;
+            }
+            continue;
+        }
+        const uint8_t *cd = g->cdist8 + (size_t)y * w;
+        for (int x = 0; x < w && !saturated; x++) {
             run += cover[x];
-            D[x] = (ov[x] & INK) ? 0 : run > 0 ? (uint8_t)cd[x] : OUTSIDE;
+            D[x] = (ov[x] & INK) ? 0 : run > 0 ? cd[x] : OUTSIDE;
+            saturated = !(ov[x] & INK) && run > 0 && cd[x] == 0xFF;
         }
     }
     db_free(cover);
     db_free(head);
     db_free(next);
+    if (saturated) { /* once: the 16-bit distances do not saturate */
+        DB_TRY(contour_dist_wide(ctx, g));
+        return grown_boxes(ctx, g);
+    }
     return 0;
 }
 
@@ -1239,15 +1293,12 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     /* PW - 1 = D / NP where NP > 0, capped at 2; 0 elsewhere (the text has
      * no distance). NP is NR as a radius (NR accumulates an area), in a
      * byte. */
-    for (size_t i = 0; i < n; i++) {
-        int dp = g->D[i], reach = has_dist(g->D[i]) ? reach_of[i] : NO_REACH;
-        if (reach == NO_REACH || dp > reach) {
-            pw[i] = 0.0f;
-            continue;
-        }
+    for (size_t i = 0; i < n; i++) { /* branch-free: quot2[0] = 0 */
+        int dp = g->D[i], reach = reach_of[i];
+        bool weighted = has_dist(g->D[i]) && reach != NO_REACH && dp <= reach;
         int np = merging(dp, reach, mdist[i]) ? g->isqrt[g->NR[i]] : reach;
-        unsigned npf = (np < reach ? np : reach) & 0xFF;
-        pw[i] = g->quot2[dp * 256 + npf];
+        unsigned npf = (unsigned)(np < reach ? np : reach) & 0xFF;
+        pw[i] = g->quot2[weighted ? (unsigned)dp * 256 + npf : 0];
     }
     return 0;
 }

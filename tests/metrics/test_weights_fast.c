@@ -136,6 +136,29 @@ static void test_fast_weights_equal_reference_on_a_text_page(void **state)
     free(m);
 }
 
+/* Contour distances past a byte (the fast path keeps them in one byte and
+ * switches to 16 bits where one saturates where read): inside a text blob
+ * over 510 pixels wide, and in the grown box of an L-shaped rule whose
+ * corner lies over 255 pixels from any text. */
+static void test_fast_weights_equal_reference_past_byte_distances(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < 2; kind++) {
+        int w = kind ? 600 : 530, h = kind ? 600 : 530;
+        uint8_t *m = calloc((size_t)w * h, 1);
+        for (int y = 5; y < h - 5; y++)
+            for (int x = 5; x < w - 5; x++)
+                m[(size_t)y * w + x] = kind ? (y < 9 || x < 9) : 1;
+        db_image gt = {0};
+        gt_from_mask(m, w, h, &gt);
+        db_weights fast = {0};
+        assert_weights_equal_ref(ctx, &gt, &fast, kind ? "L-shaped rule" : "wide blob");
+        db_weights_free(&fast);
+        db_image_free(&gt);
+        free(m);
+    }
+}
+
 /* The thinned layer sits in bit 0x04 next to noise in other bits, which
  * thinning must leave alone. */
 static void test_fast_thinning_equals_full_image_passes(void **state)
@@ -208,6 +231,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_weights_equal_reference_on_random_masks),
         cmocka_unit_test(test_fast_weights_equal_reference_on_a_text_page),
+        cmocka_unit_test(test_fast_weights_equal_reference_past_byte_distances),
         cmocka_unit_test(test_fast_thinning_equals_full_image_passes),
         cmocka_unit_test(test_pack_bits64_equals_reference),
     };

@@ -31,7 +31,14 @@ int db_metrics_compute_kept(db_ctx *ctx, const db_image *gt, const db_image *res
     db_weights tmp = {0}, *k = keep ? keep : &tmp;
     db_metrics m = {0};
     int rc = 0;
-    if (!weights) {
+    /* without a keep, the maps are not wanted after: the generator sums
+     * them over the result as it goes (having read the result mask) */
+    bool summed = !weights && !keep;
+    db_pf_sums sums;
+    if (summed) {
+        rc = db_weights_pf_sums(ctx, gt, result, k, &sums);
+        m.weights_generated = true;
+    } else if (!weights) {
         rc = db_weights_generate(ctx, gt, k);
         weights = k;
         m.weights_generated = true;
@@ -44,7 +51,9 @@ int db_metrics_compute_kept(db_ctx *ctx, const db_image *gt, const db_image *res
         g = (db_mask){gt->width, gt->height, b.gt};
     else if (!rc)
         rc = db_mask_fill(ctx, gt, true, "metrics: ground truth", b.gt, &g);
-    if (!rc)
+    if (!rc && summed)
+        r = (db_mask){gt->width, gt->height, b.res};
+    else if (!rc)
         rc = db_mask_fill(ctx, result, false, "metrics: result", b.res, &r);
     if (!rc) {
         db_counts c;
@@ -57,7 +66,10 @@ int db_metrics_compute_kept(db_ctx *ctx, const db_image *gt, const db_image *res
         db_psnr_from_counts(&c, &m);
         db_nrm_from_counts(&c, &m);
         db_drd_compute(&g, &r, &m);
-        db_pfmeasure_compute(&g, &r, weights, &m);
+        if (summed)
+            db_pfmeasure_from_sums(&sums, &m);
+        else
+            db_pfmeasure_compute(&g, &r, weights, &m);
         rc = db_pfmeasure_skel_compute(ctx, &g, &r, b.plane8, b.thin, &m);
     }
     if (!rc)

@@ -60,8 +60,23 @@ typedef struct db_score_bufs {
  * as needed; keep's maps are not touched). */
 int db_weights_score_bufs(db_ctx *ctx, db_weights *keep, int w, int h, db_score_bufs *out);
 
+/* The four sums of the pseudo measures (pfmeasure.c's definitions), in
+ * raster order: recall weights over TP and over TP + FN, 1 + precision
+ * weights over TP and over TP + FP. */
+typedef struct db_pf_sums {
+    double r_tp, r_all, p_tp, p_all;
+} db_pf_sums;
+/* The generator without the maps: reads gt into the ground-truth mask of
+ * work (as db_weights_generate does) and result into its result mask
+ * (db_score_bufs.res), and sums the weights of the maps it would make into
+ * out, in the order db_pfmeasure_compute sums them (so the same doubles);
+ * work's maps are neither made nor touched. */
+int db_weights_pf_sums(db_ctx *ctx, const db_image *gt, const db_image *result, db_weights *work,
+                       db_pf_sums *out);
 void db_pfmeasure_compute(const db_mask *gt, const db_mask *res, const db_weights *w,
                           db_metrics *m);
+/* The pseudo measures from their sums. */
+void db_pfmeasure_from_sums(const db_pf_sums *s, db_metrics *m);
 /* H-DIBCO 2010 skeleton pseudo-FM; needs m->precision already set. sk: a
  * w*h scratch plane, thin: thinning buffers (may be NULL). */
 int db_pfmeasure_skel_compute(db_ctx *ctx, const db_mask *gt, const db_mask *res, uint8_t *sk,

@@ -14,21 +14,27 @@ void db_pfmeasure_compute(const db_mask *gt, const db_mask *res, const db_weight
                           db_metrics *m)
 {
     size_t n = (size_t)gt->w * gt->h;
-    double r_tp = 0.0, r_all = 0.0, p_tp = 0.0, p_all = 0.0;
+    db_pf_sums s = {0.0, 0.0, 0.0, 0.0};
     for (size_t i = 0; i < n; i++) {
         uint8_t g = gt->m[i], r = res->m[i];
         if (g) {
-            r_all += w->recall[i];
+            s.r_all += w->recall[i];
             if (r)
-                r_tp += w->recall[i];
+                s.r_tp += w->recall[i];
         }
         if (r) {
             double pw = 1.0 + (double)w->precision[i];
-            p_all += pw;
+            s.p_all += pw;
             if (g)
-                p_tp += pw;
+                s.p_tp += pw;
         }
     }
+    db_pfmeasure_from_sums(&s, m);
+}
+
+void db_pfmeasure_from_sums(const db_pf_sums *s, db_metrics *m)
+{
+    double r_tp = s->r_tp, r_all = s->r_all, p_tp = s->p_tp, p_all = s->p_all;
     if (r_all > 0) {
         m->precall = 100.0 * r_tp / r_all;
         m->defined |= DB_METRIC_PRECALL;

@@ -826,6 +826,13 @@ typedef struct db_weights_work {
      * for b = 0), floor(sqrt(v) + 0.5) for 16-bit v: made once */
     float *quot, *quot2;
     uint16_t *isqrt;
+    /* db_weights_pf_sums: the result mask the maps are summed over (NULL:
+     * the maps are stored), the sums, and the raw NR the precision map's
+     * plane holds otherwise */
+    const uint8_t *sum_res;
+    db_pf_sums sums;
+    uint16_t *raw16;
+    size_t cap_raw16;
 } gen;
 
 static void gen_free_planes(gen *g)
@@ -871,6 +878,7 @@ void db_weights_work_free(gen *g)
     db_free(g->s16);
     db_free(g->quot);
     db_free(g->isqrt);
+    db_free(g->raw16);
     db_free(g);
 }
 
@@ -1059,11 +1067,21 @@ static int gen_recall(db_ctx *ctx, gen *g, const db_mask *gt, float *gw)
         }
         g->fg.cc[k].stroke = cnt ? (int)(sum / cnt) * 2 : 0;
     }
-    /* GW = D / NR (0 where either is 0: off the text, D and NR are 0) */
+    /* GW = D / NR (0 where either is 0: off the text, D and NR are 0),
+     * stored, or summed over the text (TP + FN) and TP */
     DB_TRY(quot_tables(ctx, g));
-    for (size_t i = 0; i < g->n; i++) {
+    for (size_t i = 0; gw && i < g->n; i++) {
         unsigned d = g->D[i], nr = g->NR[i];
         gw[i] = !d || !nr ? 0.0f : nr < 256 ? g->quot[d * 256 + nr] : round6((double)d / nr);
+    }
+    for (size_t i = 0; !gw && i < g->n; i++) {
+        if (!gt->m[i])
+            continue;
+        unsigned d = g->D[i], nr = g->NR[i];
+        float v = !d || !nr ? 0.0f : nr < 256 ? g->quot[d * 256 + nr] : round6((double)d / nr);
+        g->sums.r_all += v;
+        if (g->sum_res[i])
+            g->sums.r_tp += v;
     }
     return 0;
 }
@@ -1202,7 +1220,8 @@ static inline bool merging(int dp, int reach, unsigned mdist)
     return r > 0 && (int)mdist <= r;
 }
 
-/* Pseudo-precision weights PW - 1 = D / NP, NP = min(Gc_sw, Gsw_bg), capped at 2 (Eq. 10-11).
+/* Pseudo-precision weights PW - 1 = D / NP, NP = min(Gc_sw, Gsw_bg), capped at 2 (Eq. 10-11),
+ * into pw, or (pw NULL) summed as 1 + PW over the result's text (TP + FP) and TP.
  * The reference path (no bit planes) computes the background's NR at every
  * pixel (medial_nr); the fast path only where it is used (nr_final), and
  * skips the stroke-reach ring of pixels farther from the text than any
@@ -1229,8 +1248,14 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     DB_TRY(medial_factor(ctx, g->D, g->bg, &g->bgcc, w, h, g->factor, &g->sc));
     if (!lazy)
         medial_nr(g->D, &g->bgcc, w, h, g->factor, g->NR, &g->sc);
-    /* the fast path's NR: raw values kept in pw, free until the end */
-    nr_lazy z = {g->D, g->factor, g->bg, g->sc.ring, (uint16_t *)pw, g->NR, &g->sc.L,
+    /* the fast path's NR: raw values kept in pw, free until the end (or a
+     * plane of their own) */
+    uint16_t *raw = (uint16_t *)pw;
+    if (!pw && lazy) {
+        DB_TRY(db_buf_grow(ctx, &g->raw16, &g->cap_raw16, n, sizeof *g->raw16, true));
+        raw = g->raw16;
+    }
+    nr_lazy z = {g->D, g->factor, g->bg, g->sc.ring, raw, g->NR, &g->sc.L,
                  g->sc.runs, w, h, &g->stack, &g->cap_stack};
     /* the stroke widths by label, packed (the merge rings read them per
      * feature run), and the widest: no reach is larger */
@@ -1243,7 +1268,9 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     }
     /* pass 1: the reach of each pixel's ring over the text contour, and the
      * merge marks (where it meets two text components) */
-    uint8_t *reach_of = g->rmask; /* the result mask's plane: free until scoring */
+    /* (in the byte contour distances: each pixel's is read by itself only,
+     * before; unused when the 16-bit ones serve) */
+    uint8_t *reach_of = g->cdist8;
     const layer *L = &g->Lc;
     g->Lc.m = g->ov;
     g->Lc.bit = CONTOUR;
@@ -1294,11 +1321,21 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
      * no distance). NP is NR as a radius (NR accumulates an area), in a
      * byte. */
     for (size_t i = 0; i < n; i++) { /* branch-free: quot2[0] = 0 */
+        if (!pw && !g->sum_res[i])
+            continue;
         int dp = g->D[i], reach = reach_of[i];
         bool weighted = has_dist(g->D[i]) && reach != NO_REACH && dp <= reach;
         int np = merging(dp, reach, mdist[i]) ? g->isqrt[g->NR[i]] : reach;
         unsigned npf = (unsigned)(np < reach ? np : reach) & 0xFF;
-        pw[i] = g->quot2[weighted ? (unsigned)dp * 256 + npf : 0];
+        float v = g->quot2[weighted ? (unsigned)dp * 256 + npf : 0];
+        if (pw) {
+            pw[i] = v;
+            continue;
+        }
+        double one_plus = 1.0 + (double)v;
+        g->sums.p_all += one_plus;
+        if (g->gmask[i])
+            g->sums.p_tp += one_plus;
     }
     return 0;
 }
@@ -1323,7 +1360,10 @@ static int weights_ensure(db_ctx *ctx, int w, int h, db_weights *out)
     return 0;
 }
 
-static int weights_generate(db_ctx *ctx, const db_image *gt, bool ref, db_weights *out)
+/* The maps of gt into out (result NULL), or their sums over result into
+ * *sums (out's work only). */
+static int weights_generate(db_ctx *ctx, const db_image *gt, bool ref, db_weights *out,
+                            const db_image *result, db_pf_sums *sums)
 {
     if (!gt || !out)
         return db_fail(ctx, DB_EINVAL, "weights: missing ground truth or output");
@@ -1342,7 +1382,17 @@ static int weights_generate(db_ctx *ctx, const db_image *gt, bool ref, db_weight
     if (!rc)
         rc = db_mask_fill(ctx, gt, true, "weights", g->gmask, &mask);
     if (!rc)
+        g->sum_res = NULL;
+    if (!rc && result) {
+        db_mask r;
+        rc = db_buf_grow(ctx, &g->rmask, &g->cap_rmask, n, 1, true);
+        if (!rc)
+            rc = db_mask_fill(ctx, result, false, "metrics: result", g->rmask, &r);
+        g->sum_res = g->rmask;
+        g->sums = (db_pf_sums){0.0, 0.0, 0.0, 0.0};
+    } else if (!rc) {
         rc = weights_ensure(ctx, gt->width, gt->height, out);
+    }
     if (!rc) {
         g->w = gt->width;
         g->h = gt->height;
@@ -1351,9 +1401,11 @@ static int weights_generate(db_ctx *ctx, const db_image *gt, bool ref, db_weight
         rc = gen_alloc(ctx, g);
     }
     if (!rc)
-        rc = gen_recall(ctx, g, &mask, out->recall);
+        rc = gen_recall(ctx, g, &mask, result ? NULL : out->recall);
     if (!rc)
-        rc = gen_precision(ctx, g, out->precision);
+        rc = gen_precision(ctx, g, result ? NULL : out->precision);
+    if (!rc && result)
+        *sums = g->sums;
     if (rc == DB_ENOMEM)
         return db_fail(ctx, rc, "weights: out of memory for %dx%d", gt->width, gt->height);
     return rc;
@@ -1361,10 +1413,18 @@ static int weights_generate(db_ctx *ctx, const db_image *gt, bool ref, db_weight
 
 int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out)
 {
-    return weights_generate(ctx, gt, false, out);
+    return weights_generate(ctx, gt, false, out, NULL, NULL);
 }
 
 int db_weights_generate_ref(db_ctx *ctx, const db_image *gt, db_weights *out)
 {
-    return weights_generate(ctx, gt, true, out);
+    return weights_generate(ctx, gt, true, out, NULL, NULL);
+}
+
+int db_weights_pf_sums(db_ctx *ctx, const db_image *gt, const db_image *result, db_weights *work,
+                       db_pf_sums *out)
+{
+    if (!result || !out)
+        return db_fail(ctx, DB_EINVAL, "weights: missing result or output");
+    return weights_generate(ctx, gt, false, work, result, out);
 }

@@ -813,10 +813,11 @@ typedef struct db_weights_work {
     layer Lc;          /* the text contour layer (CONTOUR of ov) the background's
                         * stroke-reach rings search, beside sc.L (its skeleton) */
     uint32_t *stack;   /* nr_final's */
+    uint8_t *rowflag;  /* the background passes' flags of one row */
     uint8_t *stroke8;  /* stroke width of each text label in a byte, as the
                         * reference keeps it along the contour (index 0 unused) */
     size_t cap_n, cap_runs, cap_rows, cap_cols, cap_rows_c, cap_cols_c, cap_rows_d, cap_cols_d;
-    size_t cap_stack, cap_stroke8, cap_cdist;
+    size_t cap_stack, cap_stroke8, cap_cdist, cap_rowflag;
     /* the ground-truth mask; the scoring scratch (db_weights_score_bufs):
      * result mask, and planes of its own when the generator's are absent */
     uint8_t *gmask, *rmask, *s8;
@@ -868,6 +869,7 @@ void db_weights_work_free(gen *g)
     db_free(g->Lc.rows);
     db_free(g->Lc.cols);
     db_free(g->stack);
+    db_free(g->rowflag);
     db_free(g->stroke8);
     db_ccset_free(&g->fg);
     db_ccset_free(&g->bgcc);
@@ -1276,27 +1278,44 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     g->Lc.bit = CONTOUR;
     if (L->bits)
         layer_pack(&g->Lc);
-    /* (this pass and the next, in any order: by runs, in raster order) */
-    for (size_t r = 0; r < g->bgcc.nruns; r++) {
+    /* (this pass and the next, in any order: by runs, in raster order,
+     * the pixels a pass visits flagged a row at a time without a branch,
+     * and taken 64 at a time) */
+    DB_TRY(db_buf_grow(ctx, &g->rowflag, &g->cap_rowflag, (size_t)w, 1, false));
+    uint8_t *fl = g->rowflag;
+    int limit = lazy ? smax : 255; /* no reach beyond (PW = 1 there) */
+    for (size_t r = 0, fy = SIZE_MAX; r < g->bgcc.nruns; r++) {
         const db_ccrun *run = &g->bgcc.runs[r];
         const db_cc *c = &g->bgcc.cc[run->lab - 1];
-        for (int x = run->x0; x <= run->x1; x++) {
-            uint32_t i = (uint32_t)run->y * (uint32_t)w + (uint32_t)x;
-            if (!has_dist(g->D[i]))
-                continue;
-            int reach, nr;
-            bool adjacent;
-            if ((lazy && g->D[i] > smax) || !merge_ring(g, L, c, i, x, run->y, &reach, &adjacent)) {
-                reach_of[i] = NO_REACH;
-                continue;
+        size_t i0 = (size_t)run->y * w;
+        if (fy != (size_t)run->y) { /* the pixels with a distance, within the limit */
+            fy = (size_t)run->y;
+            const uint8_t *D = g->D + i0;
+            uint8_t *ro = reach_of + i0;
+            for (int x = 0; x < w; x++) {
+                bool far = has_dist(D[x]) && D[x] > limit;
+                fl[x] = has_dist(D[x]) && !far;
+                ro[x] = far ? NO_REACH : ro[x];
             }
-            reach_of[i] = (uint8_t)reach;
-            if (g->D[i] > reach || !adjacent)
-                continue;
-            if ((nr = lazy ? nr_final(ctx, &z, c, i) : g->NR[i]) < 0)
-                return DB_ENOMEM;
-            if (g->isqrt[nr] & 0xFF) /* the reference keeps NP in a byte */
-                g->ov[i] |= MARK;
+        }
+        for (int x0 = run->x0; x0 <= run->x1; x0 += 64) {
+            int len = run->x1 - x0 + 1 < 64 ? run->x1 - x0 + 1 : 64;
+            for (uint64_t v = db_pack_bits64(fl + x0, len, 1); v; v &= v - 1) {
+                int x = x0 + __builtin_ctzll(v), reach, nr;
+                uint32_t i = (uint32_t)(i0 + (size_t)x);
+                bool adjacent;
+                if (!merge_ring(g, L, c, i, x, run->y, &reach, &adjacent)) {
+                    reach_of[i] = NO_REACH;
+                    continue;
+                }
+                reach_of[i] = (uint8_t)reach;
+                if (g->D[i] > reach || !adjacent)
+                    continue;
+                if ((nr = lazy ? nr_final(ctx, &z, c, i) : g->NR[i]) < 0)
+                    return DB_ENOMEM;
+                if (g->isqrt[nr] & 0xFF) /* the reference keeps NP in a byte */
+                    g->ov[i] |= MARK;
+            }
         }
     }
     /* pass 2: NP = the merge gap where a mark lies within (reach - D), else
@@ -1308,14 +1327,23 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     db_chebyshev_dt8(g->ov, MARK, w, h, mdist);
     /* the fast path: the final NR where it is used, all before pw (which
      * holds the raw values) is written */
-    for (size_t r = 0; lazy && r < g->bgcc.nruns; r++) {
+    for (size_t r = 0, fy = SIZE_MAX; lazy && r < g->bgcc.nruns; r++) {
         const db_ccrun *run = &g->bgcc.runs[r];
         const db_cc *c = &g->bgcc.cc[run->lab - 1];
         size_t i0 = (size_t)run->y * w;
-        for (size_t i = i0 + run->x0; i <= i0 + run->x1; i++)
-            if (has_dist(g->D[i]) && reach_of[i] != NO_REACH && g->D[i] <= reach_of[i] &&
-                merging(g->D[i], reach_of[i], mdist[i]) && nr_final(ctx, &z, c, (uint32_t)i) < 0)
-                return DB_ENOMEM;
+        if (fy != (size_t)run->y) { /* the pixels merging a gap */
+            fy = (size_t)run->y;
+            const uint8_t *D = g->D + i0, *ro = reach_of + i0, *md = mdist + i0;
+            for (int x = 0; x < w; x++)
+                fl[x] = has_dist(D[x]) && ro[x] != NO_REACH && ro[x] > D[x] &&
+                        md[x] <= (uint8_t)(ro[x] - D[x]);
+        }
+        for (int x0 = run->x0; x0 <= run->x1; x0 += 64) {
+            int len = run->x1 - x0 + 1 < 64 ? run->x1 - x0 + 1 : 64;
+            for (uint64_t v = db_pack_bits64(fl + x0, len, 1); v; v &= v - 1)
+                if (nr_final(ctx, &z, c, (uint32_t)(i0 + (size_t)(x0 + __builtin_ctzll(v)))) < 0)
+                    return DB_ENOMEM;
+        }
     }
     /* PW - 1 = D / NP where NP > 0, capped at 2; 0 elsewhere (the text has
      * no distance). NP is NR as a radius (NR accumulates an area), in a

@@ -343,7 +343,7 @@ typedef struct db_weights {
  * re-seeded at its centroid rounded up, as the tool does. Reuses out's
  * buffers when large enough, and keeps its working buffers in out->work
  * for the next call (so generating for page after page into the same out
- * touches no fresh memory). Single-threaded; about 0.6 CPU-second for a
+ * touches no fresh memory). Single-threaded; about 0.55 CPU-second for a
  * 3000x4000 page (reused out; fresh buffers add their page faults). Sides
  * up to 65535 (DB_ETOOBIG beyond). */
 int db_weights_generate(db_ctx *ctx, const db_image *gt, db_weights *out);

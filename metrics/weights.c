@@ -385,7 +385,7 @@ typedef struct medial_scratch {
                       * (allocated then only: always on the reference path) */
     size_t cap_sdist;
     uint8_t *sdist8; /* the same in a byte, the fast path's when no distance saturates */
-    uint16_t *ring;  /* first-ring radius per pixel */
+    bool narrow;     /* sdist8 (not sdist) holds the distances */
     ring_run *runs;       /* the runs of one ring: 2 * (w + h) */
     layer L;         /* bit planes allocated once (when fast) */
     layer unwritten; /* the fast cross-section's skeleton not yet written (planes only) */
@@ -437,44 +437,69 @@ static inline int run_max_area(const uint8_t *restrict factor, const uint8_t *re
     return best;
 }
 
-/* max of D * factor over the features of ring r (radius known to hold
- * features): the NR of the pixel whose first ring r is */
-static uint16_t ring_max_area(const layer *L, const ring *r, const uint8_t *D,
-                              const uint8_t *factor, ring_run *runs)
+/* The skeleton distance of pixel i (a lower bound of its first-ring radius). */
+static inline unsigned skel_dist(const medial_scratch *sc, uint32_t i)
+{
+    return sc->narrow ? sc->sdist8[i] : sc->sdist[i];
+}
+
+/* The first ring of pixel i at (x, y) of component c, into *r, and its
+ * features in wv or sc->runs (as ring_find lists them); RING_NONE where the
+ * box holds no skeleton. Where the square of radius sd (the exact distance
+ * to the nearest skeleton pixel) lies inside the box, that is the ring: no
+ * search. Made again where it is needed rather than kept per pixel (a
+ * 16-bit plane less). */
+static int first_ring_of(medial_scratch *sc, const db_cc *c, uint32_t i, int x, int y, ring *r,
+                         ring_win *wv, size_t *cnt)
+{
+    unsigned sd = skel_dist(sc, i);
+    int R = (int)sd;
+    if (sd != UNREACHED && x - R >= c->x0 && x + R <= c->x1 && y - R >= c->y0 && y + R <= c->y1) {
+        *r = (ring){x - R, x + R, y - R, y + R, false};
+        return ring_get(&sc->L, r, wv, sc->runs, cnt);
+    }
+    int kind = ring_find(&sc->L, c, x, y, sd == UNREACHED ? 0 : R, &R, wv, sc->runs, cnt);
+    *r = ring_at(c, x, y, R);
+    return kind;
+}
+
+/* max of D * factor over the features of pixel i's first ring: its raw NR
+ * (0 without a ring) */
+static uint16_t first_ring_max_area(medial_scratch *sc, const db_cc *c, uint32_t i, int x, int y,
+                                    const uint8_t *D, const uint8_t *factor)
 {
     size_t cnt = 0;
     ring_win wv;
-    int best = -1;
-    if (ring_get(L, r, &wv, runs, &cnt) == RING_WIN) {
+    ring r;
+    int best = 0, kind = first_ring_of(sc, c, i, x, y, &r, &wv, &cnt);
+    if (kind == RING_WIN) {
         for (int t = 0; t < 4; t++)
             for (uint64_t v = wv.bits[t]; v; v &= v - 1) {
                 uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
                 int a = D[j] * factor[j];
                 best = a > best ? a : best;
             }
-    } else {
+    } else if (kind == RING_RUNS) {
         for (size_t t = 0; t < cnt; t++) {
-            int a = run_max_area(factor, D, &runs[t]);
+            int a = run_max_area(factor, D, &sc->runs[t]);
             best = a > best ? a : best;
         }
     }
     return (uint16_t)best;
 }
 
-/* The first ring of pixel i at (x, y) of component c, from the skeleton
- * distance sd (a lower bound of its radius): radius into sc->ring
- * (UNREACHED and RING_NONE where the box holds no skeleton), features in wv
- * or runs as ring_find lists them, and in *reach the reach its
- * cross-section writes carry (1 on a skeleton pixel off the contour, else
- * the skeleton distance in a byte, as the reference keeps it). */
+/* The first ring of pixel i at (x, y) of component c, searched from the
+ * skeleton distance sd (a lower bound of its radius): radius in *R,
+ * features in wv or runs as ring_find lists them (RING_NONE where the box
+ * holds no skeleton), and in *reach the reach its cross-section writes
+ * carry (1 on a skeleton pixel off the contour, else the skeleton distance
+ * in a byte, as the reference keeps it). */
 static inline int first_ring(const uint8_t *m, medial_scratch *sc, const db_cc *c, uint32_t i,
                              int x, int y, unsigned sd, uint8_t *reach, int *R, ring_win *wv,
                              size_t *cnt)
 {
     *reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sd;
-    int kind = ring_find(&sc->L, c, x, y, sd == UNREACHED ? 0 : (int)sd, R, wv, sc->runs, cnt);
-    sc->ring[i] = kind == RING_NONE ? UNREACHED : (uint16_t)*R;
-    return kind;
+    return ring_find(&sc->L, c, x, y, sd == UNREACHED ? 0 : (int)sd, R, wv, sc->runs, cnt);
 }
 
 /* Cross-section, the reference: each pixel writes factor = D + (its reach
@@ -521,19 +546,17 @@ static inline void plane_clear(const layer *U, int x, int y)
 /* The cross-section writes of pixel i at (x, y) of component c that no
  * pixel visited before made: its first ring's unwritten cells. */
 static inline void last_first_pixel(const uint8_t *D, const uint8_t *m, const db_cc *c,
-                                    bool narrow, uint8_t *factor, medial_scratch *sc, uint32_t i,
-                                    int x, int y)
+                                    uint8_t *factor, medial_scratch *sc, uint32_t i, int x, int y)
 {
     const layer *U = &sc->unwritten;
     size_t cnt = 0;
     ring_win wv;
     uint8_t reach;
-    unsigned sd = narrow ? sc->sdist8[i] : sc->sdist[i];
+    unsigned sd = skel_dist(sc, i);
     int R = (int)sd;
     ring r = {x - R, x + R, y - R, y + R, false}; /* unclamped */
     if (sd != UNREACHED && r.xlo >= c->x0 && r.xhi <= c->x1 && r.ylo >= c->y0 && r.yhi <= c->y1) {
         reach = ((m[i] & SKEL) && !(m[i] & CONTOUR)) ? 1 : (uint8_t)sd;
-        sc->ring[i] = (uint16_t)R;
     } else if (first_ring(m, sc, c, i, x, y, sd, &reach, &R, &wv, &cnt) == RING_NONE) {
         return;
     } else {
@@ -578,7 +601,7 @@ static inline void last_first_pixel(const uint8_t *D, const uint8_t *m, const db
  * skeleton pixel) lies inside the box, that is the first ring and needs no
  * search: only its unwritten cells are read. */
 static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const db_ccset *s,
-                                     bool narrow, uint8_t *factor, medial_scratch *sc)
+                                     uint8_t *factor, medial_scratch *sc)
 {
     const layer *L = &sc->L;
     int w = L->w;
@@ -591,7 +614,7 @@ static void cross_section_last_first(const uint8_t *D, const uint8_t *m, const d
             uint32_t i = (uint32_t)rn->y * (uint32_t)w + (uint32_t)rn->x1;
             for (int x = rn->x1; x >= rn->x0; x--, i--)
                 if (has_dist(D[i]))
-                    last_first_pixel(D, m, c, narrow, factor, sc, i, x, rn->y);
+                    last_first_pixel(D, m, c, factor, sc, i, x, rn->y);
         }
     }
 }
@@ -608,8 +631,8 @@ static bool bytes_exact_where_read(const uint8_t *dist, const uint8_t *D, size_t
 }
 
 /* Normalisation type I (Eq. 3), first half: from D and the skeleton (SKEL
- * bit of m), the per-skeleton medial factor, and each pixel's first-ring
- * radius (sc->ring; UNREACHED where its box holds no skeleton). */
+ * bit of m), the per-skeleton medial factor; the skeleton distances it
+ * leaves in sc find each pixel's first ring again (first_ring_of). */
 static int medial_factor(db_ctx *ctx, const uint8_t *D, const uint8_t *m, const db_ccset *s,
                          int w, int h, uint8_t *factor, medial_scratch *sc)
 {
@@ -617,12 +640,12 @@ static int medial_factor(db_ctx *ctx, const uint8_t *D, const uint8_t *m, const 
     /* the byte distances on the fast path (twice as fast), unless one of
      * them saturates where it is read (pixels with a distance D: far
      * margins may saturate); the reference path always in 16 bits */
-    bool narrow = false;
+    sc->narrow = false;
     if (sc->L.bits) {
         db_chebyshev_dt8(m, SKEL, w, h, sc->sdist8);
-        narrow = bytes_exact_where_read(sc->sdist8, D, n);
+        sc->narrow = bytes_exact_where_read(sc->sdist8, D, n);
     }
-    if (!narrow) {
+    if (!sc->narrow) {
         DB_TRY(db_buf_grow(ctx, &sc->sdist, &sc->cap_sdist, n, sizeof *sc->sdist, true));
         db_chebyshev_dt(m, SKEL, w, h, sc->sdist);
     }
@@ -630,7 +653,7 @@ static int medial_factor(db_ctx *ctx, const uint8_t *D, const uint8_t *m, const 
     for (size_t i = 0; i < n; i++)
         factor[i] = (m[i] & SKEL) ? 1 : 0;
     if (L->bits)
-        cross_section_last_first(D, m, s, narrow, factor, sc);
+        cross_section_last_first(D, m, s, factor, sc);
     else
         cross_section_in_order(D, m, s, factor, sc);
     /* end points inherit their neighbour's factor + 1, in place, so one end
@@ -664,19 +687,15 @@ static void medial_nr(const uint8_t *D, const db_ccset *s, int w, int h, const u
                       uint16_t *NR, medial_scratch *sc)
 {
     size_t n = (size_t)w * h;
-    const layer *L = &sc->L;
     memset(NR, 0, n * sizeof *NR);
     for (int k = 0; k < s->n; k++) {
         const db_cc *c = &s->cc[k];
         for (uint32_t q = s->start[k]; q < s->start[k + 1]; q++) {
             const db_ccrun *rn = cc_run(s, q);
             uint32_t i = run_first(rn, w);
-            for (int x = rn->x0; x <= rn->x1; x++, i++) {
-                if (!has_dist(D[i]) || sc->ring[i] == UNREACHED)
-                    continue;
-                ring r = ring_at(c, x, rn->y, sc->ring[i]);
-                NR[i] = ring_max_area(L, &r, D, factor, sc->runs);
-            }
+            for (int x = rn->x0; x <= rn->x1; x++, i++)
+                if (has_dist(D[i]))
+                    NR[i] = first_ring_max_area(sc, c, i, x, rn->y, D, factor);
         }
     }
     for (uint32_t q = 0; q < s->start[s->n]; q++) {
@@ -716,10 +735,8 @@ enum { RAW_DONE = 0x40, FIN_DONE = 0x80 };
 typedef struct nr_lazy {
     const uint8_t *D, *factor;
     uint8_t *m; /* the skeleton layer, flags in RAW_DONE | FIN_DONE */
-    const uint16_t *ring;
+    medial_scratch *sc; /* skeleton planes and distances, ring runs */
     uint16_t *raw, *NR;
-    const layer *L;
-    ring_run *runs;
     int w, h;
     uint32_t **stack; /* grown on demand (owner: the generator) */
     size_t *cap_stack;
@@ -730,10 +747,9 @@ static uint16_t nr_raw(const nr_lazy *z, const db_cc *c, uint32_t i)
     if (z->m[i] & RAW_DONE)
         return z->raw[i];
     uint16_t v = 0;
-    if (has_dist(z->D[i]) && z->ring[i] != UNREACHED) {
-        ring r = ring_at(c, (int)(i % (uint32_t)z->w), (int)(i / (uint32_t)z->w), z->ring[i]);
-        v = ring_max_area(z->L, &r, z->D, z->factor, z->runs);
-    }
+    if (has_dist(z->D[i]))
+        v = first_ring_max_area(z->sc, c, i, (int)(i % (uint32_t)z->w), (int)(i / (uint32_t)z->w),
+                                z->D, z->factor);
     z->raw[i] = v;
     z->m[i] |= RAW_DONE;
     return v;
@@ -849,9 +865,8 @@ static void gen_free_planes(gen *g)
     db_free(g->sc.sdist);
     g->sc.cap_sdist = 0;
     db_free(g->sc.sdist8);
-    db_free(g->sc.ring);
     g->ov = g->cdist8 = g->D = g->factor = g->bg = NULL;
-    g->cdist = g->NR = g->sc.sdist = g->sc.ring = NULL;
+    g->cdist = g->NR = g->sc.sdist = NULL;
     g->sc.sdist8 = NULL;
     g->cap_n = 0;
 }
@@ -944,9 +959,8 @@ static int gen_alloc(db_ctx *ctx, gen *g)
         g->NR = db_plane_malloc(ctx, n, sizeof *g->NR);
         g->bg = db_plane_malloc(ctx, n, 1);
         g->sc.sdist8 = db_plane_malloc(ctx, n, 1);
-        g->sc.ring = db_plane_malloc(ctx, n, sizeof *g->sc.ring);
         if (!g->ov || !g->cdist8 || !g->D || !g->factor || !g->NR || !g->bg ||
-            !g->sc.sdist8 || !g->sc.ring)
+            !g->sc.sdist8)
             return DB_ENOMEM;
         g->cap_n = n;
     }
@@ -1257,8 +1271,7 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
         DB_TRY(db_buf_grow(ctx, &g->raw16, &g->cap_raw16, n, sizeof *g->raw16, true));
         raw = g->raw16;
     }
-    nr_lazy z = {g->D, g->factor, g->bg, g->sc.ring, raw, g->NR, &g->sc.L,
-                 g->sc.runs, w, h, &g->stack, &g->cap_stack};
+    nr_lazy z = {g->D, g->factor, g->bg, &g->sc, raw, g->NR, w, h, &g->stack, &g->cap_stack};
     /* the stroke widths by label, packed (the merge rings read them per
      * feature run), and the widest: no reach is larger */
     DB_TRY(db_buf_grow(ctx, &g->stroke8, &g->cap_stroke8, (size_t)g->fg.n + 1, 1, false));
@@ -1321,9 +1334,10 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     /* pass 2: NP = the merge gap where a mark lies within (reach - D), else
      * the reach; "a mark in the clamped square of radius r" is "the
      * chessboard distance to the nearest mark is at most r"; r < 255, so
-     * the byte distances (saturating at 255) answer exactly (sdist8 is
-     * free again) */
-    uint8_t *mdist = g->sc.sdist8;
+     * the byte distances (saturating at 255) answer exactly; in the text
+     * labels' plane, free after pass 1 (the skeleton distances are still
+     * read: nr_final finds first rings from them) */
+    uint8_t *mdist = (uint8_t *)g->fg.labels;
     db_chebyshev_dt8(g->ov, MARK, w, h, mdist);
     /* the fast path: the final NR where it is used, all before pw (which
      * holds the raw values) is written */

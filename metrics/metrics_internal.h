@@ -128,8 +128,9 @@ typedef struct db_ccrun {
     uint32_t lab;
 } db_ccrun;
 
-/* A labelling: labels[i] in 1..n (0 = not part of the labelled class;
- * only when asked for);
+/* A labelling: label i in 1..n (0 = not part of the labelled class; only
+ * when asked for; read with db_cc_label_at: 16-bit labels while n fits,
+ * half the plane);
  * components are numbered in raster order of their first pixel (as the
  * reference two-pass union-find labelling does). runs lists the labelled
  * pixels as row runs in raster order, with their label; order lists the
@@ -139,7 +140,8 @@ typedef struct db_ccrun {
 typedef struct db_ccset {
     int n;
     db_cc *cc;        /* cc[k] is label k + 1 */
-    int32_t *labels;  /* w*h */
+    void *labels;     /* w*h labels of label_bytes each (2 or 4) */
+    int label_bytes;
     db_ccrun *runs;   /* nruns */
     size_t nruns;
     uint32_t *order;  /* nruns */
@@ -157,6 +159,11 @@ typedef struct db_ccset {
  * buffers when large enough. Free with db_ccset_free (also after a failure). */
 int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool with_labels,
                 db_ccset *out);
+/* The label of pixel i (labels made). */
+static inline uint32_t db_cc_label_at(const db_ccset *s, size_t i)
+{
+    return s->label_bytes == 2 ? ((const uint16_t *)s->labels)[i] : ((const uint32_t *)s->labels)[i];
+}
 void db_ccset_free(db_ccset *s);
 
 /* Makes *buf (any T **) hold at least need elements of elem bytes: kept

@@ -168,14 +168,26 @@ static int row_runs(db_ctx *ctx, const uint8_t *row, uint8_t value, int w, int y
  * to the runs of the row above that touch them 8-connectedly (overlap or
  * meet diagonally); components are then numbered in raster order of their
  * first run, which is the raster order of their first pixel. */
+/* Labels [from, to) of s's plane = L. */
+static void label_fill(db_ccset *s, size_t from, size_t to, uint32_t L)
+{
+    if (s->label_bytes == 2) {
+        uint16_t *p = s->labels;
+        for (size_t i = from; i < to; i++)
+            p[i] = (uint16_t)L;
+    } else {
+        uint32_t *p = s->labels;
+        for (size_t i = from; i < to; i++)
+            p[i] = L;
+    }
+}
+
 int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool with_labels,
                 db_ccset *out)
 {
     out->n = 0;
     out->nruns = 0;
     size_t n = (size_t)w * (size_t)h, nr = 0;
-    if (with_labels)
-        DB_TRY(db_buf_grow(ctx, &out->labels, &out->cap_labels, n, sizeof *out->labels, true));
     for (int y = 0; y < h; y++)
         DB_TRY(row_runs(ctx, m + (size_t)y * w, value, w, y, out, &nr));
     DB_TRY(db_buf_grow(ctx, &out->parent, &out->cap_parent, nr, sizeof *out->parent, false));
@@ -217,20 +229,21 @@ int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool
     DB_TRY(db_buf_grow(ctx, &out->start, &out->cap_start, (size_t)ncc + 2, sizeof *out->start, false));
     memset(out->cc, 0, ((size_t)ncc + 1) * sizeof *out->cc);
     memset(out->start, 0, ((size_t)ncc + 2) * sizeof *out->start);
-    /* labels, boxes, counts */
-    int32_t *lab = with_labels ? out->labels : NULL;
+    /* labels (in 16 bits while they fit: half the plane), boxes, counts */
+    out->label_bytes = ncc <= UINT16_MAX ? 2 : 4;
+    if (with_labels)
+        DB_TRY(db_buf_grow(ctx, &out->labels, &out->cap_labels, n * (size_t)out->label_bytes, 1,
+                           true));
     size_t k = 0;
     for (int y = 0; y < h; y++) {
-        int32_t *lr = lab ? lab + (size_t)y * w : NULL;
-        int x = 0;
+        size_t row = (size_t)y * w, x = 0;
         for (; k < nr && runs[k].y == y; k++) {
             const db_ccrun *r = &runs[k];
             int L = (int)r->lab;
-            if (lr) {
-                for (; x < r->x0; x++)
-                    lr[x] = 0;
-                for (; x <= r->x1; x++)
-                    lr[x] = L;
+            if (with_labels) {
+                label_fill(out, row + x, row + (size_t)r->x0, 0);
+                label_fill(out, row + (size_t)r->x0, row + (size_t)r->x1 + 1, r->lab);
+                x = (size_t)r->x1 + 1;
             }
             db_cc *c = &out->cc[L - 1];
             if (!c->count) {
@@ -245,8 +258,8 @@ int db_cc_label(db_ctx *ctx, const uint8_t *m, uint8_t value, int w, int h, bool
             c->y1 = y;
             out->start[L]++;
         }
-        for (; lr && x < w; x++)
-            lr[x] = 0;
+        if (with_labels)
+            label_fill(out, row + x, row + (size_t)w, 0);
     }
     for (int c = 1; c <= ncc; c++)
         out->start[c] += out->start[c - 1];

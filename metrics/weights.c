@@ -1124,7 +1124,7 @@ static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int x
         for (int t = 0; t < 4; t++)
             for (uint64_t v = wv.bits[t] & ~(wv.bits[t] << 1); v; v &= v - 1) {
                 uint32_t j = wv.base[t] + (uint32_t)__builtin_ctzll(v) * wv.step[t];
-                int lab = g->fg.labels[j], sw = g->stroke8[lab];
+                int lab = (int)db_cc_label_at(&g->fg, j), sw = g->stroke8[lab];
                 best = sw > best ? sw : best;
                 if (first < 0)
                     first = lab;
@@ -1134,9 +1134,9 @@ static bool merge_ring(gen *g, const layer *L, const db_cc *c, uint32_t i, int x
         *reach = best;
         return true;
     }
-    int first = g->fg.labels[runs[0].at];
+    int first = (int)db_cc_label_at(&g->fg, runs[0].at);
     for (size_t t = 0; t < cnt; t++) {
-        int lab = g->fg.labels[runs[t].at], sw = g->stroke8[lab];
+        int lab = (int)db_cc_label_at(&g->fg, runs[t].at), sw = g->stroke8[lab];
         best = sw > best ? sw : best;
         if (lab != first)
             *adjacent = true;

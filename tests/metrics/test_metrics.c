@@ -595,13 +595,13 @@ static void test_labels_are_raster_ordered_8_connected(void **state)
     assert_int_equal(db_cc_label(ctx, m, 1, 5, 5, true, &s), 0);
     assert_int_equal(s.n, 3);
     /* component 1 = the diagonal at (0,0), 2 = the column x=4, 3 = the V at the bottom */
-    assert_int_equal(s.labels[0], 1);
-    assert_int_equal(s.labels[6], 1);
-    assert_int_equal(s.labels[4], 2);
-    assert_int_equal(s.labels[14], 2);
-    assert_int_equal(s.labels[15], 3);
-    assert_int_equal(s.labels[21], 3);
-    assert_int_equal(s.labels[17], 3);
+    assert_int_equal((int)db_cc_label_at(&s, 0), 1);
+    assert_int_equal((int)db_cc_label_at(&s, 6), 1);
+    assert_int_equal((int)db_cc_label_at(&s, 4), 2);
+    assert_int_equal((int)db_cc_label_at(&s, 14), 2);
+    assert_int_equal((int)db_cc_label_at(&s, 15), 3);
+    assert_int_equal((int)db_cc_label_at(&s, 21), 3);
+    assert_int_equal((int)db_cc_label_at(&s, 17), 3);
     assert_true(s.cc[1].x0 == 4 && s.cc[1].y0 == 0 && s.cc[1].y1 == 2 && s.cc[1].count == 3);
     /* order lists each component's row runs in raster order: component 3
      * has (0, 3), (2, 3) and (1, 4), after 2 + 3 runs of the others */
@@ -615,6 +615,37 @@ static void test_labels_are_raster_ordered_8_connected(void **state)
         assert_int_equal(r->lab, 3);
     }
     db_ccset_free(&s);
+}
+
+/* Labels take 16 bits while they fit and 32 beyond: one labelling reused
+ * from 65536 isolated dots (32-bit) down to 65535 (16-bit) and back. */
+static void test_labels_switch_width_past_65535_components(void **state)
+{
+    (void)state;
+    int w = 512, h = 512; /* dots at even x and y: 256 * 256 = 65536 */
+    uint8_t *m = calloc((size_t)w * h, 1);
+    for (int y = 0; y < h; y += 2)
+        for (int x = 0; x < w; x += 2)
+            m[(size_t)y * w + x] = 1;
+    db_ccset s = {0};
+    for (int t = 0; t < 3; t++) {
+        m[(size_t)(h - 2) * w + (w - 2)] = t != 1; /* the last dot: present, absent, present */
+        assert_int_equal(db_cc_label(ctx, m, 1, w, h, true, &s), 0);
+        int ncc = t != 1 ? 65536 : 65535;
+        assert_int_equal(s.n, ncc);
+        assert_int_equal(s.label_bytes, t != 1 ? 4 : 2);
+        /* raster order: dot (x, y) is component (y / 2) * 256 + x / 2 + 1 */
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                uint32_t want = m[i] ? (uint32_t)((y / 2) * 256 + x / 2 + 1) : 0;
+                if (db_cc_label_at(&s, i) != want)
+                    fail_msg("pass %d: label of (%d, %d) is %u, want %u", t, x, y,
+                             db_cc_label_at(&s, i), want);
+            }
+    }
+    db_ccset_free(&s);
+    free(m);
 }
 
 static void test_reports_have_rows_and_mean(void **state)
@@ -696,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_distance_transforms_match_brute_force),
         cmocka_unit_test(test_chebyshev_bytes_saturate),
         cmocka_unit_test(test_labels_are_raster_ordered_8_connected),
+        cmocka_unit_test(test_labels_switch_width_past_65535_components),
         cmocka_unit_test(test_kept_workspace_scores_as_fresh),
         cmocka_unit_test(test_reports_have_rows_and_mean),
         cmocka_unit_test(test_allocation_failures_are_clean),

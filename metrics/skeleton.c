@@ -886,9 +886,10 @@ CHEB_ROW(16, uint16_t, 0xFFFF, _, _, _, _)
 CHEB_ROW(8, uint8_t, 0xFF, _, _, _, _)
 #endif
 
-/* The two raster passes over the whole image, for cells of type T. */
+/* The two raster passes over the whole image, for cells of type T; returns
+ * the largest distance (taken from each row while it is in cache). */
 #define CHEB_DT(SUF, T, NONE)                                                                  \
-    static void cheb_dt##SUF(const uint8_t *m, uint8_t bit, int w, int h, T *dist)              \
+    static T cheb_dt##SUF(const uint8_t *m, uint8_t bit, int w, int h, T *dist)                 \
     {                                                                                           \
         for (int y = 0; y < h; y++) {                                                           \
             const uint8_t *mr = m + (size_t)y * w;                                              \
@@ -897,9 +898,14 @@ CHEB_ROW(8, uint8_t, 0xFF, _, _, _, _)
                 d[x] = (mr[x] & bit) ? 0 : NONE;                                                \
             cheb_row##SUF(d, y > 0 ? d - w : NULL, w, 1);                                       \
         }                                                                                       \
-        for (int y = h - 1; y >= 0; y--)                                                        \
-            cheb_row##SUF(dist + (size_t)y * w, y < h - 1 ? dist + (size_t)(y + 1) * w : NULL, \
-                          w, -1);                                                               \
+        T most = 0;                                                                             \
+        for (int y = h - 1; y >= 0; y--) {                                                      \
+            T *d = dist + (size_t)y * w;                                                        \
+            cheb_row##SUF(d, y < h - 1 ? d + w : NULL, w, -1);                                  \
+            for (int x = 0; x < w; x++) /* vectorises (max, no branch) */                      \
+                most = d[x] > most ? d[x] : most;                                               \
+        }                                                                                       \
+        return most;                                                                            \
     }
 CHEB_DT(16, uint16_t, 0xFFFF)
 CHEB_DT(8, uint8_t, 0xFF)
@@ -911,11 +917,7 @@ void db_chebyshev_dt(const uint8_t *m, uint8_t bit, int w, int h, uint16_t *dist
 
 bool db_chebyshev_dt8(const uint8_t *m, uint8_t bit, int w, int h, uint8_t *dist)
 {
-    cheb_dt8(m, bit, w, h, dist);
-    uint8_t most = 0; /* the largest distance: 0xFF when any saturated */
-    for (size_t i = 0, n = (size_t)w * h; i < n; i++) /* vectorises (max, no branch) */
-        most = dist[i] > most ? dist[i] : most;
-    return most < 0xFF;
+    return cheb_dt8(m, bit, w, h, dist) < 0xFF; /* (0xFF: one saturated) */
 }
 
 bool db_column_dist(const uint8_t *m, int w, int h, uint16_t *vd)

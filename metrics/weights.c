@@ -642,8 +642,9 @@ static int medial_factor(db_ctx *ctx, const uint8_t *D, const uint8_t *m, const 
      * margins may saturate); the reference path always in 16 bits */
     sc->narrow = false;
     if (sc->L.bits) {
-        db_chebyshev_dt8(m, SKEL, w, h, sc->sdist8);
-        sc->narrow = bytes_exact_where_read(sc->sdist8, D, n);
+        /* (no distance saturated anywhere: no need to look where) */
+        sc->narrow = db_chebyshev_dt8(m, SKEL, w, h, sc->sdist8) ||
+                     bytes_exact_where_read(sc->sdist8, D, n);
     }
     if (!sc->narrow) {
         DB_TRY(db_buf_grow(ctx, &sc->sdist, &sc->cap_sdist, n, sizeof *sc->sdist, true));

@@ -831,10 +831,11 @@ typedef struct db_weights_work {
                         * stroke-reach rings search, beside sc.L (its skeleton) */
     uint32_t *stack;   /* nr_final's */
     uint8_t *rowflag;  /* the background passes' flags of one row */
+    uint8_t *tile_reach; /* per 8x8 tile (REACH_TILE): the widest stroke that may reach it */
     uint8_t *stroke8;  /* stroke width of each text label in a byte, as the
                         * reference keeps it along the contour (index 0 unused) */
     size_t cap_n, cap_runs, cap_rows, cap_cols, cap_rows_c, cap_cols_c, cap_rows_d, cap_cols_d;
-    size_t cap_stack, cap_stroke8, cap_cdist, cap_rowflag;
+    size_t cap_stack, cap_stroke8, cap_cdist, cap_rowflag, cap_tile_reach;
     /* the ground-truth mask; the scoring scratch (db_weights_score_bufs):
      * result mask, and planes of its own when the generator's are absent */
     uint8_t *gmask, *rmask, *s8;
@@ -886,6 +887,7 @@ void db_weights_work_free(gen *g)
     db_free(g->Lc.cols);
     db_free(g->stack);
     db_free(g->rowflag);
+    db_free(g->tile_reach);
     db_free(g->stroke8);
     db_ccset_free(&g->fg);
     db_ccset_free(&g->bgcc);
@@ -1223,6 +1225,7 @@ static int grown_boxes(db_ctx *ctx, gen *g)
  * (stroke widths are 2 * floor(mean factor), kept in a byte), so an odd
  * value marks "no ring". */
 enum { NO_REACH = 0xFF };
+enum { REACH_TILE = 3 }; /* 8x8 tiles of the reach bound */
 
 /* Where a background pixel's stroke-reach ring meets two text components
  * and D <= reach, the pixel is a merge mark when its NP (NR as a radius)
@@ -1292,6 +1295,25 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
     g->Lc.bit = CONTOUR;
     if (L->bits)
         layer_pack(&g->Lc);
+    /* an upper bound of every ring's reach, per tile: the widest stroke of
+     * the text components whose box grown by smax (no ring over the
+     * contour that pass 1 searches is wider, where it is not clamped)
+     * meets the tile */
+    int tw = ((w - 1) >> REACH_TILE) + 1, th = ((h - 1) >> REACH_TILE) + 1;
+    DB_TRY(db_buf_grow(ctx, &g->tile_reach, &g->cap_tile_reach, (size_t)tw * th, 1, false));
+    memset(g->tile_reach, 0, (size_t)tw * th);
+    for (int k = 0; k < g->fg.n; k++) {
+        const db_cc *c = &g->fg.cc[k];
+        int x0 = (c->x0 - smax < 0 ? 0 : c->x0 - smax) >> REACH_TILE;
+        int x1 = (c->x1 + smax > w - 1 ? w - 1 : c->x1 + smax) >> REACH_TILE;
+        int y0 = (c->y0 - smax < 0 ? 0 : c->y0 - smax) >> REACH_TILE;
+        int y1 = (c->y1 + smax > h - 1 ? h - 1 : c->y1 + smax) >> REACH_TILE;
+        for (int ty = y0; ty <= y1; ty++)
+            for (int tx = x0; tx <= x1; tx++) {
+                uint8_t *t = &g->tile_reach[(size_t)ty * tw + tx];
+                *t = g->stroke8[k + 1] > *t ? g->stroke8[k + 1] : *t;
+            }
+    }
     /* (this pass and the next, in any order: by runs, in raster order,
      * the pixels a pass visits flagged a row at a time without a branch,
      * and taken 64 at a time) */
@@ -1314,11 +1336,17 @@ static int gen_precision(db_ctx *ctx, gen *g, float *pw)
         }
         for (int x0 = run->x0; x0 <= run->x1; x0 += 64) {
             int len = run->x1 - x0 + 1 < 64 ? run->x1 - x0 + 1 : 64;
+            const uint8_t *tr = g->tile_reach + (size_t)(run->y >> REACH_TILE) * tw;
             for (uint64_t v = db_pack_bits64(fl + x0, len, 1); v; v &= v - 1) {
-                int x = x0 + __builtin_ctzll(v), reach, nr;
+                int x = x0 + __builtin_ctzll(v), reach, nr, y = run->y, d = g->D[i0 + (size_t)x];
                 uint32_t i = (uint32_t)(i0 + (size_t)x);
                 bool adjacent;
-                if (!merge_ring(g, L, c, i, x, run->y, &reach, &adjacent)) {
+                /* farther than any reach (its ring at radius D, in the box;
+                 * D not truncated from a 16-bit distance): PW = 0 and no
+                 * merge either way */
+                if ((lazy && d > tr[x >> REACH_TILE] && x - d >= c->x0 && x + d <= c->x1 &&
+                     y - d >= c->y0 && y + d <= c->y1 && contour_dist_at(g, i) == (unsigned)d) ||
+                    !merge_ring(g, L, c, i, x, y, &reach, &adjacent)) {
                     reach_of[i] = NO_REACH;
                     continue;
                 }

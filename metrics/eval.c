@@ -6,14 +6,11 @@
 
 #include <string.h>
 
-int db_metrics_compute(db_ctx *ctx, const db_image *gt, const db_image *result,
-                       const db_weights *weights, db_metrics *out)
-{
-    return db_metrics_compute_kept(ctx, gt, result, weights, NULL, out);
-}
-
-int db_metrics_compute_kept(db_ctx *ctx, const db_image *gt, const db_image *result,
-                            const db_weights *weights, db_weights *keep, db_metrics *out)
+/* Scores result against gt in the buffers of keep (NULL: temporary ones);
+ * generated maps are stored in keep only with keep_maps. */
+static int metrics_compute(db_ctx *ctx, const db_image *gt, const db_image *result,
+                           const db_weights *weights, db_weights *keep, bool keep_maps,
+                           db_metrics *out)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -31,9 +28,9 @@ int db_metrics_compute_kept(db_ctx *ctx, const db_image *gt, const db_image *res
     db_weights tmp = {0}, *k = keep ? keep : &tmp;
     db_metrics m = {0};
     int rc = 0;
-    /* without a keep, the maps are not wanted after: the generator sums
-     * them over the result as it goes (having read the result mask) */
-    bool summed = !weights && !keep;
+    /* maps not wanted after: the generator sums them over the result as it
+     * goes (having read the result mask) */
+    bool summed = !weights && !keep_maps;
     db_pf_sums sums;
     if (summed) {
         rc = db_weights_pf_sums(ctx, gt, result, k, &sums);
@@ -82,4 +79,22 @@ int db_metrics_compute_kept(db_ctx *ctx, const db_image *gt, const db_image *res
     if (rc == DB_ENOMEM)
         return db_fail(ctx, rc, "metrics: out of memory");
     return rc;
+}
+
+int db_metrics_compute(db_ctx *ctx, const db_image *gt, const db_image *result,
+                       const db_weights *weights, db_metrics *out)
+{
+    return metrics_compute(ctx, gt, result, weights, NULL, false, out);
+}
+
+int db_metrics_compute_kept(db_ctx *ctx, const db_image *gt, const db_image *result,
+                            const db_weights *weights, db_weights *keep, db_metrics *out)
+{
+    return metrics_compute(ctx, gt, result, weights, keep, keep != NULL, out);
+}
+
+int db_metrics_compute_work(db_ctx *ctx, const db_image *gt, const db_image *result,
+                            const db_weights *weights, db_weights *work, db_metrics *out)
+{
+    return metrics_compute(ctx, gt, result, weights, work, false, out);
 }

@@ -309,8 +309,8 @@ typedef struct eval_job {
     const eval_opts *o;
     const db_method *method;
     db_ctx **ctx; /* one per worker */
-    db_weights *gen; /* one per worker: generated maps and their workspace, kept
-                        from page to page so a folder allocates them once */
+    db_weights *gen; /* one per worker: the generator's and measures' workspace,
+                        kept from page to page so a folder allocates it once */
 } eval_job;
 
 static char *ctx_error(db_ctx *ctx)
@@ -347,8 +347,8 @@ static void score_pair(void *arg, int job, int worker)
         /* (a size mismatch is left to db_metrics_compute to report) */
         generated = true; /* made into the worker's kept workspace below */
     }
-    if (!rc) /* the worker's db_weights holds the maps and the measures' scratch */
-        rc = db_metrics_compute_kept(ctx, &gt, &res, use, &j->gen[worker], &p->m);
+    if (!rc) /* the worker's db_weights holds the generator's and measures' scratch */
+        rc = db_metrics_compute_work(ctx, &gt, &res, use, &j->gen[worker], &p->m);
     if (!rc)
         p->m.weights_generated = generated;
     if (rc)

@@ -527,14 +527,15 @@ static void assert_same_metrics(const db_metrics *a, const db_metrics *b)
 
 /* db_metrics_compute_kept with one db_weights kept over pages that grow and
  * shrink (its scratch reused, borrowed from the generator or its own) scores
- * exactly as the fresh db_metrics_compute, generating or given the maps, and
- * leaves in keep the maps db_weights_generate makes. */
+ * exactly as the fresh db_metrics_compute (which sums the pseudo-F weights
+ * without storing them, as db_metrics_compute_work does), generating or
+ * given the maps, and leaves in keep the maps db_weights_generate makes. */
 static void test_kept_workspace_scores_as_fresh(void **state)
 {
     (void)state;
     uint64_t rng = tu_seed();
     static const int sizes[][2] = {{40, 30}, {97, 71}, {23, 15}, {97, 71}, {64, 64}};
-    db_weights keep = {0}, given_keep = {0};
+    db_weights keep = {0}, given_keep = {0}, work = {0};
     for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
         int w = sizes[t][0], h = sizes[t][1];
         db_image gt = {0}, res = {0};
@@ -554,11 +555,15 @@ static void test_kept_workspace_scores_as_fresh(void **state)
                 uint8_t v = db_image_row(&gt, y)[x];
                 db_image_row(&res, y)[x] = tu_rand_range(&rng, 0, 7) == 0 ? (uint8_t)(255 - v) : v;
             }
-        db_metrics fresh, kept;
+        db_metrics fresh, kept, worked;
         assert_int_equal(db_metrics_compute(ctx, &gt, &res, NULL, &fresh), 0);
         assert_int_equal(db_metrics_compute_kept(ctx, &gt, &res, NULL, &keep, &kept), 0);
         assert_same_metrics(&fresh, &kept);
         assert_true(kept.weights_generated);
+        /* a workspace without maps: the same scores, no maps made */
+        assert_int_equal(db_metrics_compute_work(ctx, &gt, &res, NULL, &work, &worked), 0);
+        assert_same_metrics(&fresh, &worked);
+        assert_true(work.recall == NULL && work.precision == NULL);
         /* keep holds the generated maps */
         db_weights gen = {0};
         assert_int_equal(db_weights_generate(ctx, &gt, &gen), 0);
@@ -581,6 +586,7 @@ static void test_kept_workspace_scores_as_fresh(void **state)
     }
     db_weights_free(&keep);
     db_weights_free(&given_keep);
+    db_weights_free(&work);
 }
 
 static void test_labels_are_raster_ordered_8_connected(void **state)
